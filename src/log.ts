@@ -1,0 +1,50 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/**
+ * Field names whose values are never written to a log line, at any depth we log.
+ * Redaction is a backstop: code should not pass secrets to the logger in the first place.
+ */
+const SECRET_FIELDS = [
+  "access_token",
+  "refresh_token",
+  "accessToken",
+  "refreshToken",
+  "code",
+  "code_verifier",
+  "codeVerifier",
+  "client_secret",
+  "clientSecret",
+  "secret",
+  "secretKey",
+  "authorization",
+  "cookie",
+  "password",
+  "token",
+];
+
+const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
+
+/**
+ * Structured JSON logs on stderr (stdout stays free for command output such as `airlock token`).
+ *
+ * @example
+ * const log = createLogger({ level: "info" });
+ * log.info({ identifier: "user_123" }, "connection refreshed");
+ */
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? process.env.AIRLOCK_LOG_LEVEL ?? "info",
+      ...(options.name ? { name: options.name } : {}),
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    pino.destination(2),
+  );
+}
+
+/** A logger that writes nothing (library default, and tests that do not look at logs). */
+export const silentLogger: Logger = pino({ level: "silent" });

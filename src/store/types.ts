@@ -1,0 +1,178 @@
+/**
+ * The Store interface: everything the service persists. Implementations (sqlite, postgres)
+ * encrypt token and verifier columns themselves (see crypto.ts), so callers only ever see
+ * plaintext in memory and the database only ever holds ciphertext.
+ *
+ * Concurrency contract: every method is a single atomic statement or transaction; none holds a
+ * lock across a call to Airtable. Lease and fencing rules are in DESIGN.md ("The core promise").
+ */
+
+export type ConnectionStatus = "active" | "reauth_required" | "revoked";
+
+/** What a connection looks like without its secrets (listing, dashboard, API responses). */
+export interface ConnectionSummary {
+  identifier: string;
+  status: ConnectionStatus;
+  /** Why the status is not `active`: `invalid_grant`, `refresh_interrupted`, `refresh_expired`, `deleted`... */
+  statusReason: string | null;
+  scopes: string[];
+  airtableUserId: string | null;
+  email: string | null;
+  accessTokenExpiresAt: Date;
+  refreshTokenExpiresAt: Date;
+  lastRefreshedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Increases by one on every token change; the fencing token for refreshes. */
+  version: number;
+}
+
+export interface ConnectionRecord extends ConnectionSummary {
+  accessToken: string;
+  refreshToken: string;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  /** Consecutive transient refresh failures since the last success. */
+  refreshFailures: number;
+  /** No refresh attempt before this time (transient backoff), null when none is pending. */
+  nextRefreshAttemptAt: Date | null;
+}
+
+/** A state change's event, written in the same transaction as the change. */
+export interface NewEvent {
+  type: string;
+  data?: Record<string, unknown>;
+}
+
+export interface EventRecord {
+  id: string;
+  identifier: string;
+  type: string;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** An event waiting for webhook delivery (the outbox). */
+export interface OutboxItem extends EventRecord {
+  attempts: number;
+}
+
+export interface ConnectSession {
+  tokenHash: string;
+  identifier: string;
+  scopes: string[];
+  returnUrl: string | null;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export interface PendingAuthorization {
+  stateHash: string;
+  identifier: string;
+  scopes: string[];
+  returnUrl: string | null;
+  codeVerifier: string;
+  /** Hash of the random value in the browser's HttpOnly cookie that started this flow. */
+  browserBindingHash: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface NewConnectionTokens {
+  identifier: string;
+  scopes: string[];
+  airtableUserId: string | null;
+  email: string | null;
+  accessToken: string;
+  refreshToken: string;
+  accessTokenExpiresAt: Date;
+  refreshTokenExpiresAt: Date;
+}
+
+export type LeaseClaim =
+  | { claimed: true; /** the previous holder's lease had expired without a release: it may have died mid-refresh */ takeover: boolean }
+  | { claimed: false };
+
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  /** Creates or upgrades the schema; safe when several instances start at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Connect sessions: token shown once, stored hashed, single use.
+  createConnectSession(session: Omit<ConnectSession, "createdAt">): Promise<void>;
+  /** Atomically marks the session used; null when unknown, expired or already used. */
+  consumeConnectSession(tokenHash: string, now: Date): Promise<ConnectSession | null>;
+
+  // Pending authorizations (one per redirect to Airtable); the verifier is encrypted at rest.
+  createPendingAuthorization(pending: Omit<PendingAuthorization, "usedAt" | "createdAt">): Promise<void>;
+  getPendingAuthorization(stateHash: string): Promise<PendingAuthorization | null>;
+  /** Conditional update: true only for the first caller, and only while unexpired. */
+  markPendingAuthorizationUsed(stateHash: string, now: Date): Promise<boolean>;
+  /** Deletes expired connect sessions and pending authorizations; returns how many rows went. */
+  purgeExpired(now: Date): Promise<number>;
+
+  // Connections
+  /** Creates the connection, or reconnects it in place (status active, version + 1, lease cleared). */
+  upsertConnection(
+    tokens: NewConnectionTokens,
+    now: Date,
+    event: (created: boolean) => NewEvent,
+  ): Promise<{ created: boolean; connection: ConnectionRecord }>;
+  getConnection(identifier: string): Promise<ConnectionRecord | null>;
+  listConnections(options: {
+    limit: number;
+    /** Opaque cursor: the last identifier of the previous page. */
+    after?: string | undefined;
+    status?: ConnectionStatus | undefined;
+  }): Promise<{ items: ConnectionSummary[]; nextCursor: string | null }>;
+  /** Deletes the connection's row (events stay); false when it did not exist. */
+  deleteConnection(identifier: string, event: NewEvent): Promise<boolean>;
+  countConnectionsByStatus(): Promise<Record<ConnectionStatus, number>>;
+
+  // Refresh lease and fencing
+  /**
+   * One conditional UPDATE: succeeds only if the row is still at `version` and no live lease exists
+   * (`lease_until` null or in the past).
+   */
+  claimRefreshLease(
+    identifier: string,
+    claim: { owner: string; version: number; now: Date; leaseMs: number },
+  ): Promise<LeaseClaim>;
+  /** Persists rotated tokens, fenced on `version` and `owner`: version + 1, lease cleared, failures reset. */
+  saveRefreshedTokens(
+    identifier: string,
+    update: { owner: string; version: number; tokens: Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email">; now: Date },
+    event?: NewEvent,
+  ): Promise<boolean>;
+  /** Releases the lease after a transient failure, recording the backoff. Fenced on owner. */
+  releaseRefreshLease(
+    identifier: string,
+    release: { owner: string; failed: boolean; nextAttemptAt: Date | null },
+  ): Promise<void>;
+  /** Terminal: status reauth_required with a reason, fenced on version; lease cleared. */
+  markReauthRequired(
+    identifier: string,
+    update: { version: number; reason: string; now: Date },
+    event: NewEvent,
+  ): Promise<boolean>;
+  /** Calls `listener(identifier, version)` when another process changes a connection (postgres LISTEN/NOTIFY); sqlite may never call it. */
+  onConnectionChanged?(listener: (identifier: string, version: number) => void): () => void;
+
+  // Keep-alive
+  /** Active connections last refreshed before `refreshedBefore` (or never), oldest first; uses an index. */
+  listDueForKeepAlive(options: { refreshedBefore: Date; limit: number }): Promise<string[]>;
+
+  // Events and webhook outbox
+  appendEvent(identifier: string, event: NewEvent): Promise<EventRecord>;
+  listEvents(identifier: string, options: { limit: number }): Promise<EventRecord[]>;
+  /** Leases up to `limit` undelivered events that are due; several instances never get the same one. */
+  claimOutbox(options: { owner: string; now: Date; limit: number; leaseMs: number }): Promise<OutboxItem[]>;
+  markOutboxDelivered(id: string, now: Date): Promise<void>;
+  markOutboxFailed(id: string, failure: { nextAttemptAt: Date; error: string }): Promise<void>;
+
+  // Key rotation
+  /** Re-encrypts every secret column under the keyring's first key; returns rows rewritten. */
+  reencryptAll(): Promise<number>;
+}
