@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { destination, type Logger, pino, stdTimeFunctions } from "pino";
 
 export type { Logger };
 
@@ -40,9 +40,9 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
       ...(options.name ? { name: options.name } : {}),
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: stdTimeFunctions.isoTime,
     },
-    pino.destination(2),
+    destination(2),
   );
 }
 

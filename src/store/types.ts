@@ -91,7 +91,10 @@ export interface NewConnectionTokens {
 }
 
 export type LeaseClaim =
-  | { claimed: true; /** the previous holder's lease had expired without a release: it may have died mid-refresh */ takeover: boolean }
+  | {
+      claimed: true /** the previous holder's lease had expired without a release: it may have died mid-refresh */;
+      takeover: boolean;
+    }
   | { claimed: false };
 
 export interface Store {
@@ -143,7 +146,12 @@ export interface Store {
   /** Persists rotated tokens, fenced on `version` and `owner`: version + 1, lease cleared, failures reset. */
   saveRefreshedTokens(
     identifier: string,
-    update: { owner: string; version: number; tokens: Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email">; now: Date },
+    update: {
+      owner: string;
+      version: number;
+      tokens: Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email">;
+      now: Date;
+    },
     event?: NewEvent,
   ): Promise<boolean>;
   /** Releases the lease after a transient failure, recording the backoff. Fenced on owner. */
