@@ -1,0 +1,403 @@
+/**
+ * A typed client for the part of Airtable's Web API an OAuth app uses first: whoami, bases, base
+ * schema and records. Follows pagination, honours 429/503 with `Retry-After` (else 30 s) within a
+ * bound, and turns error bodies (both of Airtable's shapes) into AirlockErrors with a fix.
+ */
+import { z } from "zod";
+import { AirlockError } from "../errors.js";
+import { DEFAULT_API_URL, joinPath } from "./endpoints.js";
+
+const user = z.looseObject({
+  id: z.string(),
+  scopes: z.array(z.string()).optional(),
+  email: z.string().optional(),
+});
+const base = z.looseObject({ id: z.string(), name: z.string(), permissionLevel: z.string() });
+const basesPage = z.looseObject({ bases: z.array(base), offset: z.string().optional() });
+const field = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  description: z.string().optional(),
+  options: z.record(z.string(), z.unknown()).optional(),
+});
+const view = z.looseObject({ id: z.string(), name: z.string(), type: z.string() });
+const table = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  primaryFieldId: z.string(),
+  fields: z.array(field),
+  views: z.array(view),
+});
+const schema = z.looseObject({ tables: z.array(table) });
+const record = z.looseObject({
+  id: z.string(),
+  createdTime: z.string(),
+  fields: z.record(z.string(), z.unknown()),
+});
+const recordsPage = z.looseObject({ records: z.array(record), offset: z.string().optional() });
+
+/** `GET /v0/meta/whoami`: `scopes` only for OAuth tokens, `email` only with `user.email:read`. */
+export type AirtableUser = z.infer<typeof user>;
+/** One base the token can reach; `permissionLevel` is none | read | comment | edit | create. */
+export type AirtableBase = z.infer<typeof base>;
+export type AirtableField = z.infer<typeof field>;
+export type AirtableView = z.infer<typeof view>;
+export type AirtableTable = z.infer<typeof table>;
+/** `GET /v0/meta/bases/{baseId}/tables`. */
+export type AirtableBaseSchema = z.infer<typeof schema>;
+export type AirtableRecord = z.infer<typeof record>;
+
+/** Supplies the access token per request; `forceRefresh` is set once after a 401. */
+export type AccessTokenSource = string | ((options?: { forceRefresh?: boolean }) => Promise<string>);
+
+/** Knobs for {@link AirtableApi}. */
+export interface AirtableApiOptions {
+  accessToken: AccessTokenSource;
+  /** Default https://api.airtable.com */
+  apiUrl?: string;
+  fetch?: typeof fetch;
+  /** Total time one call (all its pages) may spend waiting out 429/503 before giving up. Default 60000. */
+  maxRateLimitWaitMs?: number;
+  /** How to wait (tests inject a recorder). Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
+  /** The clock for pacing, in ms. Default Date.now. */
+  now?: () => number;
+  /** Per HTTP request. Default 30000. */
+  timeoutMs?: number;
+}
+
+/** Airtable asks clients to wait 30 seconds after a 429 when it gives no Retry-After. */
+export const RATE_LIMIT_WAIT_MS = 30_000;
+/** Airtable allows 5 requests per second per base; the 6th costs a 30-second penalty. */
+export const REQUESTS_PER_SECOND_PER_BASE = 5;
+
+const BASE_ID = /^app[A-Za-z0-9]{14}$/;
+const TABLE_ID = /^tbl[A-Za-z0-9]{14}$/;
+
+/**
+ * Checks a base id (`app` + 14 alphanumerics) and throws `invalid_input` with the fix if wrong.
+ *
+ * @example
+ * assertBaseId("appABCDEFGHIJKLMN");
+ */
+export function assertBaseId(baseId: string): void {
+  if (!BASE_ID.test(baseId)) {
+    throw new AirlockError("invalid_input", `"${baseId.slice(0, 40)}" is not an Airtable base id.`, {
+      hint: "A base id starts with 'app' followed by 14 letters or digits; list yours with `airlock bases`.",
+    });
+  }
+}
+
+/**
+ * The wait a `Retry-After` header asks for (delta-seconds or an HTTP date), or undefined.
+ *
+ * @example
+ * retryAfterMs("7"); // 7000
+ */
+export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+interface ApiErrorBody {
+  type: string | undefined;
+  message: string | undefined;
+}
+
+async function readErrorBody(response: Response): Promise<ApiErrorBody> {
+  const json: unknown = await response.json().catch(() => undefined);
+  const error = json && typeof json === "object" && "error" in json ? json.error : undefined;
+  if (typeof error === "string") return { type: error, message: undefined };
+  if (error && typeof error === "object") {
+    const type = "type" in error && typeof error.type === "string" ? error.type : undefined;
+    const message = "message" in error && typeof error.message === "string" ? error.message : undefined;
+    return { type, message };
+  }
+  return { type: undefined, message: undefined };
+}
+
+function apiError(status: number, body: ApiErrorBody, what: string, scope: string | undefined): AirlockError {
+  const said = [body.type, body.message?.slice(0, 300)].filter(Boolean).join(": ");
+  const hints: Record<number, string> = {
+    401: "The access token was rejected (expired, replaced by a refresh elsewhere, or revoked). Refresh it and retry once; if that fails too, authorize again with `airlock login`.",
+    403: scope
+      ? `Either the base was not granted when the user approved access (reconnect with \`airlock login --force\` and tick it on the consent page), or the token lacks the ${scope} scope (enable it on the integration, add it to AIRTABLE_SCOPES and log in again).`
+      : "The token is not allowed to do this; check the integration's scopes and the bases granted on consent.",
+    404: "The base or table does not exist, or this token cannot see it. Check the id with `airlock bases` / `airlock tables BASE_ID`.",
+    422: "Airtable could not process the request's parameters (unknown table or view name, pageSize above 100, …).",
+  };
+  return new AirlockError(
+    "api_error",
+    `Airtable answered HTTP ${status} to ${what}${said ? ` (${said})` : ""}.`,
+    {
+      hint: hints[status] ?? "Retry later; if it persists, check Airtable's status page.",
+      details: { status, type: body.type ?? null },
+      retryable: status >= 500,
+    },
+  );
+}
+
+/**
+ * Airtable's Web API, authenticated with an OAuth access token.
+ *
+ * @example
+ * const api = new AirtableApi({ accessToken: () => manager.getAccessToken("me") });
+ * const me = await api.whoami();
+ * for (const b of await api.listBases()) print(b.id, b.name);
+ */
+export class AirtableApi {
+  readonly #token: AccessTokenSource;
+  readonly #apiUrl: string;
+  readonly #fetch: typeof fetch;
+  readonly #maxWait: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  /** Recent request slots per base, to stay under 5/s instead of paying 30 s penalties. */
+  readonly #slots = new Map<string, { at: number }[]>();
+
+  constructor(options: AirtableApiOptions) {
+    this.#token = options.accessToken;
+    this.#apiUrl = options.apiUrl ?? DEFAULT_API_URL;
+    this.#fetch = options.fetch ?? fetch;
+    this.#maxWait = options.maxRateLimitWaitMs ?? 60_000;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Who the token belongs to (no scope needed).
+   *
+   * @example
+   * const { id, email } = await api.whoami();
+   */
+  whoami(): Promise<AirtableUser> {
+    return this.#get("/v0/meta/whoami", {}, user, undefined, { waitedMs: 0 });
+  }
+
+  /**
+   * Every base the token reaches (all pages). Needs `schema.bases:read`.
+   *
+   * @example
+   * const bases = await api.listBases(); // [{ id: "app…", name: "Sales", permissionLevel: "create" }]
+   */
+  async listBases(): Promise<AirtableBase[]> {
+    const out: AirtableBase[] = [];
+    const budget = { waitedMs: 0 };
+    await this.#paginate(async (offset) => {
+      const page = await this.#get(
+        "/v0/meta/bases",
+        offset ? { offset } : {},
+        basesPage,
+        "schema.bases:read",
+        budget,
+      );
+      out.push(...page.bases);
+      return page.offset;
+    });
+    return out;
+  }
+
+  /**
+   * The tables of a base, with their fields and views. Needs `schema.bases:read`.
+   *
+   * @example
+   * const { tables } = await api.getBaseSchema("appABCDEFGHIJKLMN");
+   */
+  async getBaseSchema(baseId: string): Promise<AirtableBaseSchema> {
+    assertBaseId(baseId);
+    return this.#get(
+      `/v0/meta/bases/${baseId}/tables`,
+      {},
+      schema,
+      "schema.bases:read",
+      { waitedMs: 0 },
+      baseId,
+    );
+  }
+
+  /**
+   * Every record of a table (all pages, up to `maxRecords`). Needs `data.records:read`.
+   *
+   * @example
+   * const rows = await api.listRecords("appABCDEFGHIJKLMN", "Tasks", { view: "Grid view", maxRecords: 500 });
+   */
+  async listRecords(
+    baseId: string,
+    tableIdOrName: string,
+    options: { pageSize?: number; maxRecords?: number; view?: string } = {},
+  ): Promise<AirtableRecord[]> {
+    assertBaseId(baseId);
+    if (
+      !tableIdOrName ||
+      (tableIdOrName.startsWith("tbl") && tableIdOrName.length === 17 && !TABLE_ID.test(tableIdOrName))
+    ) {
+      throw new AirlockError(
+        "invalid_input",
+        "The table must be a table id (tbl + 14 letters or digits) or a table name.",
+        {
+          hint: "List the tables of the base with `airlock tables BASE_ID`.",
+        },
+      );
+    }
+    const { pageSize, maxRecords, view } = options;
+    if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)) {
+      throw new AirlockError("invalid_input", `pageSize must be an integer from 1 to 100, not ${pageSize}.`, {
+        hint: "Leave it out to get Airtable's default of 100.",
+      });
+    }
+    if (maxRecords !== undefined && (!Number.isInteger(maxRecords) || maxRecords < 1)) {
+      throw new AirlockError("invalid_input", `maxRecords must be a positive integer, not ${maxRecords}.`, {
+        hint: "Leave it out to read every record.",
+      });
+    }
+    const query: Record<string, string> = {};
+    if (pageSize !== undefined) query.pageSize = String(pageSize);
+    if (maxRecords !== undefined) query.maxRecords = String(maxRecords);
+    if (view !== undefined) query.view = view;
+    const out: AirtableRecord[] = [];
+    const budget = { waitedMs: 0 };
+    await this.#paginate(async (offset) => {
+      const page = await this.#get(
+        `/v0/${baseId}/${encodeURIComponent(tableIdOrName)}`,
+        offset ? { ...query, offset } : query,
+        recordsPage,
+        "data.records:read",
+        budget,
+        baseId,
+      );
+      out.push(...page.records);
+      return maxRecords !== undefined && out.length >= maxRecords ? undefined : page.offset;
+    });
+    return maxRecords === undefined ? out : out.slice(0, maxRecords);
+  }
+
+  async #paginate(fetchPage: (offset: string | undefined) => Promise<string | undefined>): Promise<void> {
+    const seen = new Set<string>();
+    let offset: string | undefined;
+    do {
+      offset = await fetchPage(offset);
+      // A server that hands back an offset it already gave would loop forever.
+      if (offset !== undefined && seen.has(offset)) {
+        throw new AirlockError("api_error", "Airtable repeated a pagination offset.", {
+          hint: "Retry later; if it persists, report it.",
+          details: { status: 200, type: "REPEATED_OFFSET" },
+        });
+      }
+      if (offset !== undefined) seen.add(offset);
+    } while (offset !== undefined);
+  }
+
+  /**
+   * Books the next slot that keeps `baseId` within 5 requests in any one second, waits for it,
+   * and returns a function to call when the answer arrives. A slot then counts from the answer:
+   * Airtable counts arrivals, which happen somewhere between the two, so spacing the 6th send a
+   * second after the 1st answer keeps any one second of arrivals at 5 however latency varies.
+   */
+  async #pace(baseId: string): Promise<() => void> {
+    const now = this.#now();
+    const slots = (this.#slots.get(baseId) ?? [])
+      .filter((slot) => slot.at > now - 1000)
+      .sort((a, b) => a.at - b.at);
+    const fifthLatest = slots.at(-REQUESTS_PER_SECOND_PER_BASE);
+    const slot = { at: fifthLatest === undefined ? now : Math.max(now, fifthLatest.at + 1050) };
+    slots.push(slot);
+    this.#slots.set(baseId, slots);
+    if (slot.at > now) await this.#sleep(slot.at - now);
+    return () => {
+      slot.at = Math.max(slot.at, this.#now());
+    };
+  }
+
+  async #accessToken(forceRefresh: boolean): Promise<string> {
+    const token =
+      typeof this.#token === "string"
+        ? this.#token
+        : await this.#token(forceRefresh ? { forceRefresh } : undefined);
+    if (!token) {
+      throw new AirlockError("not_logged_in", "No Airtable access token is available.", {
+        hint: "Log in with `airlock login`.",
+      });
+    }
+    return token;
+  }
+
+  async #get<T>(
+    path: string,
+    query: Record<string, string>,
+    shape: z.ZodType<T>,
+    scope: string | undefined,
+    budget: { waitedMs: number },
+    baseId?: string,
+  ): Promise<T> {
+    const url = joinPath(this.#apiUrl, path);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const what = `GET ${url.pathname}`;
+    let retriedAfter401 = false;
+    for (;;) {
+      const token = await this.#accessToken(retriedAfter401);
+      const answered = baseId ? await this.#pace(baseId) : undefined;
+      let response: Response;
+      try {
+        response = await this.#fetch(url, {
+          headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+          redirect: "manual",
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        });
+      } catch (err) {
+        const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+        throw new AirlockError(
+          "transient",
+          `${what} ${timedOut ? "timed out" : "could not reach Airtable"}.`,
+          {
+            hint: "Check the network and AIRTABLE_API_URL, then retry.",
+            ...(timedOut ? {} : { cause: err }),
+            details: { reason: timedOut ? "timeout" : "network" },
+          },
+        );
+      } finally {
+        answered?.();
+      }
+      if (response.ok) {
+        const json: unknown = await response.json().catch(() => undefined);
+        const parsed = shape.safeParse(json);
+        if (!parsed.success) {
+          throw new AirlockError("api_error", `Airtable's answer to ${what} has an unexpected shape.`, {
+            hint: "Check AIRTABLE_API_URL points at Airtable's Web API (default https://api.airtable.com).",
+            details: { status: response.status, type: "UNEXPECTED_RESPONSE" },
+          });
+        }
+        return parsed.data;
+      }
+      const body = await readErrorBody(response);
+      if (response.status === 429 || response.status === 503) {
+        const wait = retryAfterMs(response.headers.get("retry-after")) ?? RATE_LIMIT_WAIT_MS;
+        if (budget.waitedMs + wait > this.#maxWait) {
+          throw response.status === 429
+            ? new AirlockError("rate_limited", `Airtable rate-limited ${what} and the wait budget ran out.`, {
+                hint: "Airtable allows 5 requests per second per base; slow down and retry in 30 seconds.",
+                details: { status: 429, type: body.type ?? null, waitedMs: budget.waitedMs },
+              })
+            : new AirlockError("transient", `Airtable was unavailable for ${what} (HTTP 503).`, {
+                hint: "Retry later.",
+                details: { status: 503, type: body.type ?? null, waitedMs: budget.waitedMs },
+              });
+        }
+        await this.#sleep(wait);
+        budget.waitedMs += wait;
+        continue;
+      }
+      if (response.status === 401 && typeof this.#token === "function" && !retriedAfter401) {
+        retriedAfter401 = true;
+        continue;
+      }
+      throw apiError(response.status, body, what, scope);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { checkRedirectUri } from "./redirect-uri.js";
+
+const rules = (uri: string) => checkRedirectUri(uri).map((p) => p.rule);
+const errors = (uri: string) =>
+  checkRedirectUri(uri)
+    .filter((p) => p.level === "error")
+    .map((p) => p.rule);
+
+describe("checkRedirectUri", () => {
+  it("accepts good URIs", () => {
+    for (const uri of [
+      "http://localhost:8085/callback",
+      "http://127.0.0.1:8085/callback",
+      "https://localhost/cb",
+      "https://app.example.com/oauth/callback",
+      "https://app.example.co.uk/oauth/callback?x=1",
+      "https://xn--bcher-kva.example/cb",
+    ]) {
+      expect(checkRedirectUri(uri), uri).toEqual([]);
+    }
+  });
+
+  it("requires https except on localhost and 127.0.0.1", () => {
+    expect(errors("http://example.com/cb")).toEqual(["https_required"]);
+    expect(errors("myapp://callback")).toContain("https_required");
+  });
+
+  it("refuses userinfo, fragments, raw IPs, dot segments and wildcards", () => {
+    expect(errors("https://user:pw@example.com/cb")).toEqual(["no_userinfo"]);
+    expect(errors("https://example.com/cb#frag")).toEqual(["no_fragment"]);
+    expect(errors("https://example.com/cb#")).toEqual(["no_fragment"]);
+    expect(errors("https://93.184.216.34/cb")).toEqual(["no_raw_ip"]);
+    expect(errors("http://[::1]:8085/cb")).toEqual(["https_required", "no_raw_ip"]);
+    expect(errors("http://10.0.0.5/cb")).toEqual(["https_required", "no_raw_ip"]);
+    expect(errors("https://example.com/a/../cb")).toEqual(["no_dot_segments"]);
+    expect(errors("https://example.com/a/%2E%2E/cb")).toEqual(["no_dot_segments"]);
+    expect(errors("https://example.com/./cb")).toEqual(["no_dot_segments"]);
+    expect(errors("https://*.example.com/cb")).toContain("no_wildcard");
+  });
+
+  it("refuses relative URIs", () => {
+    expect(rules("/callback")).toEqual(["absolute_url"]);
+  });
+
+  it("warns about hosts without a public suffix", () => {
+    expect(checkRedirectUri("https://intranet/cb")).toMatchObject([{ rule: "public_suffix", level: "warn" }]);
+    expect(rules("https://printer.local/cb")).toEqual(["public_suffix"]);
+  });
+
+  it("says how to fix each problem", () => {
+    for (const p of checkRedirectUri("http://user@10.0.0.5/a/../cb#x")) {
+      expect(p.fix.length).toBeGreaterThan(10);
+      expect(p.message.length).toBeGreaterThan(10);
+    }
+  });
+});

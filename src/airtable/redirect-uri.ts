@@ -1,0 +1,131 @@
+/**
+ * Airtable's rules for a redirect URI, checked before a user finds out from an error page
+ * (a mismatching or invalid redirect_uri never redirects back, so the app sees nothing).
+ */
+
+/** Machine names of the redirect URI rules. */
+export type RedirectUriRule =
+  | "absolute_url"
+  | "https_required"
+  | "no_userinfo"
+  | "no_fragment"
+  | "no_raw_ip"
+  | "no_dot_segments"
+  | "public_suffix"
+  | "no_wildcard";
+
+/** One broken rule. `error`s make Airtable refuse the URI; `warn`s are likely but not certain trouble. */
+export interface RedirectUriProblem {
+  rule: RedirectUriRule;
+  level: "error" | "warn";
+  message: string;
+  fix: string;
+}
+
+/** The two hosts Airtable exempts from HTTPS, the raw-IP rule and the public-suffix rule. */
+function isExemptHost(host: string): boolean {
+  return host === "localhost" || host === "127.0.0.1";
+}
+
+function isIpLiteral(host: string): boolean {
+  return host.startsWith("[") || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Checks a redirect URI against Airtable's registration rules: absolute; HTTPS unless
+ * localhost/127.0.0.1; no userinfo; no fragment; no raw IP unless 127.0.0.1; no `..`
+ * segments; a public-suffix TLD unless localhost. Returns no problems for a good URI.
+ * (That it must not itself redirect, and must match a registered URI exactly, cannot be
+ * checked offline.)
+ *
+ * @example
+ * checkRedirectUri("http://localhost:8085/callback"); // []
+ * checkRedirectUri("http://example.com/cb")[0]?.rule; // "https_required"
+ */
+export function checkRedirectUri(uri: string): RedirectUriProblem[] {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return [
+      {
+        rule: "absolute_url",
+        level: "error",
+        message: `The redirect URI "${uri}" is not an absolute URL.`,
+        fix: "Use a full URL such as http://localhost:8085/callback or https://app.example.com/oauth/callback.",
+      },
+    ];
+  }
+  const problems: RedirectUriProblem[] = [];
+  const host = url.hostname.toLowerCase();
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isExemptHost(host))) {
+    problems.push({
+      rule: "https_required",
+      level: "error",
+      message: `The redirect URI uses ${url.protocol.replace(":", "")}; Airtable requires https except for localhost and 127.0.0.1.`,
+      fix: `Use https://${url.host}${url.pathname}, or http://localhost:PORT/… for a local callback.`,
+    });
+  }
+  if (url.username || url.password) {
+    problems.push({
+      rule: "no_userinfo",
+      level: "error",
+      message: "The redirect URI contains a user name or password (user:pass@host).",
+      fix: "Remove the userinfo part before the host.",
+    });
+  }
+  // `new URL` drops an empty "#", so look at the raw text too.
+  if (url.hash || uri.includes("#")) {
+    problems.push({
+      rule: "no_fragment",
+      level: "error",
+      message: "The redirect URI contains a fragment (#…).",
+      fix: "Remove everything from the # on.",
+    });
+  }
+  if (isIpLiteral(host) && !isExemptHost(host)) {
+    problems.push({
+      rule: "no_raw_ip",
+      level: "error",
+      message: `The redirect URI uses the raw IP address ${host}; Airtable only allows 127.0.0.1.`,
+      fix: "Use a domain name, or localhost / 127.0.0.1 for a local callback.",
+    });
+  }
+  // `new URL` resolves dot segments away, so they must be found in the raw text.
+  const rawPath = uri.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").split(/[?#]/)[0] ?? "";
+  if (rawPath.split("/").some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment))) {
+    problems.push({
+      rule: "no_dot_segments",
+      level: "error",
+      message: "The redirect URI path contains '.' or '..' segments.",
+      fix: "Write the path without dot segments, exactly as the browser will request it.",
+    });
+  }
+  if (uri.includes("*")) {
+    problems.push({
+      rule: "no_wildcard",
+      level: "error",
+      message: "The redirect URI contains '*'; Airtable matches redirect URIs exactly, without wildcards.",
+      fix: "Register and use the exact URI.",
+    });
+  }
+  // A real public-suffix check needs the PSL; a dotted name ending in a letters-only label catches
+  // the common mistakes (intranet names, `.local`) without it.
+  if (!isExemptHost(host) && !isIpLiteral(host)) {
+    const tld = host.split(".").at(-1) ?? "";
+    const dotted = host.includes(".");
+    if (
+      !dotted ||
+      !/^(?:[a-z]{2,63}|xn--[a-z0-9-]+)$/.test(tld) ||
+      ["local", "internal", "lan", "home"].includes(tld)
+    ) {
+      problems.push({
+        rule: "public_suffix",
+        level: "warn",
+        message: `The redirect URI host "${host}" does not end in a public suffix; Airtable requires one (except for localhost).`,
+        fix: "Use a public domain name, or localhost for a local callback.",
+      });
+    }
+  }
+  return problems;
+}
