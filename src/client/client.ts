@@ -1,0 +1,378 @@
+import type { z } from "zod";
+import { AirlockError, type AirlockErrorCode } from "../errors.js";
+import { AirlockApiError } from "./errors.js";
+import {
+  type AccessToken,
+  accessTokenWire,
+  type Connection,
+  type ConnectionEvent,
+  type ConnectionPage,
+  type ConnectionStatus,
+  type ConnectSession,
+  connectionPageWire,
+  connectionWire,
+  connectSessionWire,
+  errorWire,
+  eventListWire,
+} from "./types.js";
+
+export interface AirlockClientOptions {
+  /** Where `airlock serve` listens, e.g. `http://localhost:4000`. */
+  baseUrl: string | URL;
+  /** The service's `AIRLOCK_SECRET_KEY`. Keep it on your server; never ship it to a browser. */
+  secretKey: string;
+  /** A `fetch` to use instead of the global one (tests, proxies, instrumentation). */
+  fetch?: typeof fetch;
+}
+
+export interface CreateConnectSessionInput {
+  /** Your id for the end user (or workspace) this connection belongs to. */
+  identifier: string;
+  /** Airtable scopes to ask for; defaults to the service's `AIRTABLE_SCOPES`. */
+  scopes?: string[];
+  /** Where the user's browser goes afterwards, with `status=connected` or `status=error&error=…`. */
+  returnUrl?: string;
+}
+
+export interface ListConnectionsInput {
+  /** Page size (the service caps it). */
+  limit?: number;
+  /** `nextCursor` from the previous page. */
+  cursor?: string;
+  /** Only connections with this status. */
+  status?: ConnectionStatus;
+}
+
+/** Codes the service may send; anything else is reported as `internal` with the wire code in `details`. */
+const KNOWN_CODES: ReadonlySet<string> = new Set<AirlockErrorCode>([
+  "config_invalid",
+  "invalid_input",
+  "invalid_client",
+  "invalid_scope",
+  "access_denied",
+  "invalid_state",
+  "invalid_grant",
+  "authorization_failed",
+  "reauth_required",
+  "transient",
+  "rate_limited",
+  "api_error",
+  "unauthorized",
+  "not_found",
+  "conflict",
+  "payload_too_large",
+  "timeout",
+  "internal",
+]);
+
+/**
+ * A typed client for the Airlock service's HTTP API (`/v1/*`). Results are camelCase with
+ * `Date`s; failures throw {@link AirlockApiError} with the service's `code`, `hint` and `status`.
+ *
+ * @example
+ * import { AirlockClient } from "airlock/client";
+ *
+ * const airlock = new AirlockClient({ baseUrl: "http://localhost:4000", secretKey: process.env.AIRLOCK_SECRET_KEY! });
+ * const { url } = await airlock.createConnectSession({ identifier: "user_123" });
+ * // …send the user to `url`; once they are back:
+ * const res = await airlock.request("user_123", "/v0/meta/bases");
+ * console.log(await res.json());
+ */
+export class AirlockClient {
+  readonly #baseUrl: string;
+  readonly #secretKey: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: AirlockClientOptions) {
+    let base: URL;
+    try {
+      base = new URL(options.baseUrl);
+    } catch (cause) {
+      throw new AirlockError("invalid_input", `baseUrl is not a URL: ${String(options.baseUrl)}`, {
+        hint: "Pass the service's address, e.g. http://localhost:4000.",
+        cause,
+      });
+    }
+    if (base.protocol !== "http:" && base.protocol !== "https:") {
+      throw new AirlockError("invalid_input", `baseUrl must be http(s), got ${base.protocol}`, {
+        hint: "Pass the service's address, e.g. https://airlock.example.com.",
+      });
+    }
+    if (!options.secretKey) {
+      throw new AirlockError("invalid_input", "secretKey is empty.", {
+        hint: "Pass the service's AIRLOCK_SECRET_KEY (printed by `airlock serve` on first start).",
+      });
+    }
+    this.#baseUrl = base.href.replace(/\/+$/, "");
+    this.#secretKey = options.secretKey;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /**
+   * Creates a one-time "Connect your Airtable" link for one end user. Send their browser to `url`;
+   * they approve on Airtable and come back to `returnUrl`. Connecting an identifier that already
+   * exists reconnects it in place (that is how a `reauth_required` connection is repaired).
+   *
+   * @example
+   * const session = await airlock.createConnectSession({
+   *   identifier: "user_123",
+   *   scopes: ["data.records:read", "schema.bases:read"],
+   *   returnUrl: "https://app.example.com/settings/airtable",
+   * });
+   * res.redirect(session.url);
+   */
+  async createConnectSession(input: CreateConnectSessionInput): Promise<ConnectSession> {
+    requireIdentifier(input.identifier);
+    const body: Record<string, unknown> = { identifier: input.identifier };
+    if (input.scopes !== undefined) body.scopes = input.scopes;
+    if (input.returnUrl !== undefined) body.return_url = input.returnUrl;
+    return this.#json("POST", "/v1/connect-sessions", connectSessionWire, body);
+  }
+
+  /**
+   * One page of connections, ordered by identifier.
+   *
+   * @example
+   * const { connections, nextCursor } = await airlock.listConnections({ status: "reauth_required", limit: 50 });
+   */
+  async listConnections(input: ListConnectionsInput = {}): Promise<ConnectionPage> {
+    const query = new URLSearchParams();
+    if (input.limit !== undefined) query.set("limit", String(input.limit));
+    if (input.cursor !== undefined) query.set("cursor", input.cursor);
+    if (input.status !== undefined) query.set("status", input.status);
+    const qs = query.size > 0 ? `?${query}` : "";
+    return this.#json("GET", `/v1/connections${qs}`, connectionPageWire);
+  }
+
+  /**
+   * Every connection, page after page, as an async iterator.
+   *
+   * @example
+   * for await (const connection of airlock.iterateConnections({ status: "reauth_required" })) {
+   *   await notifyUser(connection.identifier);
+   * }
+   */
+  async *iterateConnections(input: Omit<ListConnectionsInput, "cursor"> = {}): AsyncGenerator<Connection> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listConnections({ ...input, ...(cursor === undefined ? {} : { cursor }) });
+      yield* page.connections;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /**
+   * One connection: status, scopes, Airtable user, expiry times. Throws `not_found` when unknown.
+   *
+   * @example
+   * const connection = await airlock.getConnection("user_123");
+   * if (connection.status === "reauth_required") showReconnectButton();
+   */
+  async getConnection(identifier: string): Promise<Connection> {
+    requireIdentifier(identifier);
+    return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}`, connectionWire);
+  }
+
+  /**
+   * A connection's recent history (connected, refreshed, reauth_required…), newest first.
+   *
+   * @example
+   * const events = await airlock.listEvents("user_123", { limit: 20 });
+   * console.log(events.map((e) => `${e.createdAt.toISOString()} ${e.type}`).join("\n"));
+   */
+  async listEvents(identifier: string, input: { limit?: number } = {}): Promise<ConnectionEvent[]> {
+    requireIdentifier(identifier);
+    const qs = input.limit === undefined ? "" : `?limit=${input.limit}`;
+    return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}/events${qs}`, eventListWire);
+  }
+
+  /**
+   * Forgets a connection and its tokens. Throws `not_found` when it did not exist.
+   *
+   * @example
+   * await airlock.deleteConnection("user_123");
+   */
+  async deleteConnection(identifier: string): Promise<void> {
+    requireIdentifier(identifier);
+    const res = await this.#send("DELETE", `/v1/connections/${encodeURIComponent(identifier)}`);
+    if (!res.ok) throw await toApiError(res);
+    await res.body?.cancel();
+  }
+
+  /**
+   * An Airtable access token valid for at least five minutes, refreshed first when needed. Use it
+   * when you must call Airtable yourself; {@link AirlockClient.request} does this for you.
+   * Throws with `isReauthRequired` when the user must connect again.
+   *
+   * @example
+   * const { accessToken } = await airlock.getAccessToken("user_123");
+   * await fetch("https://api.airtable.com/v0/meta/whoami", { headers: { authorization: `Bearer ${accessToken}` } });
+   */
+  async getAccessToken(identifier: string): Promise<AccessToken> {
+    requireIdentifier(identifier);
+    return this.#json(
+      "POST",
+      `/v1/connections/${encodeURIComponent(identifier)}/access-token`,
+      accessTokenWire,
+    );
+  }
+
+  /**
+   * Calls Airtable's Web API as the user, through the service's proxy: the service injects a fresh
+   * token, refreshes and retries once on a 401, and passes 429 with `Retry-After` through.
+   * `path` is an Airtable path starting with `/v0/`. Airtable's answers (including 4xx) come back as
+   * the `Response`; Airlock's own refusals (`reauth_required`, `not_found`, `unauthorized`…) throw.
+   *
+   * @example
+   * const res = await airlock.request("user_123", "/v0/appXXXXXXXXXXXXXX/Tasks", {
+   *   method: "POST",
+   *   headers: { "content-type": "application/json" },
+   *   body: JSON.stringify({ records: [{ fields: { Name: "Write README" } }] }),
+   * });
+   * if (!res.ok) throw new Error(`Airtable said ${res.status}`);
+   */
+  async request(identifier: string, path: string, init: RequestInit = {}): Promise<Response> {
+    requireIdentifier(identifier);
+    if (!path.startsWith("/v0/")) {
+      throw new AirlockError(
+        "invalid_input",
+        `path must be an Airtable API path starting with /v0/, got ${path}`,
+        {
+          hint: 'Pass the part after https://api.airtable.com, e.g. "/v0/meta/bases".',
+        },
+      );
+    }
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${this.#secretKey}`);
+    const res = await this.#fetchOrThrow(
+      `${this.#baseUrl}/v1/proxy/${encodeURIComponent(identifier)}${path}`,
+      {
+        ...init,
+        headers,
+      },
+    );
+    if (!res.ok && (await isAirlockRefusal(res))) throw await toApiError(res);
+    return res;
+  }
+
+  async #json<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: Record<string, unknown>,
+  ): Promise<z.output<S>> {
+    const res = await this.#send(method, path, body);
+    if (!res.ok) throw await toApiError(res);
+    const requestId = res.headers.get("x-request-id");
+    let payload: unknown;
+    try {
+      payload = await res.json();
+    } catch {
+      throw new AirlockApiError(
+        res.status,
+        "internal",
+        `${method} ${path} answered with a body that is not JSON.`,
+        {
+          hint: "Check that baseUrl points at the Airlock service and not at another server or proxy.",
+          requestId,
+        },
+      );
+    }
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      throw new AirlockApiError(
+        res.status,
+        "internal",
+        `${method} ${path} answered with an unexpected shape.`,
+        {
+          hint: "Use an SDK version that matches the service version.",
+          requestId,
+          details: {
+            issues: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+          },
+        },
+      );
+    }
+    return parsed.data;
+  }
+
+  #send(method: string, path: string, body?: Record<string, unknown>): Promise<Response> {
+    const headers = new Headers({ authorization: `Bearer ${this.#secretKey}`, accept: "application/json" });
+    if (body !== undefined) headers.set("content-type", "application/json");
+    return this.#fetchOrThrow(`${this.#baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  async #fetchOrThrow(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await this.#fetch(url, init);
+    } catch (cause) {
+      // The URL carries no secret (the key travels in a header), so it is safe to name.
+      throw new AirlockError("transient", `Could not reach the Airlock service at ${new URL(url).origin}.`, {
+        hint: "Check that `airlock serve` is running and that baseUrl is right.",
+        cause,
+      });
+    }
+  }
+}
+
+function requireIdentifier(identifier: string): void {
+  if (typeof identifier !== "string" || identifier.length === 0) {
+    throw new AirlockError("invalid_input", "identifier is empty.", {
+      hint: "Pass your id for the end user, e.g. user_123.",
+    });
+  }
+}
+
+/** Airlock's envelope has `error.code`; Airtable's own errors (passed through by the proxy) have `error.type`. */
+async function isAirlockRefusal(res: Response): Promise<boolean> {
+  if (!res.headers.get("content-type")?.includes("application/json")) return false;
+  try {
+    return errorWire.safeParse(await res.clone().json()).success;
+  } catch {
+    return false;
+  }
+}
+
+async function toApiError(res: Response): Promise<AirlockApiError> {
+  const requestId = res.headers.get("x-request-id");
+  let payload: unknown = null;
+  try {
+    payload = await res.json();
+  } catch {
+    // Not JSON (a load balancer's HTML page, an empty body): described below from the status alone.
+  }
+  const parsed = errorWire.safeParse(payload);
+  if (!parsed.success) {
+    return new AirlockApiError(
+      res.status,
+      fallbackCode(res.status),
+      `The service answered HTTP ${res.status}.`,
+      {
+        hint: "Check that baseUrl points at the Airlock service; the response was not an Airlock error.",
+        requestId,
+      },
+    );
+  }
+  const { code, message, hint, details } = parsed.data.error;
+  const known = KNOWN_CODES.has(code);
+  return new AirlockApiError(res.status, known ? (code as AirlockErrorCode) : "internal", message, {
+    ...(hint === undefined ? {} : { hint }),
+    requestId,
+    ...(known ? (details === undefined ? {} : { details }) : { details: { ...details, wireCode: code } }),
+  });
+}
+
+function fallbackCode(status: number): AirlockErrorCode {
+  if (status === 401 || status === 403) return "unauthorized";
+  if (status === 404) return "not_found";
+  if (status === 409) return "conflict";
+  if (status === 413) return "payload_too_large";
+  if (status === 429) return "rate_limited";
+  if (status === 504) return "timeout";
+  if (status >= 500) return "transient";
+  return "api_error";
+}

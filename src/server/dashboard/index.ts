@@ -1,0 +1,490 @@
+/**
+ * The dashboard at `/`: sign in with the secret key, see and manage connections, create connect
+ * links, and try a connection through the proxy. Server-rendered HTML, one stylesheet, one tiny
+ * script; every form carries a CSRF token bound to the session and every POST checks it.
+ */
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getCookie } from "hono/cookie";
+import { secureHeaders } from "hono/secure-headers";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AirlockError, isAirlockError } from "../../errors.js";
+import type { ConnectionStatus } from "../../store/types.js";
+import { createConnectSession } from "../connect-sessions.js";
+import type { ServiceContext } from "../context.js";
+import { safeEqual } from "../secrets.js";
+import { IDENTIFIER_PATTERN } from "../validation.js";
+import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from "./assets.js";
+import {
+  CSRF_FIELD,
+  type DashboardSession,
+  endSession,
+  ensureSession,
+  type SessionCodec,
+  sessionCodec,
+  startSession,
+} from "./session.js";
+import { type ApiFetch, BASE_ID_PATTERN, listBases, listTables, type ProxyTarget } from "./try-it.js";
+import {
+  type Chrome,
+  connectedPage,
+  connectionPage,
+  connectionsPage,
+  connectLinkPage,
+  disconnectPage,
+  errorPage,
+  type Html,
+  type Notice,
+  signInPage,
+  type TryItView,
+} from "./views.js";
+
+export type { ApiFetch } from "./try-it.js";
+
+export interface DashboardOptions {
+  /**
+   * How the "Try it" panel reaches the proxy. Pass the app's own fetch (`(r) => app.fetch(r)`) so the
+   * call runs in-process through the same middleware and proxy code; by default it is HTTP to
+   * `AIRLOCK_PUBLIC_URL`.
+   */
+  api?: ApiFetch;
+}
+
+/** Every page the dashboard serves: middleware is scoped to these, never to the whole app it joins. */
+const DASHBOARD_PATHS = [
+  "/",
+  "/login",
+  "/logout",
+  "/connected",
+  "/connections",
+  "/connections/*",
+  "/assets/*",
+];
+const PAGE_SIZE = 50;
+const EVENT_LIMIT = 50;
+const STATUSES: readonly ConnectionStatus[] = ["active", "reauth_required", "revoked"];
+
+type Form = Record<string, string | File | (string | File)[]>;
+
+/**
+ * The dashboard's routes, to mount at `/` next to the API.
+ *
+ * @example
+ * const app = new Hono();
+ * app.route("/", dashboardRoutes(ctx, { api: (request) => app.fetch(request) }));
+ */
+export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions = {}): Hono {
+  const app = new Hono();
+  const api: ApiFetch = options.api ?? ((request) => fetch(request));
+  let codec: SessionCodec | null = null;
+  const sessions = (): SessionCodec => {
+    const secretKey = ctx.config.secretKey;
+    if (!secretKey) {
+      throw new AirlockError("config_invalid", "AIRLOCK_SECRET_KEY is not set, so nobody can sign in.", {
+        hint: "Set AIRLOCK_SECRET_KEY (e.g. `openssl rand -hex 32`) and restart the service.",
+      });
+    }
+    codec ??= sessionCodec({ secretKey, secure: ctx.config.publicUrl.startsWith("https:") });
+    return codec;
+  };
+
+  const headers = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    referrerPolicy: "no-referrer",
+    strictTransportSecurity: ctx.config.publicUrl.startsWith("https:")
+      ? "max-age=31536000; includeSubDomains"
+      : false,
+  });
+  for (const path of DASHBOARD_PATHS) app.use(path, headers);
+  // Dashboard forms are a few fields; anything bigger is not ours.
+  for (const path of DASHBOARD_PATHS) app.on("POST", path, bodyLimit({ maxSize: 32 * 1024 }));
+
+  const chrome = (title: string, session: DashboardSession | null): Chrome => ({
+    title,
+    demo: ctx.demo,
+    csrf: session?.kind === "user" ? sessions().csrfToken(session) : null,
+    now: ctx.now(),
+  });
+
+  const render = (c: Context, markup: Html, status: ContentfulStatusCode = 200) => {
+    c.header("Cache-Control", "no-store");
+    return c.html(markup, status);
+  };
+
+  const fail = (c: Context, session: DashboardSession | null, status: ContentfulStatusCode, n: Notice) =>
+    render(c, errorPage(chrome(status === 404 ? "Not found" : "Something went wrong", session), n), status);
+
+  /** The signed-in session, or a redirect to the sign-in page. */
+  const signedIn = (c: Context): DashboardSession | Response => {
+    const session = sessions().read(getCookie(c, sessions().cookieName), ctx.now());
+    if (session?.kind === "user") return session;
+    return c.redirect("/login", 303);
+  };
+
+  /** A POSTed form whose CSRF token matches the session (of `kind`), or a 403/redirect. */
+  const checkedForm = async (
+    c: Context,
+    kind: "user" | "any",
+  ): Promise<{ session: DashboardSession; form: Form } | Response> => {
+    const session = sessions().read(getCookie(c, sessions().cookieName), ctx.now());
+    const form = await c.req.parseBody({ all: true }).catch(() => ({}) as Form);
+    if (!session || !sessions().checkCsrf(session, form[CSRF_FIELD])) {
+      return fail(c, null, 403, {
+        kind: "error",
+        message: "This form has expired or did not come from the dashboard (CSRF check failed).",
+        hint: "Go back, reload the page and submit the form again.",
+      });
+    }
+    if (kind === "user" && session.kind !== "user") return c.redirect("/login", 303);
+    return { session, form };
+  };
+
+  /** A connection identifier from the path, or null when it cannot be one. */
+  const pathIdentifier = (c: Context): string | null => {
+    const identifier = c.req.param("identifier") ?? "";
+    return IDENTIFIER_PATTERN.test(identifier) ? identifier : null;
+  };
+
+  const notFound = (c: Context, session: DashboardSession, identifier: string | null) =>
+    fail(c, session, 404, {
+      kind: "error",
+      message: identifier
+        ? `There is no connection "${identifier}".`
+        : "That is not a connection identifier.",
+      hint: "It may have been disconnected. Pick one from the list of connections.",
+    });
+
+  // Assets: content-hashed URLs, so they can be cached for good.
+  app.get("/assets/dashboard.css", (c) => {
+    c.header(
+      "Cache-Control",
+      c.req.query("v") === ASSET_VERSION.css ? "public, max-age=31536000, immutable" : "no-cache",
+    );
+    return c.body(DASHBOARD_CSS, 200, { "Content-Type": "text/css; charset=utf-8" });
+  });
+  app.get("/assets/dashboard.js", (c) => {
+    c.header(
+      "Cache-Control",
+      c.req.query("v") === ASSET_VERSION.js ? "public, max-age=31536000, immutable" : "no-cache",
+    );
+    return c.body(DASHBOARD_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" });
+  });
+
+  // Sign in and out.
+  app.get("/login", (c) => {
+    const session = ensureSession(c, sessions(), ctx.now());
+    if (session.kind === "user") return c.redirect("/", 303);
+    return render(
+      c,
+      signInPage(chrome("Sign in", null), { csrf: sessions().csrfToken(session), error: null }),
+    );
+  });
+
+  app.post("/login", async (c) => {
+    const checked = await checkedForm(c, "any");
+    if (checked instanceof Response) return checked;
+    const presented = checked.form.secret_key;
+    const secretKey = ctx.config.secretKey ?? "";
+    if (typeof presented !== "string" || presented.length === 0 || !safeEqual(presented.trim(), secretKey)) {
+      ctx.logger.warn({ event: "dashboard.sign_in_failed" }, "dashboard sign-in with a wrong secret key");
+      // A fresh anonymous session: each attempt needs a new form.
+      const session = startSession(c, sessions(), "anon", ctx.now());
+      return render(
+        c,
+        signInPage(chrome("Sign in", null), {
+          csrf: sessions().csrfToken(session),
+          error: {
+            kind: "error",
+            message: "That secret key is not right.",
+            hint: "Use the AIRLOCK_SECRET_KEY value the service was started with (printed at startup in demo mode).",
+          },
+        }),
+        401,
+      );
+    }
+    // A new session on sign-in: a session planted before it (fixation) is worthless afterwards.
+    startSession(c, sessions(), "user", ctx.now());
+    ctx.logger.info({ event: "dashboard.sign_in" }, "dashboard sign-in");
+    return c.redirect("/", 303);
+  });
+
+  app.post("/logout", async (c) => {
+    const checked = await checkedForm(c, "any");
+    if (checked instanceof Response) return checked;
+    endSession(c, sessions());
+    return c.redirect("/login", 303);
+  });
+
+  // The connections list.
+  app.get("/", async (c) => {
+    const session = signedIn(c);
+    if (session instanceof Response) return session;
+    const status = STATUSES.find((s) => s === c.req.query("status")) ?? null;
+    const after = c.req.query("after");
+    const deleted = c.req.query("deleted");
+    return render(
+      c,
+      await listView(session, {
+        status,
+        after: after && IDENTIFIER_PATTERN.test(after) ? after : undefined,
+        notice:
+          deleted && IDENTIFIER_PATTERN.test(deleted)
+            ? { kind: "ok", message: `Disconnected ${deleted}.` }
+            : null,
+        form: null,
+      }),
+    );
+  });
+
+  const listView = async (
+    session: DashboardSession,
+    view: {
+      status: ConnectionStatus | null;
+      after?: string | undefined;
+      notice: Notice | null;
+      form: { identifier: string; scopes: string[] } | null;
+    },
+  ) => {
+    const [page, counts] = await Promise.all([
+      ctx.store.listConnections({ limit: PAGE_SIZE, after: view.after, status: view.status ?? undefined }),
+      ctx.store.countConnectionsByStatus(),
+    ]);
+    return connectionsPage(chrome("Connections", session), {
+      csrf: sessions().csrfToken(session),
+      connections: page.items,
+      counts,
+      status: view.status,
+      nextCursor: page.nextCursor,
+      scopes: ctx.config.airtable.scopes,
+      notice: view.notice,
+      form: view.form,
+    });
+  };
+
+  // New connection: a connect link that returns to the dashboard.
+  app.post("/connections", async (c) => {
+    const checked = await checkedForm(c, "user");
+    if (checked instanceof Response) return checked;
+    const { session, form } = checked;
+    const identifier = typeof form.identifier === "string" ? form.identifier.trim() : "";
+    const picked = [form.scopes ?? []].flat().filter((s): s is string => typeof s === "string");
+    try {
+      if (picked.length === 0) {
+        throw new AirlockError("invalid_input", "Pick at least one scope.", {
+          hint: "Tick the scopes the connection needs; schema.bases:read is required for the Try it panel.",
+        });
+      }
+      const created = await createConnectSession(ctx, {
+        identifier,
+        scopes: picked,
+        returnUrl: returnUrlFor(identifier),
+      });
+      return render(
+        c,
+        connectLinkPage(chrome("Connect link", session), {
+          identifier,
+          url: created.url,
+          expiresAt: new Date(created.expires_at),
+          reconnect: false,
+        }),
+      );
+    } catch (error) {
+      if (!isAirlockError(error, "invalid_input")) throw error;
+      return render(
+        c,
+        await listView(session, {
+          status: null,
+          notice: { kind: "error", message: error.message, hint: error.hint },
+          form: { identifier, scopes: picked },
+        }),
+        400,
+      );
+    }
+  });
+
+  const returnUrlFor = (identifier: string) =>
+    `${ctx.config.publicUrl}/connected?${new URLSearchParams({ identifier })}`;
+
+  // One connection.
+  app.get("/connections/:identifier", async (c) => {
+    const session = signedIn(c);
+    if (session instanceof Response) return session;
+    const identifier = pathIdentifier(c);
+    const connection = identifier ? await ctx.store.getConnection(identifier) : null;
+    if (!identifier || !connection) return notFound(c, session, identifier);
+    const status = c.req.query("status");
+    const error = c.req.query("error");
+    const flash: Notice | null =
+      status === "connected"
+        ? {
+            kind: "ok",
+            message: "Connected. Airtable approved the authorization and Airlock stored the tokens.",
+          }
+        : status === "error"
+          ? {
+              kind: "error",
+              message: `The connection attempt failed: ${describeOAuthError(error)}.`,
+              hint: "Create a new link and try again.",
+            }
+          : null;
+    return render(c, await detailView(session, connection.identifier, flash, null));
+  });
+
+  const detailView = async (
+    session: DashboardSession,
+    identifier: string,
+    notice: Notice | null,
+    tryIt: TryItView | null,
+  ): Promise<Html> => {
+    const [connection, events] = await Promise.all([
+      ctx.store.getConnection(identifier),
+      ctx.store.listEvents(identifier, { limit: EVENT_LIMIT }),
+    ]);
+    if (!connection) throw new AirlockError("not_found", `There is no connection "${identifier}".`);
+    // Only the summary reaches the template: tokens never come near the HTML.
+    const { accessToken: _a, refreshToken: _r, ...summary } = connection;
+    return connectionPage(chrome(identifier, session), {
+      csrf: sessions().csrfToken(session),
+      connection: summary,
+      events,
+      notice,
+      tryIt,
+    });
+  };
+
+  app.post("/connections/:identifier/reconnect", async (c) => {
+    const checked = await checkedForm(c, "user");
+    if (checked instanceof Response) return checked;
+    const identifier = pathIdentifier(c);
+    const connection = identifier ? await ctx.store.getConnection(identifier) : null;
+    if (!identifier || !connection) return notFound(c, checked.session, identifier);
+    const created = await createConnectSession(ctx, {
+      identifier,
+      scopes: connection.scopes.filter((s) => ctx.config.airtable.scopes.includes(s)),
+      returnUrl: returnUrlFor(identifier),
+    });
+    return render(
+      c,
+      connectLinkPage(chrome("Reconnect link", checked.session), {
+        identifier,
+        url: created.url,
+        expiresAt: new Date(created.expires_at),
+        reconnect: true,
+      }),
+    );
+  });
+
+  app.get("/connections/:identifier/disconnect", async (c) => {
+    const session = signedIn(c);
+    if (session instanceof Response) return session;
+    const identifier = pathIdentifier(c);
+    if (!identifier || !(await ctx.store.getConnection(identifier))) return notFound(c, session, identifier);
+    return render(
+      c,
+      disconnectPage(chrome(`Disconnect ${identifier}`, session), {
+        csrf: sessions().csrfToken(session),
+        identifier,
+      }),
+    );
+  });
+
+  app.post("/connections/:identifier/disconnect", async (c) => {
+    const checked = await checkedForm(c, "user");
+    if (checked instanceof Response) return checked;
+    const identifier = pathIdentifier(c);
+    const deleted = identifier
+      ? await ctx.store.deleteConnection(identifier, {
+          type: "connection.deleted",
+          data: { source: "dashboard" },
+        })
+      : false;
+    if (!identifier || !deleted) return notFound(c, checked.session, identifier);
+    ctx.logger.info({ identifier, event: "dashboard.disconnect" }, "connection deleted from the dashboard");
+    return c.redirect(`/?${new URLSearchParams({ deleted: identifier })}`, 303);
+  });
+
+  // "Try it": bases and tables through the proxy.
+  app.post("/connections/:identifier/try", async (c) => {
+    const checked = await checkedForm(c, "user");
+    if (checked instanceof Response) return checked;
+    const { session, form } = checked;
+    const identifier = pathIdentifier(c);
+    if (!identifier || !(await ctx.store.getConnection(identifier))) return notFound(c, session, identifier);
+    const target: ProxyTarget = {
+      api,
+      baseUrl: ctx.config.publicUrl,
+      secretKey: ctx.config.secretKey ?? "",
+      identifier,
+    };
+    let tryIt: TryItView;
+    if (form.action === "tables") {
+      const baseId = typeof form.base_id === "string" ? form.base_id : "";
+      if (!BASE_ID_PATTERN.test(baseId)) {
+        return render(
+          c,
+          await detailView(
+            session,
+            identifier,
+            {
+              kind: "error",
+              message: "That is not an Airtable base id.",
+              hint: "Base ids look like appXXXXXXXXXXXXXX.",
+            },
+            null,
+          ),
+          400,
+        );
+      }
+      const baseName = typeof form.base_name === "string" ? form.base_name.slice(0, 200) : null;
+      const [bases, tables] = await Promise.all([listBases(target), listTables(target, baseId)]);
+      tryIt = tables.ok
+        ? { ...(bases.ok ? { bases: bases.value } : {}), tables: { baseId, baseName, tables: tables.value } }
+        : { ...(bases.ok ? { bases: bases.value } : {}), problem: tables.problem };
+    } else {
+      const bases = await listBases(target);
+      tryIt = bases.ok ? { bases: bases.value } : { problem: bases.problem };
+    }
+    return render(c, await detailView(session, identifier, null, tryIt));
+  });
+
+  // Where dashboard-made connect links return: the admin goes back to the connection, an end user
+  // who got the link sees a plain "connected" page (and nothing of the dashboard).
+  app.get("/connected", (c) => {
+    const identifier = c.req.query("identifier") ?? null;
+    const status = c.req.query("status") ?? null;
+    const error = c.req.query("error") ?? null;
+    const session = sessions().read(getCookie(c, sessions().cookieName), ctx.now());
+    if (session?.kind === "user" && identifier && IDENTIFIER_PATTERN.test(identifier)) {
+      const query = new URLSearchParams({
+        ...(status ? { status: status === "connected" ? "connected" : "error" } : {}),
+        ...(error && /^[a-z_]{1,64}$/.test(error) ? { error } : {}),
+      });
+      return c.redirect(`/connections/${encodeURIComponent(identifier)}?${query}`, 303);
+    }
+    return render(
+      c,
+      connectedPage(chrome(status === "connected" ? "Connected" : "Not connected", null), {
+        identifier,
+        status,
+        error: error && /^[a-z_]{1,64}$/.test(error) ? error : null,
+      }),
+    );
+  });
+
+  return app;
+}
+
+function describeOAuthError(error: string | undefined): string {
+  if (error === "access_denied") return "access was declined on the consent page (access_denied)";
+  if (error && /^[a-z_]{1,64}$/.test(error)) return error.replaceAll("_", " ");
+  return "an unknown error";
+}

@@ -1,0 +1,465 @@
+/**
+ * The dashboard's pages as plain server-rendered HTML (Hono's `html` template tag escapes every
+ * interpolated value). Each page is a function from data to markup; no page does I/O.
+ */
+import { html } from "hono/html";
+import type { ConnectionStatus, ConnectionSummary, EventRecord } from "../../store/types.js";
+import { ASSET_VERSION } from "./assets.js";
+import { absoluteTime, reasonText, relativeTime, statusLabel } from "./format.js";
+import { CSRF_FIELD } from "./session.js";
+import type { BaseSummary, Problem, TableSummary } from "./try-it.js";
+
+export type Html = ReturnType<typeof html>;
+
+export interface Chrome {
+  title: string;
+  /** Set in demo mode: the banner names the emulator. */
+  demo: { emulatorUrl: string } | null;
+  /** The CSRF token of a signed-in session (shows the nav and the sign-out button), else null. */
+  csrf: string | null;
+  now: Date;
+}
+
+/** A message at the top of a page: what happened, and for errors what to do. */
+export interface Notice {
+  kind: "ok" | "error" | "warn";
+  message: string;
+  hint?: string | undefined;
+}
+
+const connectionHref = (identifier: string) => `/connections/${encodeURIComponent(identifier)}`;
+
+function csrfInput(token: string): Html {
+  return html`<input type="hidden" name="${CSRF_FIELD}" value="${token}">`;
+}
+
+function layout(chrome: Chrome, body: Html, options: { narrow?: boolean } = {}): Html {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${chrome.title} · Airlock</title>
+<link rel="stylesheet" href="/assets/dashboard.css?v=${ASSET_VERSION.css}">
+<script src="/assets/dashboard.js?v=${ASSET_VERSION.js}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+${
+  chrome.demo
+    ? html`<div class="demo" role="note"><strong>Demo mode:</strong> connected to the built-in Airtable emulator at <code>${chrome.demo.emulatorUrl}</code>. No real Airtable account is involved; set <code>AIRTABLE_CLIENT_ID</code> to use Airtable.</div>`
+    : null
+}
+<header class="top">
+<a class="brand" href="/">Air<span>lock</span></a>
+${
+  chrome.csrf
+    ? html`<nav aria-label="Main"><a href="/" aria-current="page">Connections</a></nav>
+<form class="inline" method="post" action="/logout">${csrfInput(chrome.csrf)}<button class="link" type="submit">Sign out</button></form>`
+    : html`<nav aria-label="Main"></nav>`
+}
+</header>
+<main id="main"${options.narrow ? html` class="narrow"` : null}>
+${body}
+</main>
+</body>
+</html>`;
+}
+
+function notice(n: Notice | null | undefined): Html | null {
+  if (!n) return null;
+  return html`<div class="notice ${n.kind}" role="${n.kind === "error" ? "alert" : "status"}">
+<p>${n.message}</p>${n.hint ? html`<p>${n.hint}</p>` : null}
+</div>`;
+}
+
+function problemNotice(problem: Problem): Html {
+  const who =
+    problem.source === "airtable" ? "Airtable" : problem.source === "airlock" ? "Airlock" : "Network";
+  return html`<div class="notice error" role="alert">
+<p><strong>${who} said ${problem.code}${problem.status ? html` (HTTP ${problem.status})` : null}:</strong> ${problem.message}</p>
+${problem.hint ? html`<p>${problem.hint}</p>` : null}
+</div>`;
+}
+
+function time(date: Date | null, now: Date): Html {
+  if (!date) return html`<span class="muted">never</span>`;
+  return html`<time datetime="${date.toISOString()}" title="${absoluteTime(date)}">${relativeTime(date, now)}</time>`;
+}
+
+/** An expiry: "in 58 minutes", or "expired 3 minutes ago" once past. */
+function expiry(date: Date, now: Date): Html {
+  return date.getTime() > now.getTime() ? time(date, now) : html`expired ${time(date, now)}`;
+}
+
+function badge(status: ConnectionStatus): Html {
+  return html`<span class="badge ${status}">${statusLabel(status)}</span>`;
+}
+
+function scopeChips(scopes: string[]): Html {
+  return html`<ul class="chips" aria-label="Scopes">${scopes.map((s) => html`<li>${s}</li>`)}</ul>`;
+}
+
+function airtableUser(c: ConnectionSummary): Html {
+  if (!c.airtableUserId && !c.email) return html`<span class="muted">unknown</span>`;
+  return html`${c.email ? html`${c.email}` : html`<span class="muted">email not shared</span>`}<span class="sub mono">${c.airtableUserId ?? ""}</span>`;
+}
+
+/**
+ * The sign-in form (secret key).
+ *
+ * @example
+ * c.html(signInPage(chrome, { csrf, error: null }), 200);
+ */
+export function signInPage(chrome: Chrome, view: { csrf: string; error: Notice | null }): Html {
+  return layout(
+    chrome,
+    html`<h1>Sign in</h1>
+<p class="lede">Enter the service's secret key, <code>AIRLOCK_SECRET_KEY</code>. In demo mode <code>airlock serve</code> prints it when it starts.</p>
+${notice(view.error)}
+<form class="card" method="post" action="/login">
+${csrfInput(view.csrf)}
+<label for="secret_key">Secret key</label>
+<input id="secret_key" name="secret_key" type="password" autocomplete="current-password" required autofocus
+  ${view.error ? html`aria-invalid="true" aria-describedby="key-help"` : html`aria-describedby="key-help"`}>
+<p class="help" id="key-help">The same key your backend sends as <code>Authorization: Bearer …</code>.</p>
+<div class="actions"><button type="submit">Sign in</button></div>
+</form>`,
+    { narrow: true },
+  );
+}
+
+export interface ConnectionsView {
+  csrf: string;
+  connections: ConnectionSummary[];
+  counts: Record<ConnectionStatus, number>;
+  status: ConnectionStatus | null;
+  nextCursor: string | null;
+  /** The integration's scopes (AIRTABLE_SCOPES): the choices in "New connection". */
+  scopes: string[];
+  notice: Notice | null;
+  /** The "New connection" form's values after a validation error. */
+  form: { identifier: string; scopes: string[] } | null;
+}
+
+/**
+ * The connections table with the "New connection" form.
+ *
+ * @example
+ * c.html(connectionsPage(chrome, view));
+ */
+export function connectionsPage(chrome: Chrome, view: ConnectionsView): Html {
+  const total = view.counts.active + view.counts.reauth_required + view.counts.revoked;
+  const checked = new Set(view.form?.scopes ?? view.scopes);
+  const filters: Array<[ConnectionStatus | null, string, number]> = [
+    [null, "All", total],
+    ["active", "Active", view.counts.active],
+    ["reauth_required", "Reconnect needed", view.counts.reauth_required],
+    ["revoked", "Revoked", view.counts.revoked],
+  ];
+  return layout(
+    chrome,
+    html`<div class="head"><div><h1>Connections</h1>
+<p class="lede">Each connection is one end user's Airtable authorization. Airlock keeps its tokens fresh and encrypted.</p></div></div>
+${notice(view.notice)}
+<section class="card" aria-labelledby="new-heading">
+<h2 id="new-heading">New connection</h2>
+<form method="post" action="/connections">
+${csrfInput(view.csrf)}
+<label for="identifier">Identifier</label>
+<input id="identifier" name="identifier" type="text" required maxlength="255" pattern="[A-Za-z0-9][A-Za-z0-9._:@+\\-]*"
+  placeholder="user_123" value="${view.form?.identifier ?? ""}" aria-describedby="identifier-help" autocomplete="off" spellcheck="false">
+<p class="help" id="identifier-help">Your id for the end user, e.g. their user id in your app. Letters, digits and <code>. _ : @ + -</code>. An existing identifier is reconnected in place.</p>
+<fieldset>
+<legend>Scopes</legend>
+<div class="checks">
+${view.scopes.map(
+  (scope, i) =>
+    html`<label for="scope-${i}"><input type="checkbox" id="scope-${i}" name="scopes" value="${scope}"${checked.has(scope) ? html` checked` : null}> <code>${scope}</code></label>`,
+)}
+</div>
+</fieldset>
+<div class="actions"><button type="submit">Create connect link</button></div>
+</form>
+</section>
+<nav aria-label="Filter by status"><ul class="filters">
+${filters.map(
+  ([status, label, count]) =>
+    html`<li><a href="${status ? `/?status=${status}` : "/"}"${view.status === status ? html` aria-current="page"` : null}>${label} <span class="muted">${count}</span></a></li>`,
+)}
+</ul></nav>
+<div class="table-wrap">
+<table>
+<caption class="sr-only">Connections${view.status ? ` with status ${statusLabel(view.status)}` : ""}</caption>
+<thead><tr>
+<th scope="col">Identifier</th><th scope="col">Airtable user</th><th scope="col">Status</th><th scope="col">Scopes</th>
+<th scope="col">Access expires</th><th scope="col">Refresh expires</th><th scope="col">Last refresh</th>
+</tr></thead>
+<tbody>
+${
+  view.connections.length === 0
+    ? html`<tr><td colspan="7" class="empty">${
+        total === 0
+          ? "No connections yet. Create a connect link above and open it to connect an Airtable account."
+          : "No connections with this status."
+      }</td></tr>`
+    : view.connections.map((c) => connectionRow(c, view.csrf, chrome.now))
+}
+</tbody>
+</table>
+</div>
+${
+  view.nextCursor
+    ? html`<div class="pager"><a class="button secondary small" href="/?${new URLSearchParams({
+        ...(view.status ? { status: view.status } : {}),
+        after: view.nextCursor,
+      }).toString()}">Next page</a></div>`
+    : null
+}`,
+  );
+}
+
+function connectionRow(c: ConnectionSummary, csrf: string, now: Date): Html {
+  return html`<tr>
+<td><a href="${connectionHref(c.identifier)}"><strong>${c.identifier}</strong></a></td>
+<td>${airtableUser(c)}</td>
+<td class="status-cell">${badge(c.status)}${c.statusReason && c.status !== "active" ? html`<span class="sub">${reasonText(c.statusReason)}</span>` : null}${
+    c.status === "reauth_required"
+      ? html`<form class="inline" method="post" action="${connectionHref(c.identifier)}/reconnect">${csrfInput(csrf)}<button class="small" type="submit">Reconnect<span class="sr-only"> ${c.identifier}</span></button></form>`
+      : null
+  }</td>
+<td>${scopeChips(c.scopes)}</td>
+<td class="nowrap">${c.status === "active" ? expiry(c.accessTokenExpiresAt, now) : html`<span class="muted">—</span>`}</td>
+<td class="nowrap">${c.status === "active" ? expiry(c.refreshTokenExpiresAt, now) : html`<span class="muted">—</span>`}</td>
+<td class="nowrap">${time(c.lastRefreshedAt, now)}</td>
+
+</tr>`;
+}
+
+/**
+ * The one-time connect link, right after it was created.
+ *
+ * @example
+ * c.html(connectLinkPage(chrome, { identifier: "user_123", url, expiresAt, reconnect: false }));
+ */
+export function connectLinkPage(
+  chrome: Chrome,
+  view: { identifier: string; url: string; expiresAt: Date; reconnect: boolean },
+): Html {
+  return layout(
+    chrome,
+    html`<p><a href="/">← Connections</a></p>
+<h1>${view.reconnect ? "Reconnect link" : "Connect link"} for ${view.identifier}</h1>
+<p class="lede">Open it yourself to connect your own Airtable account, or send it to the person who owns the account.</p>
+<section class="card" aria-labelledby="link-heading">
+<h2 id="link-heading">Link</h2>
+<div class="link-box">
+<label class="sr-only" for="connect-url">Connect link</label>
+<input id="connect-url" type="text" readonly value="${view.url}">
+<button class="secondary" type="button" data-copy="connect-url">Copy</button>
+</div>
+<p class="help">Works once, expires ${time(view.expiresAt, chrome.now)} (${absoluteTime(view.expiresAt)}). It is shown only now; create a new one if it is lost.</p>
+<div class="actions">
+<a class="button" href="${view.url}">Open link</a>
+<a class="button secondary" href="${connectionHref(view.identifier)}">Go to the connection</a>
+</div>
+</section>`,
+  );
+}
+
+export interface TryItView {
+  bases?: BaseSummary[];
+  tables?: { baseId: string; baseName: string | null; tables: TableSummary[] };
+  problem?: Problem;
+}
+
+export interface ConnectionView {
+  csrf: string;
+  connection: ConnectionSummary;
+  events: EventRecord[];
+  notice: Notice | null;
+  tryIt: TryItView | null;
+}
+
+/**
+ * One connection: its facts, actions, the "Try it" panel and its event history.
+ *
+ * @example
+ * c.html(connectionPage(chrome, { csrf, connection, events, notice: null, tryIt: null }));
+ */
+export function connectionPage(chrome: Chrome, view: ConnectionView): Html {
+  const c = view.connection;
+  const now = chrome.now;
+  const base = connectionHref(c.identifier);
+  return layout(
+    chrome,
+    html`<p><a href="/">← Connections</a></p>
+<div class="head"><div><h1>${c.identifier} ${badge(c.status)}</h1>
+${c.statusReason && c.status !== "active" ? html`<p class="lede">${reasonText(c.statusReason)}.</p>` : html`<p class="lede">Connected ${time(c.createdAt, now)}.</p>`}
+</div>
+<div class="actions">
+${
+  c.status === "active"
+    ? null
+    : html`<form class="inline" method="post" action="${base}/reconnect">${csrfInput(view.csrf)}<button type="submit">Reconnect</button></form>`
+}
+<a class="button secondary" href="${base}/disconnect">Disconnect</a>
+</div></div>
+${notice(view.notice)}
+<div class="grid">
+<section class="card" aria-labelledby="facts-heading">
+<h2 id="facts-heading">Details</h2>
+<dl class="facts">
+<dt>Airtable user</dt><dd>${airtableUser(c)}</dd>
+<dt>Scopes</dt><dd>${scopeChips(c.scopes)}</dd>
+<dt>Access token expires</dt><dd>${expiry(c.accessTokenExpiresAt, now)}</dd>
+<dt>Refresh token expires</dt><dd>${expiry(c.refreshTokenExpiresAt, now)}</dd>
+<dt>Last refresh</dt><dd>${time(c.lastRefreshedAt, now)}</dd>
+<dt>Created</dt><dd>${time(c.createdAt, now)}</dd>
+<dt>Token version</dt><dd>${c.version}</dd>
+</dl>
+</section>
+${tryItPanel(view, base)}
+</div>
+<section aria-labelledby="events-heading">
+<h2 id="events-heading">Event history</h2>
+<div class="table-wrap">
+<table>
+<thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Details</th></tr></thead>
+<tbody>
+${
+  view.events.length === 0
+    ? html`<tr><td colspan="3" class="empty">No events yet.</td></tr>`
+    : view.events.map(
+        (e) =>
+          html`<tr><td class="nowrap">${time(e.createdAt, now)}<span class="sub">${absoluteTime(e.createdAt)}</span></td><td><code>${e.type}</code></td><td>${eventDetails(e.data)}</td></tr>`,
+      )
+}
+</tbody>
+</table>
+</div>
+</section>`,
+  );
+}
+
+function eventDetails(data: Record<string, unknown>): Html {
+  const entries = Object.entries(data);
+  if (entries.length === 0) return html`<span class="muted">—</span>`;
+  return html`${entries.map(
+    ([key, value], i) =>
+      html`${i > 0 ? " · " : ""}<span class="muted">${key.replaceAll("_", " ")}</span> ${detailValue(value)}`,
+  )}`;
+}
+
+function detailValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(" ");
+  return JSON.stringify(value);
+}
+
+function tryItPanel(view: ConnectionView, base: string): Html {
+  const t = view.tryIt;
+  return html`<section class="card" aria-labelledby="try-heading" id="try-it">
+<h2 id="try-heading">Try it</h2>
+<p class="help">Calls Airtable as this user through the proxy (<code>/v1/proxy/${view.connection.identifier}/v0/…</code>), exactly as your app would.</p>
+<form method="post" action="${base}/try#try-it" class="actions">${csrfInput(view.csrf)}<input type="hidden" name="action" value="bases"><button class="secondary" type="submit">List bases</button></form>
+${t?.problem ? html`<div class="mt">${problemNotice(t.problem)}</div>` : null}
+${t?.bases ? basesTable(t.bases, view.csrf, base) : null}
+${t?.tables ? tablesTable(t.tables) : null}
+</section>`;
+}
+
+function basesTable(bases: BaseSummary[], csrf: string, base: string): Html {
+  if (bases.length === 0) {
+    return html`<p class="empty">This connection reaches no bases. Reconnect and tick at least one base on the consent page.</p>`;
+  }
+  return html`<div class="table-wrap mt"><table>
+<caption>Bases (GET /v0/meta/bases)</caption>
+<thead><tr><th scope="col">Base</th><th scope="col">Permission</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+<tbody>${bases.map(
+    (b) => html`<tr><td>${b.name}<span class="sub mono">${b.id}</span></td><td>${b.permissionLevel}</td>
+<td><form class="inline" method="post" action="${base}/try#try-it">${csrfInput(csrf)}<input type="hidden" name="action" value="tables"><input type="hidden" name="base_id" value="${b.id}"><input type="hidden" name="base_name" value="${b.name}"><button class="small secondary" type="submit">Tables<span class="sr-only"> of ${b.name}</span></button></form></td></tr>`,
+  )}</tbody></table></div>`;
+}
+
+function tablesTable(view: NonNullable<TryItView["tables"]>): Html {
+  const title = view.baseName ? `${view.baseName} (${view.baseId})` : view.baseId;
+  return html`<div class="table-wrap mt"><table>
+<caption>Tables of ${title}</caption>
+<thead><tr><th scope="col">Table</th><th scope="col">Primary field</th><th scope="col">Fields</th><th scope="col">Views</th></tr></thead>
+<tbody>${
+    view.tables.length === 0
+      ? html`<tr><td colspan="4" class="empty">This base has no tables.</td></tr>`
+      : view.tables.map(
+          (t) =>
+            html`<tr><td>${t.name}<span class="sub mono">${t.id}</span></td><td>${t.primaryField ?? "—"}</td><td>${t.fieldCount}</td><td>${t.viewCount}</td></tr>`,
+        )
+  }</tbody></table></div>`;
+}
+
+/**
+ * "Disconnect user_123?" with a confirm button (works without JavaScript).
+ *
+ * @example
+ * c.html(disconnectPage(chrome, { csrf, identifier: "user_123" }));
+ */
+export function disconnectPage(chrome: Chrome, view: { csrf: string; identifier: string }): Html {
+  const base = connectionHref(view.identifier);
+  return layout(
+    chrome,
+    html`<h1>Disconnect ${view.identifier}?</h1>
+<p class="lede">Airlock forgets this connection's tokens; your app can no longer call Airtable for this user until they connect again. The event history stays.</p>
+<form method="post" action="${base}/disconnect" class="actions">${csrfInput(view.csrf)}
+<button class="danger" type="submit">Disconnect</button>
+<a class="button secondary" href="${base}">Cancel</a>
+</form>`,
+    { narrow: true },
+  );
+}
+
+/**
+ * Where a connect link returns the end user's browser when the dashboard created it (public page).
+ *
+ * @example
+ * c.html(connectedPage(chrome, { identifier: "user_123", status: "connected", error: null }));
+ */
+export function connectedPage(
+  chrome: Chrome,
+  view: { identifier: string | null; status: string | null; error: string | null },
+): Html {
+  const ok = view.status === "connected";
+  return layout(
+    chrome,
+    html`<h1>${ok ? "Airtable connected" : "Airtable was not connected"}</h1>
+${
+  ok
+    ? notice({ kind: "ok", message: "Your Airtable account is connected. You can close this window." })
+    : notice({
+        kind: "error",
+        message:
+          view.error === "access_denied"
+            ? "Access was declined on Airtable's consent page."
+            : `Airtable reported: ${view.error ?? "an unknown error"}.`,
+        hint: "Ask for a new connect link and try again.",
+      })
+}`,
+    { narrow: true },
+  );
+}
+
+/**
+ * A full-page error with the fix.
+ *
+ * @example
+ * c.html(errorPage(chrome, { message: "Connection not found.", hint: "Check the identifier." }), 404);
+ */
+export function errorPage(chrome: Chrome, problem: Notice): Html {
+  return layout(
+    chrome,
+    html`<h1>${chrome.title}</h1>${notice(problem)}<p><a href="/">← Connections</a></p>`,
+    {
+      narrow: true,
+    },
+  );
+}
