@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { emulatorCommand, parseEmulatorArgs } from "./cli.js";
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l) } };
+}
+
+describe("parseEmulatorArgs", () => {
+  it("maps every flag", () => {
+    expect(
+      parseEmulatorArgs([
+        "--port=0",
+        "--host",
+        "127.0.0.1",
+        "--client-id",
+        "abc",
+        "--client-secret",
+        "s",
+        "--redirect-uri",
+        "http://localhost:1/a",
+        "--redirect-uri",
+        "http://localhost:2/b",
+        "--scopes",
+        "data.records:read  user.email:read",
+        "--auto-approve",
+        "--access-token-ttl",
+        "60",
+        "--refresh-token-ttl",
+        "120",
+        "--latency-ms",
+        "300",
+        "--api-latency-ms",
+        "5",
+      ]),
+    ).toEqual({
+      port: 0,
+      host: "127.0.0.1",
+      clientId: "abc",
+      clientSecret: "s",
+      redirectUris: ["http://localhost:1/a", "http://localhost:2/b"],
+      scopes: ["data.records:read", "user.email:read"],
+      autoApprove: true,
+      accessTokenTtl: 60,
+      refreshTokenTtl: 120,
+      latencyMs: 300,
+      apiLatencyMs: 5,
+    });
+    expect(parseEmulatorArgs(["-h"])).toBe("help");
+  });
+
+  it.each([
+    [["--port", "abc"], "--port"],
+    [["--port", "70000"], "--port"],
+    [["--latency-ms", "-5"], "--latency-ms"],
+    [["--access-token-ttl", "0"], "--access-token-ttl"],
+    [["--scopes", "  "], "--scopes"],
+    [["--bogus"], "bogus"],
+    [["stray"], "stray"],
+    [["--auto-approve=yes"], "auto-approve"],
+  ])("%j is a usage error naming the flag", (argv, name) => {
+    expect(() => parseEmulatorArgs(argv)).toThrow(name);
+  });
+});
+
+describe("emulatorCommand", () => {
+  it("prints exactly one URL line on stdout, a summary on stderr, and exits 0 when stopped", async () => {
+    const { out, err, io } = capture();
+    const controller = new AbortController();
+    const done = emulatorCommand(["--port", "0", "--client-id", "cli-test", "--client-secret", "TOPSECRET"], {
+      ...io,
+      signal: controller.signal,
+    });
+    await expect.poll(() => out.length).toBe(1);
+    const url = /^Airtable emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(out[0]!)?.[1];
+    expect(url).toBeDefined();
+    expect((await fetch(`${url}/__emulator/stats`)).status).toBe(200);
+    expect(err.join("\n")).toContain("cli-test");
+    expect(err.join("\n")).toContain("http://localhost:8085/callback");
+    expect(err.join("\n")).not.toContain("TOPSECRET");
+    controller.abort();
+    expect(await done).toBe(0);
+    await expect(fetch(`${url}/__emulator/stats`)).rejects.toThrow();
+  });
+
+  it("bad flags → exit 2 with an error and where to look", async () => {
+    const { out, err, io } = capture();
+    expect(await emulatorCommand(["--port", "x"], io)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err[0]).toMatch(/^error: --port/);
+    expect(err[1]).toContain("--help");
+  });
+
+  it("invalid registration → exit 5 naming the option", async () => {
+    const { err, io } = capture();
+    expect(await emulatorCommand(["--redirect-uri", "http://example.com/cb"], io)).toBe(5);
+    expect(err.join("\n")).toContain("https");
+    expect(await emulatorCommand(["--scopes", "webhook.manage"], io)).toBe(5);
+    expect(err.join("\n")).toContain("webhook.manage");
+  });
+
+  it("--help prints usage on stdout and exits 0", async () => {
+    const { out, io } = capture();
+    expect(await emulatorCommand(["--help"], io)).toBe(0);
+    expect(out.join("\n")).toContain("--auto-approve");
+  });
+});

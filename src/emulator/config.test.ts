@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { isAirlockError } from "../errors.js";
+import { redirectUriProblem, resolveConfig } from "./config.js";
+import { BASIC_SCOPES } from "./scopes.js";
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (isAirlockError(err, "config_invalid")) return err.message;
+    throw err;
+  }
+  throw new Error("expected a config_invalid error");
+}
+
+describe("resolveConfig", () => {
+  it("applies Airtable's defaults", () => {
+    const c = resolveConfig();
+    expect(c).toMatchObject({
+      port: 0,
+      host: "127.0.0.1",
+      clientId: "airlock-emulator-client",
+      clientSecret: undefined,
+      redirectUris: ["http://localhost:8085/callback"],
+      scopes: BASIC_SCOPES,
+      autoApprove: false,
+      accessTokenTtl: 3600,
+      refreshTokenTtl: 5_184_000,
+      latencyMs: 0,
+      apiLatencyMs: 0,
+      basesPageSize: 1000,
+    });
+  });
+
+  it("names the bad option", () => {
+    expect(configError(() => resolveConfig({ port: 70000 }))).toContain("port");
+    expect(configError(() => resolveConfig({ accessTokenTtl: 0 }))).toContain("accessTokenTtl");
+    expect(configError(() => resolveConfig({ latencyMs: 1.5 }))).toContain("latencyMs");
+    expect(configError(() => resolveConfig({ scopes: ["webhook.manage"] }))).toContain("webhook.manage");
+    expect(configError(() => resolveConfig({ scopes: [] }))).toContain("scopes");
+    expect(configError(() => resolveConfig({ scopes: ["user.email:read", "user.email:read"] }))).toContain(
+      "twice",
+    );
+    expect(configError(() => resolveConfig({ redirectUris: ["http://example.com/cb"] }))).toContain("https");
+    expect(configError(() => resolveConfig({ redirectUris: [] }))).toContain("redirectUris");
+    expect(configError(() => resolveConfig({ clientId: "" }))).toContain("clientId");
+    expect(configError(() => resolveConfig({ clientSecret: "" }))).toContain("clientSecret");
+    expect(configError(() => resolveConfig({ basesPageSize: 0 }))).toContain("basesPageSize");
+  });
+});
+
+describe("redirectUriProblem (Airtable's registration rules)", () => {
+  it.each([
+    ["http://localhost:8085/callback", undefined],
+    ["http://127.0.0.1:9000/cb", undefined],
+    ["https://app.example.com/oauth/callback", undefined],
+    ["http://app.example.com/cb", "https"],
+    ["https://user:pw@app.example.com/cb", "user name"],
+    ["https://app.example.com/cb#x", "fragment"],
+    ["https://app.example.com/a/../cb", ".."],
+    ["https://10.0.0.1/cb", "raw IP"],
+    ["https://intranet/cb", "public domain"],
+    ["not a url", "absolute URL"],
+  ])("%s", (uri, problem) => {
+    const found = redirectUriProblem(uri);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+});

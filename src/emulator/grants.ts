@@ -1,0 +1,326 @@
+import { createHash, randomBytes, randomInt } from "node:crypto";
+import type { EmulatorClock } from "./clock.js";
+import { CODE_TTL_SECONDS, CONSENT_TTL_SECONDS } from "./config.js";
+
+/** Which bases a grant reaches: a fixed set, or everything the user has now and later. */
+export type BaseAccess = "all" | ReadonlySet<string>;
+
+/** One user authorization of the integration (what the user can later remove). */
+export interface Grant {
+  readonly id: string;
+  readonly scopes: readonly string[];
+  readonly bases: BaseAccess;
+  revoked: boolean;
+  /** Hashes of the tokens currently issued under this grant (rotated refresh tokens included). */
+  readonly tokenHashes: Set<string>;
+}
+
+export interface AccessTokenRecord {
+  readonly grant: Grant;
+  readonly scopes: readonly string[];
+  readonly expiresAt: number;
+}
+
+interface RefreshTokenRecord {
+  readonly grant: Grant;
+  readonly expiresAt: number;
+  /** A rotated token stays known so that its reuse can be detected (and punished). */
+  rotated: boolean;
+}
+
+/** An authorization request waiting for the user's Allow or Deny. */
+export interface ConsentRequest {
+  readonly id: string;
+  readonly redirectUri: string;
+  readonly state: string;
+  readonly codeChallenge: string;
+  readonly codeChallengeMethod: "S256";
+  readonly scopes: readonly string[];
+  readonly expiresAt: number;
+}
+
+export interface AuthorizationCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  readonly scopes: readonly string[];
+  readonly bases: BaseAccess;
+  readonly expiresAt: number;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  scopes: readonly string[];
+  /** Seconds. */
+  expiresIn: number;
+  /** Seconds. */
+  refreshExpiresIn: number;
+}
+
+export type RefreshOutcome =
+  | { ok: true; tokens: IssuedTokens }
+  | { ok: false; reason: "unknown" | "expired" | "reused" | "scope_not_granted" };
+
+/** Tokens are stored by hash: O(1) lookup, and a heap dump does not hand them out. */
+function hash(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
+/** Opaque strings of varying length, shaped loosely like Airtable's (`oaa….v1.…`). */
+function opaqueToken(): string {
+  return `oaa${randomBytes(10).toString("base64url")}.v1.${randomBytes(randomInt(24, 72)).toString("base64url")}`;
+}
+
+/**
+ * All OAuth state of the emulator: pending consents, authorization codes, grants and their tokens.
+ * Every lookup is a Map access by (hashed) key, so a flood of API calls stays cheap.
+ *
+ * @example
+ * const grants = new GrantStore(clock, { accessTokenTtl: 3600, refreshTokenTtl: 5_184_000 });
+ * const grant = grants.createGrant(["data.records:read"], "all");
+ * const tokens = grants.issueTokens(grant, grant.scopes);
+ */
+export class GrantStore {
+  readonly #clock: EmulatorClock;
+  readonly #ttl: { accessTokenTtl: number; refreshTokenTtl: number };
+  readonly #consents = new Map<string, ConsentRequest>();
+  readonly #codes = new Map<string, AuthorizationCode>();
+  readonly #grants = new Set<Grant>();
+  readonly #access = new Map<string, AccessTokenRecord>();
+  readonly #refresh = new Map<string, RefreshTokenRecord>();
+
+  readonly #isEnabled: (scope: string) => boolean;
+
+  /** @param isEnabled whether the integration still has a scope enabled (tokens never carry a disabled one). */
+  constructor(
+    clock: EmulatorClock,
+    ttl: { accessTokenTtl: number; refreshTokenTtl: number },
+    isEnabled: (scope: string) => boolean = () => true,
+  ) {
+    this.#clock = clock;
+    this.#ttl = ttl;
+    this.#isEnabled = isEnabled;
+  }
+
+  /**
+   * The scopes a token really has now: those it was issued with that are still enabled.
+   *
+   * @example
+   * grants.effectiveScopes(access).includes("user.email:read");
+   */
+  effectiveScopes(access: AccessTokenRecord): string[] {
+    return access.scopes.filter(this.#isEnabled);
+  }
+
+  /**
+   * Remembers a validated authorization request until the user answers the consent page.
+   *
+   * @example
+   * const consent = grants.createConsent({ redirectUri, state, codeChallenge, codeChallengeMethod: "S256", scopes });
+   */
+  createConsent(request: Omit<ConsentRequest, "id" | "expiresAt">): ConsentRequest {
+    const consent = {
+      ...request,
+      id: randomBytes(18).toString("base64url"),
+      expiresAt: this.#clock.now() + CONSENT_TTL_SECONDS * 1000,
+    };
+    this.#consents.set(consent.id, consent);
+    return consent;
+  }
+
+  /**
+   * A pending consent, or undefined when unknown or expired (expired ones are dropped).
+   *
+   * @example
+   * const consent = grants.getConsent(form.request_id);
+   */
+  getConsent(id: string): ConsentRequest | undefined {
+    const consent = this.#consents.get(id);
+    if (consent && consent.expiresAt <= this.#clock.now()) {
+      this.#consents.delete(id);
+      return undefined;
+    }
+    return consent;
+  }
+
+  /**
+   * Ends a consent (answered); a second answer to the same page is refused.
+   *
+   * @example
+   * grants.deleteConsent(consent.id);
+   */
+  deleteConsent(id: string): void {
+    this.#consents.delete(id);
+  }
+
+  /**
+   * Issues a one-time authorization code valid for 10 minutes.
+   *
+   * @example
+   * const code = grants.issueCode({ clientId, redirectUri, codeChallenge, scopes, bases: "all" });
+   */
+  issueCode(details: Omit<AuthorizationCode, "expiresAt">): string {
+    const code = randomBytes(randomInt(24, 40)).toString("base64url");
+    this.#codes.set(hash(code), { ...details, expiresAt: this.#clock.now() + CODE_TTL_SECONDS * 1000 });
+    return code;
+  }
+
+  /**
+   * Looks a code up AND consumes it: a code is single-use even when the exchange then fails.
+   * Returns `"expired"` for a known code past its 10 minutes.
+   *
+   * @example
+   * const found = grants.takeCode(body.code);
+   * if (found === undefined || found === "expired") return invalidGrant();
+   */
+  takeCode(code: string): AuthorizationCode | "expired" | undefined {
+    const key = hash(code);
+    const found = this.#codes.get(key);
+    if (!found) return undefined;
+    this.#codes.delete(key);
+    return found.expiresAt <= this.#clock.now() ? "expired" : found;
+  }
+
+  /**
+   * Records the user's authorization.
+   *
+   * @example
+   * const grant = grants.createGrant(code.scopes, code.bases);
+   */
+  createGrant(scopes: readonly string[], bases: BaseAccess): Grant {
+    const grant: Grant = {
+      id: randomBytes(9).toString("base64url"),
+      scopes: [...scopes],
+      bases,
+      revoked: false,
+      tokenHashes: new Set(),
+    };
+    this.#grants.add(grant);
+    return grant;
+  }
+
+  /**
+   * Issues a fresh access/refresh pair under `grant`, invalidating its previous access tokens.
+   *
+   * @example
+   * const { accessToken, refreshToken } = grants.issueTokens(grant, grant.scopes);
+   */
+  issueTokens(grant: Grant, requested: readonly string[]): IssuedTokens {
+    const scopes = requested.filter(this.#isEnabled);
+    for (const key of grant.tokenHashes) {
+      if (this.#access.delete(key)) grant.tokenHashes.delete(key);
+    }
+    const now = this.#clock.now();
+    const accessToken = opaqueToken();
+    const refreshToken = opaqueToken();
+    const accessKey = hash(accessToken);
+    const refreshKey = hash(refreshToken);
+    this.#access.set(accessKey, {
+      grant,
+      scopes: [...scopes],
+      expiresAt: now + this.#ttl.accessTokenTtl * 1000,
+    });
+    this.#refresh.set(refreshKey, {
+      grant,
+      expiresAt: now + this.#ttl.refreshTokenTtl * 1000,
+      rotated: false,
+    });
+    grant.tokenHashes.add(accessKey);
+    grant.tokenHashes.add(refreshKey);
+    return {
+      accessToken,
+      refreshToken,
+      scopes: [...scopes],
+      expiresIn: this.#ttl.accessTokenTtl,
+      refreshExpiresIn: this.#ttl.refreshTokenTtl,
+    };
+  }
+
+  /**
+   * The live access token record, or undefined when unknown, rotated away, revoked or expired.
+   *
+   * @example
+   * const access = grants.findAccessToken(bearer);
+   * if (!access) return authenticationRequired();
+   */
+  findAccessToken(token: string): AccessTokenRecord | undefined {
+    const record = this.#access.get(hash(token));
+    if (!record || record.grant.revoked || record.expiresAt <= this.#clock.now()) return undefined;
+    return record;
+  }
+
+  /**
+   * Rotates a refresh token. Reusing an already rotated token revokes the whole grant; an expired
+   * token (unused for the refresh window) is dead. `scopes`, when given, must be a subset of the grant.
+   *
+   * @example
+   * const outcome = grants.refresh(body.refresh_token);
+   * if (!outcome.ok) return invalidGrant(outcome.reason);
+   */
+  refresh(refreshToken: string, scopes?: readonly string[]): RefreshOutcome {
+    const record = this.#refresh.get(hash(refreshToken));
+    if (!record || record.grant.revoked) return { ok: false, reason: "unknown" };
+    if (record.rotated) {
+      this.revokeGrant(record.grant);
+      return { ok: false, reason: "reused" };
+    }
+    if (record.expiresAt <= this.#clock.now()) {
+      this.revokeGrant(record.grant);
+      return { ok: false, reason: "expired" };
+    }
+    const granted = new Set(record.grant.scopes);
+    if (scopes && !scopes.every((s) => granted.has(s))) return { ok: false, reason: "scope_not_granted" };
+    record.rotated = true;
+    return { ok: true, tokens: this.issueTokens(record.grant, scopes ?? record.grant.scopes) };
+  }
+
+  /**
+   * Revokes a grant and forgets every token issued under it.
+   *
+   * @example
+   * grants.revokeGrant(grant);
+   */
+  revokeGrant(grant: Grant): void {
+    grant.revoked = true;
+    for (const key of grant.tokenHashes) {
+      this.#access.delete(key);
+      this.#refresh.delete(key);
+    }
+    grant.tokenHashes.clear();
+    this.#grants.delete(grant);
+  }
+
+  /**
+   * Revokes every grant: what happens when the user removes the integration from their account.
+   * Returns how many grants were revoked.
+   *
+   * @example
+   * grants.revokeAll();
+   */
+  revokeAll(): number {
+    const count = this.#grants.size;
+    for (const grant of [...this.#grants]) this.revokeGrant(grant);
+    return count;
+  }
+
+  /** Number of live grants. */
+  get grantCount(): number {
+    return this.#grants.size;
+  }
+
+  /**
+   * Forgets everything (consents, codes, grants, tokens).
+   *
+   * @example
+   * grants.reset();
+   */
+  reset(): void {
+    for (const grant of this.#grants) grant.revoked = true;
+    this.#consents.clear();
+    this.#codes.clear();
+    this.#grants.clear();
+    this.#access.clear();
+    this.#refresh.clear();
+  }
+}

@@ -1,0 +1,58 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { createEmulatorApp } from "./app.js";
+import type { EmulatorOptions } from "./config.js";
+import type { EmulatorStats } from "./stats.js";
+
+export { createEmulatorApp, type EmulatorApp } from "./app.js";
+export { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./config.js";
+export { CONSENT_FIELDS, DECISION_PATH } from "./consent-page.js";
+export type { EmulatorState } from "./state.js";
+export type { EmulatorStats } from "./stats.js";
+
+/** A listening emulator. */
+export interface RunningEmulator {
+  /** Base URL, e.g. `http://127.0.0.1:49152` (serves /oauth2/v1/*, /v0/* and /__emulator/*). */
+  url: string;
+  port: number;
+  /** A copy of the counters. */
+  stats(): EmulatorStats;
+  /** Moves the emulator clock forward. */
+  advanceClock(seconds: number): void;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the emulator on `host:port` (default 127.0.0.1 and a random free port).
+ *
+ * @example
+ * const emulator = await startEmulator({ clientId: "abc", autoApprove: true });
+ * // AIRTABLE_OAUTH_URL=emulator.url AIRTABLE_API_URL=emulator.url
+ * emulator.advanceClock(61 * 60);
+ * await emulator.close();
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const { app, state } = createEmulatorApp(options);
+  const { host, port: wanted } = state.config;
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port: wanted }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    stats: () => ({ ...state.stats }),
+    advanceClock: (seconds) => state.clock.advance(seconds),
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        if ("closeAllConnections" in server) server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
