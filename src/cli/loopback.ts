@@ -1,0 +1,154 @@
+/**
+ * The login's loopback callback: a tiny HTTP server on 127.0.0.1 at the port and path of the
+ * registered redirect URI. The first request to that path is handed to the login flow, which
+ * answers the browser once the code exchange is done (so the page tells the truth). Anything else
+ * (`/favicon.ico`, scanners, other paths) gets a 404 and changes nothing.
+ */
+import { createServer, type Server } from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import { Hono } from "hono";
+import { AirlockError } from "../errors.js";
+
+/** What the browser is told at the end. */
+export interface CallbackPage {
+  ok: boolean;
+  title: string;
+  message: string;
+}
+
+/** A request that reached the callback path; `respond` finishes the browser's page. */
+export interface CallbackHit {
+  url: URL;
+  respond(page: CallbackPage): void;
+}
+
+export interface CallbackServer {
+  /** The port actually bound. */
+  readonly port: number;
+  /** Resolves on the first request to the callback path. */
+  readonly hit: Promise<CallbackHit>;
+  /** Stops listening and drops open connections; resolves when the port is free. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts listening on 127.0.0.1:`port` for GET `path`. A busy port is a `port_in_use` error naming
+ * the port and the redirect URI.
+ *
+ * @example
+ * const server = await startCallbackServer({ port: 8085, path: "/callback", redirectUri });
+ * const { url, respond } = await server.hit;
+ * respond({ ok: true, title: "Logged in", message: "You can close this tab." });
+ * await server.close();
+ */
+export async function startCallbackServer(options: {
+  port: number;
+  path: string;
+  redirectUri: string;
+}): Promise<CallbackServer> {
+  let deliver!: (hit: CallbackHit) => void;
+  const hit = new Promise<CallbackHit>((resolve) => {
+    deliver = resolve;
+  });
+  let taken = false;
+
+  const app = new Hono();
+  app.get(options.path, (c) => {
+    if (taken) {
+      return c.html(
+        page({
+          ok: false,
+          title: "Already handled",
+          message: "This login already received its answer. Return to your terminal.",
+        }),
+        409,
+      );
+    }
+    taken = true;
+    return new Promise<Response>((resolve) => {
+      deliver({
+        url: new URL(c.req.url),
+        respond: (result) => {
+          resolve(
+            c.html(page(result), result.ok ? 200 : 400, {
+              // The socket closes after this page, so close() is not held up by keep-alive.
+              connection: "close",
+              "cache-control": "no-store",
+              "referrer-policy": "no-referrer",
+            }),
+          );
+        },
+      });
+    });
+  });
+  app.all("*", (c) => c.text("Not found", 404));
+
+  const server = createServer(getRequestListener(app.fetch));
+  await listen(server, options.port, options.redirectUri);
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  return {
+    port,
+    hit,
+    close: () => closeServer(server),
+  };
+}
+
+function listen(server: Server, port: number, redirectUri: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      if (error.code === "EADDRINUSE" || error.code === "EACCES") {
+        const why =
+          error.code === "EADDRINUSE" ? "is already in use" : "cannot be opened (permission denied)";
+        reject(
+          new AirlockError(
+            "port_in_use",
+            `Port ${port} on 127.0.0.1 ${why}, so the login cannot receive the redirect to ${redirectUri}.`,
+            {
+              hint: `Stop the program using port ${port} (e.g. \`lsof -i :${port}\`), or use another port with \`airlock login --port N\` after registering http://localhost:N/callback with the integration (Airtable requires an exact match). Without a local port, use \`airlock login --paste\`.`,
+              details: { port },
+            },
+          ),
+        );
+      } else {
+        reject(error);
+      }
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, "127.0.0.1");
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // A browser holding a pending request or a keep-alive socket must not keep the port.
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+  });
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function page(result: CallbackPage): string {
+  const color = result.ok ? "#1a7f37" : "#cf222e";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Airlock: ${escapeHtml(result.title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2328}
+h1{color:${color};font-size:1.5rem}</style></head>
+<body><h1>${result.ok ? "✓" : "✗"} ${escapeHtml(result.title)}</h1><p>${escapeHtml(result.message)}</p>
+<p>You can close this tab and return to your terminal.</p></body></html>`;
+}

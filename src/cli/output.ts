@@ -1,0 +1,58 @@
+/**
+ * The CLI's only way to write: results go to stdout, messages to stderr. Commands receive an
+ * `Output` so tests can capture both streams and nothing writes through `console`.
+ */
+export interface Output {
+  /** A result line on stdout (what a script pipes or captures). */
+  out(text: string): void;
+  /** A human message line on stderr. */
+  err(text: string): void;
+  /** Whether stdout is a terminal (tables for people, JSON for machines). */
+  readonly isTTY: boolean;
+}
+
+/**
+ * The process's real streams.
+ *
+ * @example
+ * const output = processOutput();
+ * output.out("patXYZ"); // stdout
+ * output.err("Logged in."); // stderr
+ */
+export function processOutput(): Output {
+  return {
+    out: (text) => {
+      process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    },
+    err: (text) => {
+      process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+    },
+    isTTY: process.stdout.isTTY === true,
+  };
+}
+
+/**
+ * An Output that collects lines in memory (tests).
+ *
+ * @example
+ * const { output, stdout } = memoryOutput();
+ * output.out("hello");
+ * stdout(); // "hello\n"
+ */
+export function memoryOutput(isTTY = false): { output: Output; stdout(): string; stderr(): string } {
+  let stdout = "";
+  let stderr = "";
+  return {
+    output: {
+      out: (text) => {
+        stdout += text.endsWith("\n") ? text : `${text}\n`;
+      },
+      err: (text) => {
+        stderr += text.endsWith("\n") ? text : `${text}\n`;
+      },
+      isTTY,
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}

@@ -1,0 +1,36 @@
+/** Human time spans for messages ("5 minutes", "in 59 minutes", "3 days ago"). */
+
+const UNITS: [number, string][] = [
+  [86_400, "day"],
+  [3_600, "hour"],
+  [60, "minute"],
+  [1, "second"],
+];
+
+/**
+ * A span of seconds in the largest whole unit.
+ *
+ * @example
+ * formatDuration(300); // "5 minutes"
+ */
+export function formatDuration(seconds: number): string {
+  const abs = Math.max(0, Math.round(Math.abs(seconds)));
+  for (const [size, name] of UNITS) {
+    if (abs >= size) {
+      const n = Math.floor(abs / size);
+      return `${n} ${name}${n === 1 ? "" : "s"}`;
+    }
+  }
+  return "0 seconds";
+}
+
+/**
+ * When `at` is relative to `now`.
+ *
+ * @example
+ * formatRelative(new Date(Date.now() + 3_540_000)); // "in 59 minutes"
+ */
+export function formatRelative(at: Date, now: Date = new Date()): string {
+  const seconds = (at.getTime() - now.getTime()) / 1000;
+  return seconds >= 0 ? `in ${formatDuration(seconds)}` : `${formatDuration(-seconds)} ago`;
+}

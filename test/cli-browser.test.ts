@@ -1,0 +1,57 @@
+/**
+ * Acceptance with a real browser: Chromium opens the URL `airlock login` printed, the user ticks
+ * bases and clicks the consent button, Chromium follows the redirect to http://localhost:PORT/callback
+ * (the CLI listens on 127.0.0.1 only) and shows the CLI's success page.
+ */
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  assertNoSecretsPrinted,
+  readCredentials,
+  type Setup,
+  setup,
+  startCli,
+  transcript,
+} from "./cli-harness.js";
+
+let browser: Browser;
+let s: Setup;
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  s = await setup({ autoApprove: false });
+});
+afterAll(async () => {
+  await browser?.close();
+  await s?.cleanup();
+  assertNoSecretsPrinted();
+});
+
+it("logs in through the consent page in Chromium", async () => {
+  const cli = startCli(["login", "--no-browser"], { env: s.env });
+  const authorizeUrl = await cli.authorizeUrl();
+  const page = await browser.newPage();
+  try {
+    await page.goto(authorizeUrl.href);
+    await page.getByRole("button", { name: /grant access/i }).click();
+    await page.waitForURL((url) => url.href.startsWith(s.redirectUri));
+    await expect.poll(() => page.textContent("h1")).toContain("Airlock is logged in");
+    transcript.push(await page.content());
+  } finally {
+    await page.close();
+  }
+  const result = await cli.done;
+  expect(result.code).toBe(0);
+  expect((await readCredentials(s.home)).email).toBe("ada.lovelace@example.com");
+});
