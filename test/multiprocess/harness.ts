@@ -1,0 +1,586 @@
+/**
+ * Helpers for the multi-process suite: real OS processes (the emulator, several `airlock serve`
+ * instances), real HTTP between them, one real PostgreSQL database per test file, and per-process
+ * clocks moved with libfaketime (the honest way to make another process see time pass).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+
+export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const CLI = join(ROOT, "dist/cli/main.js");
+
+/** The PostgreSQL server the suite runs on; unset → the suite is skipped with a visible line. */
+export const TEST_DATABASE_URL = process.env.AIRLOCK_TEST_DATABASE_URL?.trim() || undefined;
+
+/** Prints the visible skip line (call at module level of a test file). */
+export function announceSkipIfNoPostgres(suite: string): void {
+  if (!TEST_DATABASE_URL) {
+    process.stderr.write(
+      `[multiprocess] SKIPPED ${suite}: AIRLOCK_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)\n`,
+    );
+  }
+}
+
+/** A port nothing listens on right now (the OS picks it; we close and hand it out). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") return reject(new Error("no port"));
+      server.close(() => resolvePort(address.port));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` until it returns a truthy value; throws with `message` and the last value on timeout. */
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  options: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(options.intervalMs ?? 100);
+  }
+  throw new Error(`${options.message ?? "condition not met"} (last: ${describe(last)})`);
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clocks
+
+const FAKETIME_LIBS = [
+  "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+  "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+  "/usr/lib/faketime/libfaketimeMT.so.1",
+  "/usr/local/lib/faketime/libfaketimeMT.so.1",
+];
+
+/**
+ * A clock offset for one or more child processes, changeable while they run: libfaketime re-reads
+ * the file on every time call (FAKETIME_NO_CACHE). Monotonic time is left alone so timers still work.
+ */
+export class FakeClock {
+  readonly file: string;
+  #offsetSeconds = 0;
+
+  constructor(dir: string, name: string) {
+    this.file = join(dir, `clock-${name}`);
+    writeFileSync(this.file, "+0\n");
+  }
+
+  get offsetSeconds(): number {
+    return this.#offsetSeconds;
+  }
+
+  /** Moves this clock forward by `seconds` (cumulative). */
+  advance(seconds: number): void {
+    this.#offsetSeconds += seconds;
+    writeFileSync(this.file, `+${this.#offsetSeconds}\n`);
+  }
+
+  env(): Record<string, string> {
+    const lib = FAKETIME_LIBS.find((path) => existsSync(path));
+    if (!lib) throw new Error("libfaketime is not installed (apt-get install faketime)");
+    return {
+      LD_PRELOAD: lib,
+      FAKETIME_TIMESTAMP_FILE: this.file,
+      FAKETIME_NO_CACHE: "1",
+      FAKETIME_DONT_FAKE_MONOTONIC: "1",
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  readonly pid: number;
+  /** stdout + stderr so far. */
+  output(): string;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after 5 s. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  readonly exited: Promise<number | null>;
+}
+
+const children = new Set<Child>();
+
+/** Spawns `node dist/cli/main.js ...args`. Every child is killed when the test process exits. */
+export function spawnCli(name: string, args: string[], env: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), NODE_ENV: "test", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
+  let alive = true;
+  void exited.then(() => {
+    alive = false;
+    for (const listener of listeners) listener();
+  });
+  const handle: Child = {
+    name,
+    process: child,
+    get pid() {
+      return child.pid ?? -1;
+    },
+    output: () => output,
+    exited,
+    waitForOutput(pattern, timeoutMs = 15_000) {
+      return new Promise((resolveMatch, reject) => {
+        const check = () => {
+          const match = output.match(pattern);
+          if (match) {
+            done();
+            resolveMatch(match);
+          } else if (!alive) {
+            done();
+            reject(new Error(`${name} exited before printing ${pattern}:\n${output.slice(-4000)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(
+            new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`),
+          );
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    async stop(signal = "SIGTERM") {
+      if (!alive) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+      children.delete(handle);
+    },
+  };
+  children.add(handle);
+  return handle;
+}
+
+process.once("exit", () => {
+  for (const child of children) child.process.kill("SIGKILL");
+});
+
+/** Stops every child this test file started. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((child) => child.stop("SIGKILL")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emulator
+
+export interface EmulatorStats {
+  authorizations: number;
+  code_exchanges: number;
+  refreshes: number;
+  invalid_grants: number;
+  invalid_clients: number;
+  api_requests: number;
+  rate_limited: number;
+}
+
+export interface TokenFault {
+  status?: number;
+  error?: string;
+  count?: number;
+  delay_ms?: number;
+  rotate_then_drop?: boolean;
+}
+
+export interface Emulator {
+  child: Child;
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  stats(): Promise<EmulatorStats>;
+  advanceClock(seconds: number): Promise<void>;
+  faults(faults: { token?: TokenFault | null; api?: Record<string, unknown> | null }): Promise<void>;
+}
+
+/** Starts `airlock emulator` as its own process (token endpoint latency 300 ms unless told). */
+export async function startEmulator(options: {
+  redirectUri: string;
+  latencyMs?: number;
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+}): Promise<Emulator> {
+  const clientId = `mp-${randomUUID().slice(0, 8)}`;
+  const clientSecret = randomBytes(24).toString("hex");
+  const args = [
+    "emulator",
+    "--port",
+    "0",
+    "--client-id",
+    clientId,
+    "--client-secret",
+    clientSecret,
+    "--redirect-uri",
+    options.redirectUri,
+    "--auto-approve",
+    "--latency-ms",
+    String(options.latencyMs ?? 300),
+  ];
+  if (options.accessTokenTtl !== undefined) args.push("--access-token-ttl", String(options.accessTokenTtl));
+  if (options.refreshTokenTtl !== undefined)
+    args.push("--refresh-token-ttl", String(options.refreshTokenTtl));
+  const child = spawnCli("emulator", args);
+  const match = await child.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const url = match[1]!;
+  const control = async (path: string, body?: unknown) => {
+    const response = await fetch(`${url}/__emulator/${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`emulator ${path}: HTTP ${response.status} ${await response.text()}`);
+    return response.json() as Promise<unknown>;
+  };
+  return {
+    child,
+    url,
+    clientId,
+    clientSecret,
+    stats: () => control("stats") as Promise<EmulatorStats>,
+    advanceClock: async (seconds) => {
+      await control("clock", { advance_seconds: seconds });
+    },
+    faults: async (faults) => {
+      await control("faults", faults);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+export interface TestDatabase {
+  url: string;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database on the AIRLOCK_TEST_DATABASE_URL server, dropped by `drop()`. Throws (so the
+ * test fails) when the variable is set but the server cannot be reached.
+ */
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  if (!TEST_DATABASE_URL) throw new Error("AIRLOCK_TEST_DATABASE_URL is not set");
+  const name = `airlock_mp_${label.replace(/\W/g, "_")}_${randomBytes(4).toString("hex")}`.toLowerCase();
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(
+      `AIRLOCK_TEST_DATABASE_URL is set but PostgreSQL is unreachable (${(error as Error).message}); start it or unset the variable`,
+    );
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.href, max: 2 });
+  return {
+    url: url.href,
+    async query(text, values) {
+      const result = await pool.query(text, values);
+      return result.rows;
+    },
+    async drop() {
+      await pool.end();
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service instances
+
+export interface Instance {
+  name: string;
+  url: string;
+  child: Child;
+  clock: FakeClock;
+  /** Restarts the process with the same port, environment and clock. */
+  restart(): Promise<void>;
+  /** A Prometheus sample's value summed over matching series (0 when absent). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+export interface Cluster {
+  publicUrl: string;
+  secretKey: string;
+  emulator: Emulator;
+  instances: Instance[];
+  db: TestDatabase;
+  dir: string;
+  /** `/v1/...` call with the bearer key, on instance `index` (default 0). */
+  api(path: string, init?: RequestInit & { instance?: number }): Promise<Response>;
+  /** Runs the real connect flow (connect link → emulator consent → callback) for `identifier`. */
+  connect(identifier: string): Promise<void>;
+  /** Moves every instance's clock and the emulator's clock forward by `seconds`. */
+  advanceAll(seconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  label: string;
+  instances: number;
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+  latencyMs?: number;
+  /** Extra environment for every instance (webhook settings, keep-alive days...). */
+  env?: Record<string, string>;
+}
+
+/** Starts the emulator and N `airlock serve` processes on one fresh PostgreSQL database. */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), `airlock-mp-${options.label}-`));
+  const db = await createTestDatabase(options.label);
+  const ports = await Promise.all(Array.from({ length: options.instances }, () => freePort()));
+  const publicUrl = `http://127.0.0.1:${ports[0]}`;
+  const emulator = await startEmulator({
+    redirectUri: `${publicUrl}/oauth/callback`,
+    latencyMs: options.latencyMs ?? 300,
+    ...(options.accessTokenTtl !== undefined ? { accessTokenTtl: options.accessTokenTtl } : {}),
+    ...(options.refreshTokenTtl !== undefined ? { refreshTokenTtl: options.refreshTokenTtl } : {}),
+  });
+  const secretKey = randomBytes(24).toString("hex");
+  const baseEnv: Record<string, string> = {
+    HOST: "127.0.0.1",
+    AIRLOCK_PUBLIC_URL: publicUrl,
+    DATABASE_URL: db.url,
+    AIRLOCK_SECRET_KEY: secretKey,
+    AIRLOCK_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+    AIRTABLE_CLIENT_ID: emulator.clientId,
+    AIRTABLE_CLIENT_SECRET: emulator.clientSecret,
+    AIRTABLE_REDIRECT_URI: `${publicUrl}/oauth/callback`,
+    AIRTABLE_OAUTH_URL: emulator.url,
+    AIRTABLE_API_URL: emulator.url,
+    AIRLOCK_LOG_LEVEL: process.env.AIRLOCK_MP_LOG_LEVEL ?? "info",
+    ...options.env,
+  };
+
+  const instances = ports.map((port, index): Instance => {
+    const name = `serve-${index}`;
+    const clock = new FakeClock(dir, name);
+    const url = `http://127.0.0.1:${port}`;
+    const launch = () => spawnCli(name, ["serve"], { ...baseEnv, ...clock.env(), PORT: String(port) });
+    const instance: Instance = {
+      name,
+      url,
+      clock,
+      child: launch(),
+      async restart() {
+        await instance.child.stop("SIGKILL");
+        instance.child = launch();
+        await waitHealthy(instance);
+      },
+      async metric(metricName, labels = {}) {
+        const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${secretKey}` } });
+        return sumMetric(await response.text(), metricName, labels);
+      },
+    };
+    return instance;
+  });
+  // Every instance was spawned at once on the empty database: concurrent migrations must cope.
+  await Promise.all(instances.map(waitHealthy));
+
+  const cluster: Cluster = {
+    publicUrl,
+    secretKey,
+    emulator,
+    instances,
+    db,
+    dir,
+    api(path, init = {}) {
+      const { instance = 0, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      headers.set("authorization", `Bearer ${secretKey}`);
+      if (rest.body !== undefined && !headers.has("content-type"))
+        headers.set("content-type", "application/json");
+      return fetch(`${instances[instance]!.url}${path}`, { ...rest, headers });
+    },
+    connect: (identifier) => runConnectFlow(cluster, identifier),
+    async advanceAll(seconds) {
+      for (const instance of instances) instance.clock.advance(seconds);
+      await emulator.advanceClock(seconds);
+    },
+    async close() {
+      await stopAll();
+      // Keep every process's output for post-mortems (test-artifacts/ is gitignored).
+      const artifacts = join(ROOT, "test-artifacts", "multiprocess");
+      mkdirSync(artifacts, { recursive: true });
+      for (const child of [emulator.child, ...instances.map((instance) => instance.child)]) {
+        writeFileSync(join(artifacts, `${options.label}-${child.name}.log`), child.output());
+      }
+      await db.drop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
+
+async function waitHealthy(instance: Instance): Promise<void> {
+  await waitFor(
+    async () => {
+      const response = await fetch(`${instance.url}/healthz`);
+      return response.ok;
+    },
+    {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      message: `${instance.name} did not answer /healthz; output:\n${instance.child.output().slice(-3000)}`,
+    },
+  ).catch((error: Error) => {
+    throw new Error(
+      `${error.message}\n--- ${instance.name} output ---\n${instance.child.output().slice(-3000)}`,
+    );
+  });
+}
+
+/**
+ * Browser-like walk through the real connect flow (connect link → Airtable consent, auto-approved
+ * by the emulator → OAuth callback) with a cookie jar and manual redirects; checks the result is an
+ * active connection.
+ */
+export async function runConnectFlow(
+  service: { publicUrl: string; secretKey: string },
+  identifier: string,
+): Promise<void> {
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${service.publicUrl}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${service.secretKey}`, "content-type": "application/json" },
+    });
+  const created = await api("/v1/connect-sessions", {
+    method: "POST",
+    body: JSON.stringify({ identifier }),
+  });
+  if (created.status !== 201)
+    throw new Error(`connect-sessions: HTTP ${created.status} ${await created.text()}`);
+  const { url } = (await created.json()) as { url: string };
+  const jar = new Map<string, string>();
+  const serviceOrigin = new URL(service.publicUrl).origin;
+  let next = url;
+  for (let hop = 0; hop < 10; hop++) {
+    const target = new URL(next);
+    const headers: Record<string, string> = {};
+    if (target.origin === serviceOrigin && jar.size > 0) {
+      headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    }
+    const response = await fetch(target, { redirect: "manual", headers });
+    if (target.origin === serviceOrigin) {
+      for (const cookie of response.headers.getSetCookie()) {
+        const [pair] = cookie.split(";");
+        const eq = pair!.indexOf("=");
+        jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+      }
+    }
+    const location = response.headers.get("location");
+    await response.arrayBuffer();
+    if (response.status >= 300 && response.status < 400 && location) {
+      next = new URL(location, target).href;
+      continue;
+    }
+    if (response.status !== 200)
+      throw new Error(`connect flow: ${target.pathname} answered ${response.status}`);
+    break;
+  }
+  const check = await api(`/v1/connections/${encodeURIComponent(identifier)}`);
+  const body = (await check.json()) as { status?: string };
+  if (check.status !== 200 || body.status !== "active") {
+    throw new Error(
+      `connect flow did not create an active connection: ${check.status} ${JSON.stringify(body)}`,
+    );
+  }
+}
+
+/** Sums the samples of `name` whose labels include `labels` in Prometheus text format. */
+export function sumMetric(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#") || !line.startsWith(name)) continue;
+    const match = line.match(/^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/);
+    if (!match || match[1] !== name) continue;
+    const labelText = match[2] ?? "";
+    const ok = Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`));
+    if (ok) total += Number(match[3]);
+  }
+  return total;
+}
+
+/** Fires `count` requests at once, spread round-robin over `urls`; resolves to their statuses. */
+export async function burst(
+  count: number,
+  urlFor: (index: number) => string,
+  init: RequestInit = {},
+): Promise<{ statuses: number[]; bodies: string[] }> {
+  const results = await Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      try {
+        const response = await fetch(urlFor(index), init);
+        return { status: response.status, body: await response.text() };
+      } catch (error) {
+        return { status: 0, body: (error as Error).message };
+      }
+    }),
+  );
+  return { statuses: results.map((r) => r.status), bodies: results.map((r) => r.body) };
+}
+
+/** `{200: 598, 503: 2}` style summary for assertion messages. */
+export function countBy(values: number[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
