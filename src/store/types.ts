@@ -92,7 +92,12 @@ export interface NewConnectionTokens {
 
 export type LeaseClaim =
   | {
-      claimed: true /** the previous holder's lease had expired without a release: it may have died mid-refresh */;
+      claimed: true;
+      /**
+       * An earlier refresh may have been interrupted after Airtable rotated the tokens: a lease
+       * expired without a release or save (its holder died), or a release was `uncertain`, and no
+       * refresh has succeeded since.
+       */
       takeover: boolean;
     }
   | { claimed: false };
@@ -136,8 +141,9 @@ export interface Store {
 
   // Refresh lease and fencing
   /**
-   * One conditional UPDATE: succeeds only if the row is still at `version` and no live lease exists
-   * (`lease_until` null or in the past).
+   * One conditional UPDATE: succeeds only if the row is still at `version`, active, no live lease
+   * exists (`lease_until` null or in the past) and no transient-failure backoff is pending
+   * (`next_refresh_attempt_at` null or in the past).
    */
   claimRefreshLease(
     identifier: string,
@@ -157,7 +163,16 @@ export interface Store {
   /** Releases the lease after a transient failure, recording the backoff. Fenced on owner. */
   releaseRefreshLease(
     identifier: string,
-    release: { owner: string; failed: boolean; nextAttemptAt: Date | null },
+    release: {
+      owner: string;
+      failed: boolean;
+      nextAttemptAt: Date | null;
+      /**
+       * The request may have reached the token endpoint without an answer (network error, timeout):
+       * Airtable may have rotated. Later claims report `takeover: true` until a refresh succeeds.
+       */
+      uncertain?: boolean | undefined;
+    },
   ): Promise<void>;
   /** Terminal: status reauth_required with a reason, fenced on version; lease cleared. */
   markReauthRequired(

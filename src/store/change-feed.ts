@@ -1,0 +1,42 @@
+/** In-process fan-out of "connection changed" signals, shared by both dialects. */
+import type { Logger } from "../log.js";
+
+export type ConnectionListener = (identifier: string, version: number) => void;
+
+/**
+ * @example
+ * const feed = new ChangeFeed(logger);
+ * const stop = feed.subscribe((id, version) => cache.drop(id, version));
+ * feed.emit("user_123", 4);
+ * stop();
+ */
+export class ChangeFeed {
+  readonly #listeners = new Set<ConnectionListener>();
+  readonly #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  get size(): number {
+    return this.#listeners.size;
+  }
+
+  subscribe(listener: ConnectionListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  emit(identifier: string, version: number): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(identifier, version);
+      } catch (err) {
+        // A listener's bug must not break the write that announced the change.
+        this.#log.error({ err, identifier }, "connection change listener failed");
+      }
+    }
+  }
+}

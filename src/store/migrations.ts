@@ -1,0 +1,119 @@
+/**
+ * Schema migrations, as code (no files to ship). Run by Kysely's Migrator, which serialises
+ * concurrent runs with an advisory lock on PostgreSQL; on SQLite the store wraps the run in
+ * `BEGIN IMMEDIATE` (see sqlite.ts), because Kysely's SQLite adapter only locks within one process.
+ */
+import type { Kysely, Migration, MigrationProvider } from "kysely";
+
+export type SqlKind = "sqlite" | "postgres";
+
+/**
+ * The migrations for one dialect, keyed by name (applied in name order).
+ *
+ * @example
+ * const migrator = new Migrator({ db, provider: migrationProvider("sqlite") });
+ */
+export function migrationProvider(kind: SqlKind): MigrationProvider {
+  return { getMigrations: async () => migrations(kind) };
+}
+
+function migrations(kind: SqlKind): Record<string, Migration> {
+  // Epoch milliseconds exceed 32 bits: BIGINT on PostgreSQL; SQLite's INTEGER is already 64-bit.
+  const int64 = kind === "postgres" ? "bigint" : "integer";
+  return {
+    "0001_initial": {
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable("connections")
+          .addColumn("identifier", "text", (c) => c.primaryKey())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("status_reason", "text")
+          .addColumn("scopes", "text", (c) => c.notNull())
+          .addColumn("airtable_user_id", "text")
+          .addColumn("email", "text")
+          .addColumn("access_token_enc", "text", (c) => c.notNull())
+          .addColumn("refresh_token_enc", "text", (c) => c.notNull())
+          .addColumn("access_token_expires_at", int64, (c) => c.notNull())
+          .addColumn("refresh_token_expires_at", int64, (c) => c.notNull())
+          .addColumn("last_refreshed_at", int64)
+          .addColumn("created_at", int64, (c) => c.notNull())
+          .addColumn("updated_at", int64, (c) => c.notNull())
+          .addColumn("version", int64, (c) => c.notNull())
+          .addColumn("lease_owner", "text")
+          .addColumn("lease_until", int64)
+          .addColumn("lease_takeover", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("refresh_failures", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("next_refresh_attempt_at", int64)
+          .execute();
+        // The keep-alive due scan: WHERE status = 'active' AND last_refreshed_at < ? ORDER BY last_refreshed_at.
+        await db.schema
+          .createIndex("connections_keep_alive_due")
+          .on("connections")
+          .columns(["status", "last_refreshed_at"])
+          .execute();
+
+        await db.schema
+          .createTable("connect_sessions")
+          .addColumn("token_hash", "text", (c) => c.primaryKey())
+          .addColumn("identifier", "text", (c) => c.notNull())
+          .addColumn("scopes", "text", (c) => c.notNull())
+          .addColumn("return_url", "text")
+          .addColumn("expires_at", int64, (c) => c.notNull())
+          .addColumn("created_at", int64, (c) => c.notNull())
+          .addColumn("used_at", int64)
+          .execute();
+        await db.schema
+          .createIndex("connect_sessions_expires_at")
+          .on("connect_sessions")
+          .column("expires_at")
+          .execute();
+
+        await db.schema
+          .createTable("pending_authorizations")
+          .addColumn("state_hash", "text", (c) => c.primaryKey())
+          .addColumn("identifier", "text", (c) => c.notNull())
+          .addColumn("scopes", "text", (c) => c.notNull())
+          .addColumn("return_url", "text")
+          .addColumn("code_verifier_enc", "text", (c) => c.notNull())
+          .addColumn("browser_binding_hash", "text", (c) => c.notNull())
+          .addColumn("expires_at", int64, (c) => c.notNull())
+          .addColumn("used_at", int64)
+          .addColumn("created_at", int64, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("pending_authorizations_expires_at")
+          .on("pending_authorizations")
+          .column("expires_at")
+          .execute();
+
+        await db.schema
+          .createTable("events")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("identifier", "text", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("data", "text", (c) => c.notNull())
+          .addColumn("created_at", int64, (c) => c.notNull())
+          .addColumn("webhook_state", "text")
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("next_attempt_at", int64)
+          .addColumn("lease_owner", "text")
+          .addColumn("lease_until", int64)
+          .addColumn("last_error", "text")
+          .addColumn("delivered_at", int64)
+          .execute();
+        await db.schema
+          .createIndex("events_by_identifier")
+          .on("events")
+          .columns(["identifier", "id"])
+          .execute();
+        // The outbox due scan: WHERE webhook_state = 'pending' AND next_attempt_at <= ?.
+        await db.schema
+          .createIndex("events_outbox_due")
+          .on("events")
+          .columns(["webhook_state", "next_attempt_at"])
+          .execute();
+      },
+    },
+  };
+}
