@@ -1,0 +1,148 @@
+/**
+ * Wire shapes of the `/v1` API, defined once with zod: the same schemas validate requests and
+ * produce `GET /openapi.json`.
+ */
+import { z } from "@hono/zod-openapi";
+import type { ConnectionSummary, EventRecord } from "../store/types.js";
+import { IDENTIFIER_PATTERN } from "./validation.js";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "reauth_required" }),
+      message: z.string(),
+      hint: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const IdentifierSchema = z
+  .string()
+  .regex(
+    IDENTIFIER_PATTERN,
+    "must be 1–255 characters: letters, digits and . _ : @ + -, starting with a letter or digit",
+  )
+  .openapi({ example: "user_123", description: "Your app's id for the connection (e.g. your user's id)." });
+
+export const IdentifierParamSchema = z.object({
+  identifier: IdentifierSchema.openapi({ param: { name: "identifier", in: "path" } }),
+});
+
+export const ConnectSessionRequestSchema = z
+  .object({
+    identifier: IdentifierSchema,
+    scopes: z
+      .array(z.string().min(1).max(100))
+      .max(50)
+      .optional()
+      .openapi({ description: "A subset of AIRTABLE_SCOPES; default all of them." }),
+    return_url: z
+      .string()
+      .max(2048)
+      .optional()
+      .openapi({ description: "Where the browser goes afterwards; its origin must be allowed." }),
+  })
+  .strict()
+  .openapi("ConnectSessionRequest");
+
+export const ConnectSessionSchema = z
+  .object({
+    token: z.string().openapi({ description: "Single use; shown only in this response." }),
+    url: z.string().openapi({ example: "http://localhost:4000/connect/Xq3…" }),
+    expires_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("ConnectSession");
+
+export const ConnectionStatusSchema = z.enum(["active", "reauth_required", "revoked"]);
+
+export const ConnectionSchema = z
+  .object({
+    identifier: z.string(),
+    status: ConnectionStatusSchema,
+    status_reason: z.string().nullable(),
+    scopes: z.array(z.string()),
+    airtable_user_id: z.string().nullable(),
+    email: z.string().nullable(),
+    access_token_expires_at: z.string().openapi({ format: "date-time" }),
+    refresh_token_expires_at: z.string().openapi({ format: "date-time" }),
+    last_refreshed_at: z.string().nullable().openapi({ format: "date-time" }),
+    created_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("Connection");
+
+export const ConnectionListSchema = z
+  .object({
+    connections: z.array(ConnectionSchema),
+    next_cursor: z
+      .string()
+      .nullable()
+      .openapi({ description: "Pass as `cursor` for the next page; null at the end." }),
+  })
+  .openapi("ConnectionList");
+
+export const ConnectionListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: IdentifierSchema.optional(),
+  status: ConnectionStatusSchema.optional(),
+});
+
+export const AccessTokenSchema = z
+  .object({
+    access_token: z.string(),
+    expires_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("AccessToken");
+
+export const EventSchema = z
+  .object({
+    id: z.string(),
+    identifier: z.string(),
+    type: z.string().openapi({ example: "connection.created" }),
+    data: z.record(z.string(), z.unknown()),
+    created_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("Event");
+
+export const EventListSchema = z.object({ events: z.array(EventSchema) }).openapi("EventList");
+
+export const EventListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/**
+ * A connection as the API shows it.
+ *
+ * @example
+ * c.json(connectionToJson(await store.getConnection(id)));
+ */
+export function connectionToJson(connection: ConnectionSummary): z.infer<typeof ConnectionSchema> {
+  return {
+    identifier: connection.identifier,
+    status: connection.status,
+    status_reason: connection.statusReason,
+    scopes: connection.scopes,
+    airtable_user_id: connection.airtableUserId,
+    email: connection.email,
+    access_token_expires_at: connection.accessTokenExpiresAt.toISOString(),
+    refresh_token_expires_at: connection.refreshTokenExpiresAt.toISOString(),
+    last_refreshed_at: connection.lastRefreshedAt?.toISOString() ?? null,
+    created_at: connection.createdAt.toISOString(),
+  };
+}
+
+/**
+ * An event as the API shows it.
+ *
+ * @example
+ * c.json({ events: events.map(eventToJson) });
+ */
+export function eventToJson(event: EventRecord): z.infer<typeof EventSchema> {
+  return {
+    id: event.id,
+    identifier: event.identifier,
+    type: event.type,
+    data: event.data,
+    created_at: event.createdAt.toISOString(),
+  };
+}

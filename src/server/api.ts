@@ -1,0 +1,194 @@
+/**
+ * The `/v1` API for the app's backend: connect sessions, connections, fresh access tokens and a
+ * connection's event history. Authentication (the secret key) is applied by the app in app.ts.
+ */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { AirlockError } from "../errors.js";
+import {
+  AccessTokenSchema,
+  ConnectionListQuerySchema,
+  ConnectionListSchema,
+  ConnectionSchema,
+  ConnectSessionRequestSchema,
+  ConnectSessionSchema,
+  connectionToJson,
+  ErrorSchema,
+  EventListQuerySchema,
+  EventListSchema,
+  eventToJson,
+  IdentifierParamSchema,
+} from "./api-schemas.js";
+import { createConnectSession } from "./connect-sessions.js";
+import type { ServiceContext } from "./context.js";
+import { withReconnectHint } from "./reconnect-hint.js";
+import type { AppEnv } from "./request-log.js";
+import { validationHook } from "./validation-hook.js";
+
+const json = <T>(schema: T) => ({ "application/json": { schema } });
+const errors = {
+  400: { description: "Invalid input", content: json(ErrorSchema) },
+  401: { description: "Missing or wrong secret key", content: json(ErrorSchema) },
+} as const;
+const security = [{ secretKey: [] }];
+
+function notFound(identifier: string): AirlockError {
+  return new AirlockError("not_found", `No connection with identifier "${identifier}".`, {
+    hint: "List connections with GET /v1/connections, or create one with POST /v1/connect-sessions.",
+  });
+}
+
+const createSessionRoute = createRoute({
+  method: "post",
+  path: "/v1/connect-sessions",
+  tags: ["connect"],
+  summary: "Create a connect link for an end user",
+  security,
+  request: { body: { required: true, content: json(ConnectSessionRequestSchema) } },
+  responses: { 201: { description: "Created", content: json(ConnectSessionSchema) }, ...errors },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/v1/connections",
+  tags: ["connections"],
+  summary: "List connections (paginated by identifier)",
+  security,
+  request: { query: ConnectionListQuerySchema },
+  responses: {
+    200: { description: "A page of connections", content: json(ConnectionListSchema) },
+    ...errors,
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/v1/connections/{identifier}",
+  tags: ["connections"],
+  summary: "Get one connection (no secrets)",
+  security,
+  request: { params: IdentifierParamSchema },
+  responses: {
+    200: { description: "The connection", content: json(ConnectionSchema) },
+    404: { description: "No such connection", content: json(ErrorSchema) },
+    ...errors,
+  },
+});
+
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/v1/connections/{identifier}",
+  tags: ["connections"],
+  summary: "Delete a connection (its tokens are erased; its events stay)",
+  security,
+  request: { params: IdentifierParamSchema },
+  responses: {
+    204: { description: "Deleted" },
+    404: { description: "No such connection", content: json(ErrorSchema) },
+    ...errors,
+  },
+});
+
+const accessTokenRoute = createRoute({
+  method: "post",
+  path: "/v1/connections/{identifier}/access-token",
+  tags: ["connections"],
+  summary: "A fresh access token, valid for at least 5 minutes",
+  security,
+  request: { params: IdentifierParamSchema },
+  responses: {
+    200: { description: "The token", content: json(AccessTokenSchema) },
+    404: { description: "No such connection", content: json(ErrorSchema) },
+    409: { description: "reauth_required: the user must reconnect", content: json(ErrorSchema) },
+    503: { description: "transient: Airtable is unreachable; retry", content: json(ErrorSchema) },
+    ...errors,
+  },
+});
+
+const eventsRoute = createRoute({
+  method: "get",
+  path: "/v1/connections/{identifier}/events",
+  tags: ["connections"],
+  summary: "A connection's event history, newest first",
+  security,
+  request: { params: IdentifierParamSchema, query: EventListQuerySchema },
+  responses: { 200: { description: "Events", content: json(EventListSchema) }, ...errors },
+});
+
+/**
+ * The `/v1` JSON routes (without the proxy, which has its own module).
+ *
+ * @example
+ * app.route("/", apiRoutes(ctx));
+ */
+export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use(
+    "/v1/connect-sessions",
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: () => {
+        throw new AirlockError("payload_too_large", "The request body is larger than 64 KiB.", {
+          hint: "Send only identifier, scopes and return_url.",
+        });
+      },
+    }),
+  );
+
+  app.openapi(createSessionRoute, async (c) => {
+    const body = c.req.valid("json");
+    const session = await createConnectSession(ctx, {
+      identifier: body.identifier,
+      scopes: body.scopes,
+      returnUrl: body.return_url,
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json(session, 201);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const query = c.req.valid("query");
+    const page = await ctx.store.listConnections({
+      limit: query.limit,
+      after: query.cursor,
+      status: query.status,
+    });
+    return c.json({ connections: page.items.map(connectionToJson), next_cursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { identifier } = c.req.valid("param");
+    const connection = await ctx.store.getConnection(identifier);
+    if (!connection) throw notFound(identifier);
+    return c.json(connectionToJson(connection), 200);
+  });
+
+  app.openapi(deleteRoute, async (c) => {
+    const { identifier } = c.req.valid("param");
+    const deleted = await ctx.store.deleteConnection(identifier, { type: "connection.deleted", data: {} });
+    if (!deleted) throw notFound(identifier);
+    await ctx.tokens.invalidate(identifier);
+    c.var.log.info({ identifier }, "connection deleted");
+    return c.body(null, 204);
+  });
+
+  app.openapi(accessTokenRoute, async (c) => {
+    const { identifier } = c.req.valid("param");
+    try {
+      const token = await ctx.tokens.getAccessToken(identifier);
+      c.header("Cache-Control", "no-store");
+      return c.json({ access_token: token.accessToken, expires_at: token.expiresAt.toISOString() }, 200);
+    } catch (error) {
+      throw withReconnectHint(error, identifier);
+    }
+  });
+
+  app.openapi(eventsRoute, async (c) => {
+    const { identifier } = c.req.valid("param");
+    const { limit } = c.req.valid("query");
+    const events = await ctx.store.listEvents(identifier, { limit });
+    return c.json({ events: events.map(eventToJson) }, 200);
+  });
+
+  return app;
+}

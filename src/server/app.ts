@@ -1,0 +1,112 @@
+/**
+ * The service's Hono app: request logging, authentication for `/v1/*`, the API, the proxy, the
+ * connect flow, operations endpoints, the dashboard, one error handler, and `GET /openapi.json`.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { AirlockError } from "../errors.js";
+import { apiRoutes } from "./api.js";
+import { requireSecretKey } from "./auth.js";
+import { connectFlowRoutes } from "./connect-flow.js";
+import type { ServiceContext } from "./context.js";
+import { dashboardRoutes } from "./dashboard/index.js";
+import { errorResponse, statusForCode, toAirlockError } from "./http-errors.js";
+import { buildOpenApiDocument } from "./openapi.js";
+import { opsRoutes } from "./ops.js";
+import { mountProxy } from "./proxy.js";
+import type { AppEnv } from "./request-log.js";
+import { requestLog } from "./request-log.js";
+
+export interface ServiceApp {
+  app: OpenAPIHono<AppEnv>;
+  /** Closes the proxy's upstream connection pool. */
+  close(): Promise<void>;
+}
+
+function fromHttpException(error: HTTPException): AirlockError {
+  if (error.status === 413) {
+    return new AirlockError("payload_too_large", "The request body is too large.", {
+      hint: "Send a smaller body.",
+    });
+  }
+  if (error.status === 400) {
+    return new AirlockError("invalid_input", "The request body is not valid JSON.", {
+      hint: "Send a JSON object with Content-Type: application/json.",
+    });
+  }
+  return new AirlockError(
+    error.status >= 500 ? "internal" : "invalid_input",
+    error.message || "Request refused.",
+    {
+      hint: "Check the request against GET /openapi.json.",
+    },
+  );
+}
+
+/**
+ * Builds the app for a context. `options.dashboard` replaces the dashboard (tests), `false` omits it.
+ *
+ * @example
+ * const { app } = createApp(ctx);
+ * serve({ fetch: app.fetch, port: 4000 });
+ */
+export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | false } = {}): ServiceApp {
+  const secretKey = ctx.config.secretKey;
+  if (!secretKey) {
+    throw new AirlockError("config_invalid", "AIRLOCK_SECRET_KEY is not set.", {
+      hint: "Set AIRLOCK_SECRET_KEY to a long random string, e.g. `openssl rand -hex 32`.",
+    });
+  }
+  const app = new OpenAPIHono<AppEnv>();
+  app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "AIRLOCK_SECRET_KEY",
+  });
+
+  app.use("*", requestLog(ctx.logger));
+  app.use("*", async (c, next) => {
+    await next();
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+  });
+  app.use("/v1/*", requireSecretKey(secretKey));
+
+  app.route("/", apiRoutes(ctx));
+  const closeProxy = mountProxy(app, ctx);
+  app.route("/", connectFlowRoutes(ctx));
+  app.route("/", opsRoutes(ctx));
+
+  let document: unknown;
+  app.get("/openapi.json", (c) => {
+    document ??= buildOpenApiDocument(app, ctx);
+    return c.json(document as Record<string, unknown>);
+  });
+
+  if (options.dashboard !== false) {
+    app.route("/", options.dashboard ?? dashboardRoutes(ctx, { api: async (request) => app.fetch(request) }));
+  }
+
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      new AirlockError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, {
+        hint: "See GET /openapi.json for every route.",
+      }),
+    ),
+  );
+  app.onError((error, c) => {
+    const err = error instanceof HTTPException ? fromHttpException(error) : toAirlockError(error);
+    if (statusForCode(err.code) >= 500 && err.code !== "transient" && err.code !== "timeout") {
+      (c.var.log ?? ctx.logger).error(
+        { err: err.code === "internal" ? error : undefined, code: err.code },
+        err.message,
+      );
+    }
+    // The rest of an oversized body was never read: the connection cannot carry another request.
+    if (err.code === "payload_too_large") c.header("Connection", "close");
+    return errorResponse(c, err);
+  });
+
+  return { app, close: closeProxy };
+}

@@ -1,0 +1,275 @@
+/**
+ * The service's configuration, read once at startup from the environment. Every problem fails fast
+ * with an AirlockError `config_invalid` whose message names the variable and whose hint says the fix.
+ */
+import { checkEndpoint, DEFAULT_API_URL, DEFAULT_OAUTH_URL } from "../airtable/endpoints.js";
+import { checkRedirectUri } from "../airtable/redirect-uri.js";
+import { DEFAULT_SCOPES, parseScopes } from "../airtable/scopes.js";
+import type { AirtableOAuthConfig } from "../airtable/types.js";
+import { AirlockError, isAirlockError } from "../errors.js";
+import { parseEncryptionKeys } from "../store/crypto.js";
+import { parseWebhookEvents, parseWebhookSecret } from "./webhooks.js";
+
+/** The path of the OAuth redirect URI on the public URL. */
+export const CALLBACK_PATH = "/oauth/callback";
+
+/** The client id the in-process demo emulator registers. */
+export const DEMO_CLIENT_ID = "airlock-demo";
+
+export interface WebhookConfig {
+  url: string;
+  secret: string;
+  /** Event types that go to the outbox (AIRLOCK_WEBHOOK_EVENTS, or the defaults). */
+  events: ReadonlySet<string>;
+}
+
+export interface ServiceConfig {
+  port: number;
+  /** Address to bind (AIRLOCK_HOST); undefined listens on every interface (Node's default). */
+  host: string | undefined;
+  /** Where browsers reach this service, without a trailing slash (e.g. `http://localhost:4000`). */
+  publicUrl: string;
+  /** `new URL(publicUrl).origin`. */
+  publicOrigin: string;
+  /** A SQLite file path or a `postgres://…` URL. */
+  databaseUrl: string;
+  /** The bearer key for `/v1/*` and the dashboard sign-in. Null until demo keys are loaded. */
+  secretKey: string | null;
+  /** The raw `AIRLOCK_ENCRYPTION_KEYS` value (`kid:base64key,…`). Null until demo keys are loaded. */
+  encryptionKeys: string | null;
+  /** Origins (besides the public URL's) that `return_url` may point to. */
+  allowedReturnOrigins: string[];
+  keepAliveDays: number;
+  webhook: WebhookConfig | null;
+  /** Largest proxied request body, in bytes. */
+  proxyMaxBody: number;
+  /** Upstream timeout for proxied requests (until response headers). */
+  proxyTimeoutMs: number;
+  /**
+   * True without `AIRTABLE_CLIENT_ID`: the service runs the emulator in-process and `airtable`
+   * points at it (its URLs are final once `startService` has started the emulator).
+   */
+  demo: boolean;
+  airtable: AirtableOAuthConfig;
+}
+
+const DEFAULT_PORT = 4000;
+const DEFAULT_PROXY_MAX_BODY = 5 * 1024 * 1024;
+const DEFAULT_PROXY_TIMEOUT_MS = 30_000;
+
+function invalid(message: string, hint: string): AirlockError {
+  return new AirlockError("config_invalid", message, { hint });
+}
+
+function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function readInteger(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+  example: string,
+): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) {
+    throw invalid(`${name} must be a whole number, not "${raw}".`, `Set ${name}=${example}, or unset it.`);
+  }
+  const value = Number(raw);
+  if (value < range.min || value > range.max) {
+    throw invalid(
+      `${name} must be between ${range.min} and ${range.max}, not ${raw}.`,
+      `Set ${name}=${example}.`,
+    );
+  }
+  return value;
+}
+
+function readHttpUrl(name: string, raw: string, fix: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid(`${name} is not an absolute URL: "${raw}".`, fix);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw invalid(`${name} must be an http(s) URL, not ${url.protocol}.`, fix);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw invalid(`${name} must not carry credentials, a query or a fragment.`, fix);
+  }
+  return url;
+}
+
+function readOrigins(env: NodeJS.ProcessEnv): string[] {
+  const raw = nonEmpty(env, "AIRLOCK_ALLOWED_RETURN_ORIGINS");
+  if (raw === undefined) return [];
+  return raw
+    .split(/[\s,]+/)
+    .filter((s) => s.length > 0)
+    .map((entry) => {
+      const fix =
+        "Set AIRLOCK_ALLOWED_RETURN_ORIGINS to comma-separated origins, e.g. https://app.example.com.";
+      const url = readHttpUrl("AIRLOCK_ALLOWED_RETURN_ORIGINS", entry, fix);
+      if (url.pathname !== "/" || entry.replace(/\/$/, "") !== url.origin) {
+        throw invalid(`AIRLOCK_ALLOWED_RETURN_ORIGINS entries are origins only, not "${entry}".`, fix);
+      }
+      return url.origin;
+    });
+}
+
+function readWebhook(env: NodeJS.ProcessEnv): WebhookConfig | null {
+  const rawUrl = nonEmpty(env, "AIRLOCK_WEBHOOK_URL");
+  const secret = nonEmpty(env, "AIRLOCK_WEBHOOK_SECRET");
+  if (rawUrl === undefined) {
+    if (secret !== undefined || nonEmpty(env, "AIRLOCK_WEBHOOK_EVENTS") !== undefined) {
+      throw invalid(
+        "AIRLOCK_WEBHOOK_SECRET or AIRLOCK_WEBHOOK_EVENTS is set but AIRLOCK_WEBHOOK_URL is not.",
+        "Set AIRLOCK_WEBHOOK_URL to the endpoint that receives events, or unset the other webhook variables.",
+      );
+    }
+    return null;
+  }
+  const fix = "Set AIRLOCK_WEBHOOK_URL=https://your-app.example.com/hooks/airlock.";
+  const url = readHttpUrl("AIRLOCK_WEBHOOK_URL", rawUrl, fix);
+  if (secret === undefined) {
+    throw invalid(
+      "AIRLOCK_WEBHOOK_SECRET must be set when AIRLOCK_WEBHOOK_URL is set (receivers verify signatures with it).",
+      `Set AIRLOCK_WEBHOOK_SECRET=whsec_<base64 of 32 random bytes>, e.g. node -e "console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))".`,
+    );
+  }
+  parseWebhookSecret(secret);
+  return { url: url.href, secret, events: parseWebhookEvents(env.AIRLOCK_WEBHOOK_EVENTS) };
+}
+
+function readScopes(env: NodeJS.ProcessEnv): string[] {
+  const raw = nonEmpty(env, "AIRTABLE_SCOPES");
+  if (raw === undefined) return [...DEFAULT_SCOPES];
+  try {
+    return parseScopes(raw);
+  } catch (error) {
+    if (isAirlockError(error)) {
+      throw invalid(`AIRTABLE_SCOPES: ${error.message}`, error.hint);
+    }
+    throw error;
+  }
+}
+
+function readEndpoint(env: NodeJS.ProcessEnv, name: "AIRTABLE_OAUTH_URL" | "AIRTABLE_API_URL"): string {
+  const fallback = name === "AIRTABLE_OAUTH_URL" ? DEFAULT_OAUTH_URL : DEFAULT_API_URL;
+  const value = nonEmpty(env, name) ?? fallback;
+  const error = checkEndpoint(value, name === "AIRTABLE_OAUTH_URL" ? "oauth" : "api").find(
+    (p) => p.level === "error",
+  );
+  if (error) throw invalid(error.message, error.fix);
+  return value.replace(/\/+$/, "");
+}
+
+/**
+ * Reads and validates the service configuration. Without `AIRTABLE_CLIENT_ID` the result is in demo
+ * mode (`demo: true`) and `secretKey`/`encryptionKeys` may be null: `startService` then loads or
+ * creates the kept demo keys (see demo.ts). With a client id, both keys are required.
+ *
+ * @example
+ * const config = readServiceConfig(process.env);
+ * // config.publicUrl === "http://localhost:4000", config.airtable.redirectUri === "http://localhost:4000/oauth/callback"
+ */
+export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
+  const port = readInteger(env, "PORT", DEFAULT_PORT, { min: 0, max: 65535 }, "4000");
+  const rawPublic = nonEmpty(env, "AIRLOCK_PUBLIC_URL") ?? `http://localhost:${port}`;
+  const publicFix =
+    "Set AIRLOCK_PUBLIC_URL to the URL browsers use to reach this service, e.g. https://airlock.example.com.";
+  const publicUrlObject = readHttpUrl("AIRLOCK_PUBLIC_URL", rawPublic, publicFix);
+  const publicUrl = publicUrlObject.href.replace(/\/+$/, "");
+  const callbackUrl = `${publicUrl}${CALLBACK_PATH}`;
+
+  const clientId = nonEmpty(env, "AIRTABLE_CLIENT_ID");
+  const demo = clientId === undefined;
+  if (demo && nonEmpty(env, "AIRTABLE_CLIENT_SECRET") !== undefined) {
+    throw invalid(
+      "AIRTABLE_CLIENT_SECRET is set but AIRTABLE_CLIENT_ID is not.",
+      "Set AIRTABLE_CLIENT_ID to your integration's client id (from https://airtable.com/create/oauth), or unset AIRTABLE_CLIENT_SECRET to run the demo.",
+    );
+  }
+
+  const redirectUri = nonEmpty(env, "AIRTABLE_REDIRECT_URI") ?? callbackUrl;
+  if (redirectUri !== callbackUrl) {
+    throw invalid(
+      `AIRTABLE_REDIRECT_URI is ${redirectUri}, but this service receives the OAuth callback at ${callbackUrl}.`,
+      `Set AIRTABLE_REDIRECT_URI=${callbackUrl} (and register exactly that URI with the integration), or unset it; if the public URL is wrong, set AIRLOCK_PUBLIC_URL.`,
+    );
+  }
+
+  const redirectProblem = checkRedirectUri(redirectUri).find((p) => p.level === "error");
+  if (redirectProblem) {
+    throw invalid(
+      `The OAuth redirect URI ${redirectUri} (from AIRLOCK_PUBLIC_URL) breaks Airtable's rules: ${redirectProblem.message}`,
+      `${redirectProblem.fix} Set AIRLOCK_PUBLIC_URL accordingly (http is only accepted for localhost).`,
+    );
+  }
+
+  const secretKey = nonEmpty(env, "AIRLOCK_SECRET_KEY") ?? null;
+  if (secretKey !== null && secretKey.length < 16) {
+    throw invalid(
+      "AIRLOCK_SECRET_KEY is too short (at least 16 characters are needed).",
+      "Set AIRLOCK_SECRET_KEY to a long random string, e.g. the output of `openssl rand -hex 32`.",
+    );
+  }
+  const encryptionKeys = nonEmpty(env, "AIRLOCK_ENCRYPTION_KEYS") ?? null;
+  // Parse now so a malformed value stops startup before anything listens.
+  if (encryptionKeys !== null) parseEncryptionKeys(encryptionKeys);
+  if (!demo && secretKey === null) {
+    throw invalid(
+      "AIRLOCK_SECRET_KEY is not set; it protects the /v1 API and the dashboard.",
+      "Set AIRLOCK_SECRET_KEY to a long random string, e.g. `export AIRLOCK_SECRET_KEY=$(openssl rand -hex 32)`, and keep it.",
+    );
+  }
+  if (!demo && encryptionKeys === null) {
+    throw invalid(
+      "AIRLOCK_ENCRYPTION_KEYS is not set; it encrypts the tokens stored in the database.",
+      'Set AIRLOCK_ENCRYPTION_KEYS=k1:<32 random bytes, base64>, e.g. `export AIRLOCK_ENCRYPTION_KEYS="k1:$(openssl rand -base64 32)"`, and keep it: losing it loses every connection.',
+    );
+  }
+
+  const oauthUrl = demo ? `http://127.0.0.1:${port + 1}` : readEndpoint(env, "AIRTABLE_OAUTH_URL");
+  const apiUrl = demo ? oauthUrl : readEndpoint(env, "AIRTABLE_API_URL");
+
+  return {
+    port,
+    host: nonEmpty(env, "AIRLOCK_HOST"),
+    publicUrl,
+    publicOrigin: publicUrlObject.origin,
+    databaseUrl: nonEmpty(env, "DATABASE_URL") ?? "./airlock.db",
+    secretKey,
+    encryptionKeys,
+    allowedReturnOrigins: readOrigins(env),
+    keepAliveDays: readInteger(env, "AIRLOCK_KEEPALIVE_DAYS", 7, { min: 1, max: 59 }, "7"),
+    webhook: readWebhook(env),
+    proxyMaxBody: readInteger(
+      env,
+      "AIRLOCK_PROXY_MAX_BODY",
+      DEFAULT_PROXY_MAX_BODY,
+      { min: 1, max: 1 << 30 },
+      "5242880",
+    ),
+    proxyTimeoutMs: readInteger(
+      env,
+      "AIRLOCK_PROXY_TIMEOUT_MS",
+      DEFAULT_PROXY_TIMEOUT_MS,
+      { min: 100, max: 600_000 },
+      "30000",
+    ),
+    demo,
+    airtable: {
+      clientId: clientId ?? DEMO_CLIENT_ID,
+      clientSecret: demo ? undefined : nonEmpty(env, "AIRTABLE_CLIENT_SECRET"),
+      redirectUri,
+      scopes: readScopes(env),
+      oauthUrl,
+      apiUrl,
+    },
+  };
+}

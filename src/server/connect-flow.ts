@@ -1,0 +1,261 @@
+/**
+ * The end user's side of a connection: `GET /connect/:token` (consume the link, bind the browser,
+ * redirect to Airtable with PKCE + state) and `GET /oauth/callback` (verify state and browser,
+ * exchange the code, record who connected, store the connection, send the browser back).
+ */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { AirtableApi } from "../airtable/api.js";
+import { computeCodeChallenge, generateCodeVerifier, generateState, isValidState } from "../airtable/pkce.js";
+import { AirlockError } from "../errors.js";
+import type { PendingAuthorization } from "../store/types.js";
+import { ensureBrowserBinding, readBrowserBinding } from "./browser-binding.js";
+import type { ServiceContext } from "./context.js";
+import { toAirlockError } from "./http-errors.js";
+import { resultPage } from "./pages.js";
+import type { AppEnv } from "./request-log.js";
+import { hashSecret, safeEqual } from "./secrets.js";
+import { checkReturnUrl } from "./validation.js";
+
+/** How long the user has between opening the link and coming back from Airtable. */
+export const PENDING_AUTHORIZATION_TTL_MS = 10 * 60 * 1000;
+
+const html = { "text/html": { schema: z.string() } };
+
+const connectRoute = createRoute({
+  method: "get",
+  path: "/connect/{token}",
+  tags: ["connect"],
+  summary: "Open a connect link (end user's browser)",
+  description:
+    "Consumes the single-use connect session, binds the flow to this browser with an HttpOnly SameSite=Lax cookie, stores a pending authorization (PKCE verifier encrypted, 10-minute expiry) and redirects to Airtable's consent page.",
+  request: { params: z.object({ token: z.string().max(200) }) },
+  responses: {
+    302: { description: "Redirect to Airtable's authorize URL (PKCE S256 + state)" },
+    410: { description: "The link is unknown, expired or already used", content: html },
+  },
+});
+
+const callbackRoute = createRoute({
+  method: "get",
+  path: "/oauth/callback",
+  tags: ["connect"],
+  summary: "Airtable's redirect back (end user's browser)",
+  description:
+    "Accepts only a state that exists, is unexpired, unused and matches this browser's binding cookie; exchanges the code; creates or reconnects the connection; redirects to return_url with status=connected (or status=error&error=…) or shows a page.",
+  request: {
+    query: z.object({
+      state: z.string().optional(),
+      code: z.string().optional(),
+      error: z.string().optional(),
+      error_description: z.string().optional(),
+    }),
+  },
+  responses: {
+    302: { description: "Back to return_url with status=connected&identifier=… or status=error&error=…" },
+    200: { description: "Connected (no return_url)", content: html },
+    400: { description: "Unknown, expired, reused or foreign state; or Airtable refused", content: html },
+  },
+});
+
+function page(
+  c: Context,
+  ctx: ServiceContext,
+  status: 200 | 400 | 410,
+  input: Parameters<typeof resultPage>[0],
+) {
+  c.header("Cache-Control", "no-store");
+  c.header("Referrer-Policy", "no-referrer");
+  return c.html(resultPage({ ...input, demoEmulatorUrl: ctx.demo?.emulatorUrl ?? null }), status);
+}
+
+function invalidState(message: string): AirlockError {
+  return new AirlockError("invalid_state", message, {
+    hint: "Open the connect link again (ask the app for a new one if it expired) and finish in the same browser.",
+  });
+}
+
+/** The return URL, checked again now (configuration may have changed since the session was created). */
+function safeReturnUrl(ctx: ServiceContext, c: Context<AppEnv>, returnUrl: string | null): URL | null {
+  if (returnUrl === null) return null;
+  try {
+    return new URL(checkReturnUrl(returnUrl, ctx.config));
+  } catch {
+    c.var.log.warn({ event: "return_url_rejected" }, "return_url no longer allowed; showing a page instead");
+    return null;
+  }
+}
+
+/**
+ * Who connected. The code is already spent and the tokens are good, so a failing whoami must not
+ * lose the connection: it is stored without a user id and the failure is logged.
+ */
+async function identify(
+  ctx: ServiceContext,
+  c: Context<AppEnv>,
+  accessToken: string,
+): Promise<{ id: string | null; email: string | null }> {
+  const api = new AirtableApi({ accessToken, apiUrl: ctx.config.airtable.apiUrl, maxRateLimitWaitMs: 5_000 });
+  try {
+    const me = await api.whoami();
+    return { id: me.id, email: me.email ?? null };
+  } catch (error) {
+    c.var.log.warn(
+      { error: toAirlockError(error).code },
+      "whoami failed after the code exchange; storing without user id",
+    );
+    return { id: null, email: null };
+  }
+}
+
+async function completeAuthorization(
+  ctx: ServiceContext,
+  c: Context<AppEnv>,
+  pending: PendingAuthorization,
+  state: string,
+): Promise<{ created: boolean }> {
+  const { code } = ctx.oauth.parseCallback(new URL(c.req.url).searchParams, state);
+  const tokens = await ctx.oauth.exchangeCode({ code, codeVerifier: pending.codeVerifier });
+  const who = await identify(ctx, c, tokens.accessToken);
+  const previous = await ctx.store.getConnection(pending.identifier);
+  const { created } = await ctx.store.upsertConnection(
+    {
+      identifier: pending.identifier,
+      scopes: tokens.scopes,
+      airtableUserId: who.id,
+      email: who.email,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+    },
+    ctx.now(),
+    (isNew) => ({
+      type: isNew ? "connection.created" : "connection.recovered",
+      data: {
+        airtable_user_id: who.id,
+        scopes: tokens.scopes,
+        ...(previous ? { previous_status: previous.status } : {}),
+      },
+    }),
+  );
+  // Other processes notice the new version on their next read; this one drops its cache now.
+  await ctx.tokens.invalidate(pending.identifier);
+  return { created };
+}
+
+/**
+ * The browser routes of the connect flow.
+ *
+ * @example
+ * app.route("/", connectFlowRoutes(ctx));
+ */
+export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(connectRoute, async (c) => {
+    const { token } = c.req.valid("param");
+    const session = /^[A-Za-z0-9_-]{20,100}$/.test(token)
+      ? await ctx.store.consumeConnectSession(hashSecret(token), ctx.now())
+      : null;
+    if (!session) {
+      return page(c, ctx, 410, {
+        ok: false,
+        title: "This link cannot be used",
+        message: "The connect link is unknown, has expired (links last 30 minutes) or was already used.",
+        hint: "Go back to the app that sent you here and ask for a new link.",
+      });
+    }
+    const binding = ensureBrowserBinding(c, ctx.config);
+    const codeVerifier = generateCodeVerifier();
+    const state = generateState();
+    await ctx.store.createPendingAuthorization({
+      stateHash: hashSecret(state),
+      identifier: session.identifier,
+      scopes: session.scopes,
+      returnUrl: session.returnUrl,
+      codeVerifier,
+      browserBindingHash: hashSecret(binding),
+      expiresAt: new Date(ctx.now().getTime() + PENDING_AUTHORIZATION_TTL_MS),
+    });
+    const url = ctx.oauth.authorizationUrl({
+      state,
+      codeChallenge: computeCodeChallenge(codeVerifier),
+      scopes: session.scopes,
+    });
+    c.var.log.info({ identifier: session.identifier }, "connect link opened; redirecting to Airtable");
+    c.header("Cache-Control", "no-store");
+    c.header("Referrer-Policy", "no-referrer");
+    return c.redirect(url.href, 302);
+  });
+
+  app.openapi(callbackRoute, async (c) => {
+    const { state } = c.req.valid("query");
+    const fail = (error: AirlockError) => {
+      c.var.log.warn({ error: error.code }, "callback refused");
+      return page(c, ctx, 400, {
+        ok: false,
+        title: "We could not connect your Airtable account",
+        message: error.message,
+        hint: error.hint,
+      });
+    };
+    if (state === undefined || !isValidState(state))
+      return fail(invalidState("The callback has no valid state."));
+    const stateHash = hashSecret(state);
+    const pending = await ctx.store.getPendingAuthorization(stateHash);
+    if (!pending) return fail(invalidState("This authorization is unknown to Airlock."));
+    if (pending.usedAt !== null) return fail(invalidState("This authorization was already completed."));
+    if (pending.expiresAt.getTime() <= ctx.now().getTime()) {
+      return fail(
+        invalidState("This authorization expired (the consent page was open for more than 10 minutes)."),
+      );
+    }
+    const binding = readBrowserBinding(c, ctx.config);
+    // A mismatch leaves the pending authorization untouched: the right browser can still finish.
+    if (binding === undefined || !safeEqual(hashSecret(binding), pending.browserBindingHash)) {
+      return fail(invalidState("This authorization was started in a different browser."));
+    }
+    if (!(await ctx.store.markPendingAuthorizationUsed(stateHash, ctx.now()))) {
+      return fail(invalidState("This authorization was already completed."));
+    }
+
+    const returnUrl = safeReturnUrl(ctx, c, pending.returnUrl);
+    let outcome: { created: boolean };
+    try {
+      outcome = await completeAuthorization(ctx, c, pending, state);
+    } catch (caught) {
+      const error = toAirlockError(caught);
+      // Only an unexpected failure carries its cause into the log; AirlockErrors say enough.
+      const cause = error.code === "internal" ? { err: caught } : {};
+      c.var.log.warn({ identifier: pending.identifier, error: error.code, ...cause }, "authorization failed");
+      if (returnUrl) {
+        returnUrl.searchParams.set("status", "error");
+        returnUrl.searchParams.set("error", error.code);
+        returnUrl.searchParams.set("identifier", pending.identifier);
+        c.header("Referrer-Policy", "no-referrer");
+        return c.redirect(returnUrl.href, 302);
+      }
+      return page(c, ctx, 400, {
+        ok: false,
+        title: "We could not connect your Airtable account",
+        message: error.message,
+        hint: error.hint,
+      });
+    }
+    c.var.log.info({ identifier: pending.identifier, created: outcome.created }, "connection authorized");
+    if (returnUrl) {
+      returnUrl.searchParams.set("status", "connected");
+      returnUrl.searchParams.set("identifier", pending.identifier);
+      c.header("Referrer-Policy", "no-referrer");
+      return c.redirect(returnUrl.href, 302);
+    }
+    return page(c, ctx, 200, {
+      ok: true,
+      title: "Airtable connected",
+      message: `Your Airtable account is connected${outcome.created ? "" : " again"}. You can close this tab.`,
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,82 @@
+/**
+ * Connect sessions: the one-time link an app hands its end user ("Connect your Airtable"). The
+ * token is random, shown once, stored only as a hash, single use, and expires after 30 minutes.
+ */
+import { parseScopes } from "../airtable/scopes.js";
+import { AirlockError, isAirlockError } from "../errors.js";
+import type { ServiceContext } from "./context.js";
+import { hashSecret, randomToken } from "./secrets.js";
+import { assertIdentifier, checkReturnUrl } from "./validation.js";
+
+/** How long a connect link stays usable. */
+export const CONNECT_SESSION_TTL_MS = 30 * 60 * 1000;
+
+export interface CreateConnectSessionInput {
+  identifier: string;
+  /** A subset of the integration's scopes (AIRTABLE_SCOPES); default all of them. */
+  scopes?: string[] | undefined;
+  /** Where the browser goes after the flow; must be on an allowed origin. */
+  returnUrl?: string | undefined;
+}
+
+export interface CreatedConnectSession {
+  /** The one-time token (only ever returned here). */
+  token: string;
+  /** `$AIRLOCK_PUBLIC_URL/connect/<token>`: open it in the end user's browser. */
+  url: string;
+  /** ISO 8601. */
+  expires_at: string;
+}
+
+function resolveScopes(ctx: ServiceContext, requested: string[] | undefined): string[] {
+  const configured = ctx.config.airtable.scopes;
+  if (requested === undefined || requested.length === 0) return [...configured];
+  let scopes: string[];
+  try {
+    scopes = parseScopes(requested);
+  } catch (error) {
+    if (isAirlockError(error)) throw new AirlockError("invalid_input", error.message, { hint: error.hint });
+    throw error;
+  }
+  const missing = scopes.filter((s) => !configured.includes(s));
+  if (missing.length > 0) {
+    throw new AirlockError("invalid_input", `Scopes not enabled for this service: ${missing.join(", ")}.`, {
+      hint: `Request a subset of AIRTABLE_SCOPES (${configured.join(" ")}), or add the scope to AIRTABLE_SCOPES and to the integration.`,
+    });
+  }
+  return scopes;
+}
+
+/**
+ * Creates a connect session and returns its link. Throws `invalid_input` for a bad identifier,
+ * unknown or not-enabled scopes, or a `return_url` outside the allowed origins.
+ *
+ * @example
+ * const { url } = await createConnectSession(ctx, {
+ *   identifier: "user_123",
+ *   returnUrl: "http://localhost:4000/done",
+ * });
+ * // url === "http://localhost:4000/connect/Xq3…"
+ */
+export async function createConnectSession(
+  ctx: ServiceContext,
+  input: CreateConnectSessionInput,
+): Promise<CreatedConnectSession> {
+  assertIdentifier(input.identifier);
+  const scopes = resolveScopes(ctx, input.scopes);
+  const returnUrl = input.returnUrl === undefined ? null : checkReturnUrl(input.returnUrl, ctx.config);
+  const token = randomToken();
+  const expiresAt = new Date(ctx.now().getTime() + CONNECT_SESSION_TTL_MS);
+  await ctx.store.createConnectSession({
+    tokenHash: hashSecret(token),
+    identifier: input.identifier,
+    scopes,
+    returnUrl,
+    expiresAt,
+  });
+  ctx.logger.info(
+    { identifier: input.identifier, expiresAt: expiresAt.toISOString() },
+    "connect session created",
+  );
+  return { token, url: `${ctx.config.publicUrl}/connect/${token}`, expires_at: expiresAt.toISOString() };
+}

@@ -1,0 +1,65 @@
+/**
+ * Demo mode's secret key and encryption keys: generated on the first start and kept in a 0600 file
+ * (`.airlock/demo-keys.json` beside the SQLite database, never inside it), so a restart can still
+ * decrypt the stored tokens and the printed secret key keeps working.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { z } from "zod";
+import { AirlockError } from "../errors.js";
+import { generateKeyringValue } from "../store/crypto.js";
+import { randomToken } from "./secrets.js";
+
+const DemoKeysSchema = z.object({
+  secret_key: z.string().min(16),
+  encryption_keys: z.string().min(1),
+});
+
+export interface DemoKeys {
+  secretKey: string;
+  encryptionKeys: string;
+  /** True when this call generated the file. */
+  created: boolean;
+  path: string;
+}
+
+/**
+ * Where demo keys live for a database: `.airlock/demo-keys.json` in the SQLite file's folder (the
+ * working directory for a Postgres URL).
+ *
+ * @example
+ * demoKeysPath("./airlock.db"); // "/home/me/app/.airlock/demo-keys.json"
+ */
+export function demoKeysPath(databaseUrl: string): string {
+  const file = databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, "");
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
+  const folder = isUrl || file === ":memory:" || file === "" ? process.cwd() : dirname(resolve(file));
+  return join(folder, ".airlock", "demo-keys.json");
+}
+
+/**
+ * Reads the kept demo keys, or creates them (exclusively, mode 0600, so two instances starting at
+ * once end up with the same keys).
+ *
+ * @example
+ * const { secretKey, encryptionKeys } = loadOrCreateDemoKeys(demoKeysPath(config.databaseUrl));
+ */
+export function loadOrCreateDemoKeys(path: string): DemoKeys {
+  const fresh = { secret_key: `sk_demo_${randomToken(24)}`, encryption_keys: generateKeyringValue("demo1") };
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(path, `${JSON.stringify(fresh, null, 2)}\n`, { flag: "wx", mode: 0o600 });
+    return { secretKey: fresh.secret_key, encryptionKeys: fresh.encryption_keys, created: true, path };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  let parsed: z.infer<typeof DemoKeysSchema>;
+  try {
+    parsed = DemoKeysSchema.parse(JSON.parse(readFileSync(path, "utf8")));
+  } catch {
+    throw new AirlockError("config_invalid", `The demo key file ${path} is damaged.`, {
+      hint: `Delete ${path} and the demo database next to it, then start again (demo connections are lost), or set AIRLOCK_SECRET_KEY and AIRLOCK_ENCRYPTION_KEYS.`,
+    });
+  }
+  return { secretKey: parsed.secret_key, encryptionKeys: parsed.encryption_keys, created: false, path };
+}

@@ -1,0 +1,77 @@
+/**
+ * The one place that turns errors into HTTP answers: every AirlockError code has one status, and
+ * every error body is `{error: {code, message, hint}}`.
+ */
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AirlockError, type AirlockErrorCode } from "../errors.js";
+
+const STATUS_BY_CODE: Record<AirlockErrorCode, ContentfulStatusCode> = {
+  config_invalid: 500,
+  invalid_input: 400,
+  invalid_client: 502,
+  invalid_scope: 400,
+  access_denied: 403,
+  invalid_state: 400,
+  invalid_grant: 400,
+  authorization_failed: 502,
+  reauth_required: 409,
+  transient: 503,
+  rate_limited: 429,
+  api_error: 502,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  not_logged_in: 401,
+  port_in_use: 500,
+  timeout: 504,
+  cancelled: 503,
+  internal: 500,
+};
+
+/**
+ * The HTTP status for an error code.
+ *
+ * @example
+ * statusForCode("reauth_required"); // 409
+ */
+export function statusForCode(code: AirlockErrorCode): ContentfulStatusCode {
+  return STATUS_BY_CODE[code];
+}
+
+/** The JSON error body every route answers with. */
+export interface ErrorBody {
+  error: { code: AirlockErrorCode; message: string; hint: string; details?: Record<string, unknown> };
+}
+
+/**
+ * Any thrown value as an AirlockError: unknown errors become `internal` with a generic message, so
+ * nothing from a stack or a library message (which might quote a secret) reaches the client.
+ *
+ * @example
+ * const err = toAirlockError(caught);
+ */
+export function toAirlockError(error: unknown): AirlockError {
+  if (error instanceof AirlockError) return error;
+  return new AirlockError("internal", "Something went wrong inside Airlock.", {
+    hint: "Retry; if it keeps happening, check the service logs for this request id.",
+    cause: error,
+  });
+}
+
+/**
+ * Answers with the JSON error body and the status for its code (plus `Retry-After` for retryable
+ * errors that carry `details.retry_after_seconds`).
+ *
+ * @example
+ * app.onError((err, c) => errorResponse(c, err));
+ */
+export function errorResponse(c: Context, error: unknown): Response {
+  const err = toAirlockError(error);
+  const retryAfter = err.details?.retry_after_seconds;
+  if (typeof retryAfter === "number") c.header("Retry-After", String(Math.ceil(retryAfter)));
+  c.header("Cache-Control", "no-store");
+  const body: ErrorBody = { error: err.toJSON() };
+  return c.json(body, statusForCode(err.code));
+}

@@ -1,0 +1,170 @@
+/**
+ * `airlock serve` and `airlock rotate-keys`: flag parsing, the startup banner, and graceful shutdown
+ * on SIGINT/SIGTERM. The service itself is `startService` (service.ts).
+ */
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { type Output, processOutput } from "../cli/output.js";
+import { AirlockError } from "../errors.js";
+import { createLogger } from "../log.js";
+import { parseEncryptionKeys } from "../store/crypto.js";
+import { openStore } from "../store/index.js";
+import { readServiceConfig } from "./config.js";
+import { demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
+import { type RunningService, startService } from "./service.js";
+
+export const SERVE_HELP = `airlock serve: the Airlock HTTP service (connect links, token API, proxy, dashboard)
+
+Usage: airlock serve [--port N] [--database-url URL]
+
+  --port N            listen on N (overrides PORT; default 4000)
+  --database-url URL  SQLite file path or postgres://… (overrides DATABASE_URL; default ./airlock.db)
+
+Without AIRTABLE_CLIENT_ID the service runs in demo mode against a built-in Airtable emulator.
+Environment: PORT, AIRLOCK_PUBLIC_URL, DATABASE_URL, AIRLOCK_SECRET_KEY, AIRLOCK_ENCRYPTION_KEYS,
+AIRLOCK_ALLOWED_RETURN_ORIGINS, AIRLOCK_KEEPALIVE_DAYS, AIRLOCK_WEBHOOK_URL, AIRLOCK_WEBHOOK_SECRET,
+AIRLOCK_WEBHOOK_EVENTS, AIRLOCK_PROXY_MAX_BODY, AIRLOCK_PROXY_TIMEOUT_MS, AIRTABLE_CLIENT_ID,
+AIRTABLE_CLIENT_SECRET, AIRTABLE_REDIRECT_URI, AIRTABLE_SCOPES, AIRTABLE_OAUTH_URL, AIRTABLE_API_URL.
+`;
+
+export const ROTATE_HELP = `airlock rotate-keys: re-encrypt every stored token and verifier under the first key
+
+Usage: airlock rotate-keys [--database-url URL]
+
+Put the new key first in AIRLOCK_ENCRYPTION_KEYS and keep the old ones after it
+(AIRLOCK_ENCRYPTION_KEYS="k2:NEW,k1:OLD"), run this, then remove the old keys.
+`;
+
+function parseFlags(argv: string[], command: "serve" | "rotate-keys") {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        port: { type: "string" },
+        "database-url": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new AirlockError("invalid_input", error instanceof Error ? error.message : String(error), {
+      hint: `Run \`airlock ${command} --help\` for the flags.`,
+    });
+  }
+}
+
+function banner(output: Output, service: RunningService): void {
+  const { config } = service.ctx;
+  const line = "─".repeat(64);
+  output.err(line);
+  if (service.emulator) {
+    output.err("  Airlock is running in DEMO MODE: no AIRTABLE_CLIENT_ID is set, so Airtable is the");
+    output.err(`  built-in emulator at ${service.emulator.url} (fake users, bases and consent page).`);
+    output.err("  Set AIRTABLE_CLIENT_ID (and friends) to talk to the real Airtable.");
+    output.err("");
+  }
+  output.err(`  Dashboard:    ${service.url}/`);
+  output.err(`  API:          ${service.url}/v1  (OpenAPI: ${service.url}/openapi.json)`);
+  output.err(`  OAuth redirect URI: ${config.airtable.redirectUri}`);
+  output.err(
+    `  Database:     ${service.ctx.store.kind} (${config.databaseUrl.replace(/\/\/[^@/]*@/, "//…@")})`,
+  );
+  if (config.demo) {
+    output.err(`  Secret key:   ${config.secretKey}`);
+    output.err(
+      `                (kept in ${demoKeysPath(config.databaseUrl)}; use it to sign in and as the API bearer)`,
+    );
+  } else {
+    output.err("  Secret key:   the value of AIRLOCK_SECRET_KEY");
+  }
+  output.err(line);
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const handler = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+      resolve(signal);
+    };
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
+  });
+}
+
+/**
+ * `airlock serve`: starts the service and runs until SIGINT/SIGTERM, then shuts down in order
+ * (keep-alive and webhooks, HTTP server, token manager, store). Resolves to the exit code.
+ *
+ * @example
+ * process.exitCode = await serveCommand(["--port", "4000"]);
+ */
+export async function serveCommand(argv: string[], output: Output = processOutput()): Promise<number> {
+  const flags = parseFlags(argv, "serve");
+  if (flags.help) {
+    output.out(SERVE_HELP);
+    return 0;
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (flags.port !== undefined) env.PORT = flags.port;
+  if (flags["database-url"] !== undefined) env.DATABASE_URL = flags["database-url"];
+  const config = readServiceConfig(env);
+  const logger = createLogger({ name: "airlock" });
+  const service = await startService(config, { logger });
+  banner(output, service);
+  const signal = await waitForSignal();
+  output.err(`Received ${signal}; shutting down…`);
+  // A second signal while shutting down leaves at once.
+  const force = () => process.exit(130);
+  process.once("SIGINT", force);
+  process.once("SIGTERM", force);
+  await service.close();
+  process.off("SIGINT", force);
+  process.off("SIGTERM", force);
+  output.err("Stopped.");
+  return 0;
+}
+
+/**
+ * `airlock rotate-keys`: re-encrypts every secret column under the first key of
+ * AIRLOCK_ENCRYPTION_KEYS (or the kept demo keys) and prints how many rows were rewritten.
+ *
+ * @example
+ * process.exitCode = await rotateKeysCommand(["--database-url", "./airlock.db"]);
+ */
+export async function rotateKeysCommand(argv: string[], output: Output = processOutput()): Promise<number> {
+  const flags = parseFlags(argv, "rotate-keys");
+  if (flags.port !== undefined) {
+    throw new AirlockError("invalid_input", "rotate-keys takes no --port.", {
+      hint: "Run `airlock rotate-keys --help`.",
+    });
+  }
+  if (flags.help) {
+    output.out(ROTATE_HELP);
+    return 0;
+  }
+  const databaseUrl = flags["database-url"] ?? (process.env.DATABASE_URL?.trim() || "./airlock.db");
+  let keys = process.env.AIRLOCK_ENCRYPTION_KEYS?.trim();
+  if (!keys) {
+    const demoPath = demoKeysPath(databaseUrl);
+    if (!existsSync(demoPath)) {
+      throw new AirlockError("config_invalid", "AIRLOCK_ENCRYPTION_KEYS is not set.", {
+        hint: 'Set AIRLOCK_ENCRYPTION_KEYS="NEWKID:NEWKEY,OLDKID:OLDKEY" (new key first), then run `airlock rotate-keys` again.',
+      });
+    }
+    keys = loadOrCreateDemoKeys(demoPath).encryptionKeys;
+  }
+  const keyring = parseEncryptionKeys(keys);
+  const store = await openStore(databaseUrl, { keyring, logger: createLogger({ name: "airlock" }) });
+  try {
+    const rows = await store.reencryptAll();
+    output.out(
+      `Re-encrypted ${rows} row${rows === 1 ? "" : "s"} under the first key of AIRLOCK_ENCRYPTION_KEYS.`,
+    );
+    output.err("Once every instance runs with the new key first, you may remove the old keys.");
+  } finally {
+    await store.close();
+  }
+  return 0;
+}

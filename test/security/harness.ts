@@ -1,0 +1,343 @@
+/**
+ * Test harness for the service suites (test/service-*.test.ts and test/security/): a real service
+ * on a random port with a real SQLite file (or PostgreSQL when AIRLOCK_TEST_DATABASE_URL is set), a
+ * log capture, and a minimal cookie-keeping "browser" that walks the connect flow over real HTTP.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import pg from "pg";
+import { pino } from "pino";
+import type { EmulatorOptions } from "../../src/emulator/index.js";
+import { readServiceConfig } from "../../src/server/config.js";
+import { type RunningService, type StartServiceOptions, startService } from "../../src/server/service.js";
+import { generateKeyringValue } from "../../src/store/crypto.js";
+
+export const SECRET_KEY = `sk_test_${randomBytes(16).toString("hex")}`;
+export const TEST_DATABASE_URL = process.env.AIRLOCK_TEST_DATABASE_URL?.trim() || undefined;
+
+/** Announces a skipped PostgreSQL variant on stderr so a green run never hides it. */
+export function announcePostgresSkip(suite: string): void {
+  if (!TEST_DATABASE_URL) {
+    process.stderr.write(
+      `[service] SKIPPED PostgreSQL variant of ${suite}: AIRLOCK_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)\n`,
+    );
+  }
+}
+
+/** Every line the service logged, as raw text (unredacted capture: secrets must not be passed at all). */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly logger = pino(
+    { level: "trace", base: undefined },
+    new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+        done();
+      },
+    }),
+  );
+  text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+export interface TestService {
+  service: RunningService;
+  url: string;
+  dir: string;
+  databaseUrl: string;
+  sqlitePath: string | null;
+  /** The PostgreSQL schema holding this service's tables (postgres store only). */
+  pgSchema: string | null;
+  logs: LogCapture;
+  /** `fetch` on the service with the secret key. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface TestServiceOptions {
+  /** Extra environment (AIRTABLE_* for a non-demo service, AIRLOCK_* settings). */
+  env?: Record<string, string>;
+  /** "sqlite" (default) or "postgres" (needs AIRLOCK_TEST_DATABASE_URL). */
+  store?: "sqlite" | "postgres";
+  /** Demo emulator options; default auto-approve so the flow runs without a consent click. */
+  demoEmulator?: Partial<EmulatorOptions>;
+  start?: Omit<StartServiceOptions, "logger" | "demoEmulator">;
+}
+
+async function postgresUrl(): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
+  if (!TEST_DATABASE_URL) throw new Error("AIRLOCK_TEST_DATABASE_URL is not set");
+  const schema = `airlock_svc_${randomBytes(5).toString("hex")}`;
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set("schema", schema);
+  return {
+    url: url.href,
+    schema,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+/**
+ * Starts a service (demo mode unless `env.AIRTABLE_CLIENT_ID` is given) on a random port.
+ *
+ * @example
+ * const t = await startTestService();
+ * const res = await t.api("/v1/connections");
+ * await t.close();
+ */
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const dir = mkdtempSync(join(tmpdir(), "airlock-svc-"));
+  const pgDb = options.store === "postgres" ? await postgresUrl() : null;
+  const sqlitePath = pgDb ? null : join(dir, "airlock.db");
+  const databaseUrl = pgDb ? pgDb.url : (sqlitePath as string);
+  const logs = new LogCapture();
+  const config = readServiceConfig({
+    PORT: "0",
+    DATABASE_URL: databaseUrl,
+    AIRLOCK_SECRET_KEY: SECRET_KEY,
+    AIRLOCK_ENCRYPTION_KEYS: generateKeyringValue("test1"),
+    ...options.env,
+  });
+  const service = await startService(config, {
+    logger: logs.logger,
+    demoEmulator: { autoApprove: true, ...options.demoEmulator },
+    ...options.start,
+  });
+  return {
+    service,
+    url: service.url,
+    dir,
+    databaseUrl,
+    sqlitePath,
+    pgSchema: pgDb?.schema ?? null,
+    logs,
+    api: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (!headers.has("authorization")) headers.set("authorization", `Bearer ${SECRET_KEY}`);
+      return fetch(`${service.url}${path}`, { ...init, headers, redirect: "manual" });
+    },
+    close: async () => {
+      await service.close();
+      await pgDb?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A browser that keeps cookies per host and never follows redirects on its own. */
+export class Browser {
+  readonly #jar = new Map<string, Map<string, string>>();
+
+  cookies(url: string): Map<string, string> {
+    const host = new URL(url).host;
+    let jar = this.#jar.get(host);
+    if (!jar) {
+      jar = new Map();
+      this.#jar.set(host, jar);
+    }
+    return jar;
+  }
+
+  async get(url: string, init: RequestInit = {}): Promise<Response> {
+    const jar = this.cookies(url);
+    const headers = new Headers(init.headers);
+    if (jar.size > 0) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
+    const response = await fetch(url, { ...init, headers, redirect: "manual" });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair?.indexOf("=") ?? -1;
+      if (pair && eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    return response;
+  }
+}
+
+export function location(response: Response): string {
+  const value = response.headers.get("location");
+  if (!value) throw new Error(`expected a redirect, got HTTP ${response.status}`);
+  return value;
+}
+
+export interface ConnectSteps {
+  /** The connect link (single use). */
+  connectUrl: string;
+  /** Airtable's authorize URL the service redirected to. */
+  authorizeUrl: string;
+  /** The emulator's redirect back to the service (carries code and state). */
+  callbackUrl: string;
+  /** The service's answer to the callback. */
+  final: Response;
+}
+
+/** Creates a connect session over the API and returns its JSON. */
+export async function createSession(
+  t: TestService,
+  body: Record<string, unknown>,
+): Promise<{ token: string; url: string; expires_at: string }> {
+  const res = await t.api("/v1/connect-sessions", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`connect session: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as { token: string; url: string; expires_at: string };
+}
+
+/**
+ * Walks the flow up to (not including) the callback: link → authorize (auto-approve) → redirect.
+ *
+ * @example
+ * const steps = await startFlow(t, browser, { identifier: "user_1" });
+ * const final = await browser.get(steps.callbackUrl);
+ */
+export async function startFlow(
+  t: TestService,
+  browser: Browser,
+  body: Record<string, unknown>,
+): Promise<Omit<ConnectSteps, "final">> {
+  const session = await createSession(t, body);
+  const toAirtable = await browser.get(session.url);
+  if (toAirtable.status !== 302)
+    throw new Error(`connect link: HTTP ${toAirtable.status} ${await toAirtable.text()}`);
+  const authorizeUrl = location(toAirtable);
+  const back = await browser.get(authorizeUrl);
+  if (back.status !== 302) throw new Error(`authorize: HTTP ${back.status} ${await back.text()}`);
+  return { connectUrl: session.url, authorizeUrl, callbackUrl: location(back) };
+}
+
+/** The whole flow in one browser; returns every step. */
+export async function connect(
+  t: TestService,
+  body: Record<string, unknown>,
+  browser = new Browser(),
+): Promise<ConnectSteps> {
+  const steps = await startFlow(t, browser, body);
+  const final = await browser.get(steps.callbackUrl);
+  return { ...steps, final };
+}
+
+/** A clock the test moves by hand (pass `start: { now: clock.now }`). */
+export class TestClock {
+  #offsetMs = 0;
+  readonly now = (): Date => new Date(Date.now() + this.#offsetMs);
+  advance(ms: number): void {
+    this.#offsetMs += ms;
+  }
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * An HTTP request whose target is sent byte for byte (fetch would normalise `..` and `\\`).
+ *
+ * @example
+ * await rawRequest(t.url, "/v1/proxy/u/v0/%2e%2e/x", { headers: { authorization: "Bearer …" } });
+ */
+export function rawRequest(
+  baseUrl: string,
+  target: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawResponse> {
+  const base = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: base.hostname === "localhost" ? "127.0.0.1" : base.hostname,
+        port: base.port,
+        method: options.method ?? "GET",
+        path: target,
+        headers: {
+          host: base.host,
+          ...(options.body === undefined
+            ? {}
+            : { "content-length": String(Buffer.byteLength(options.body)) }),
+          ...options.headers,
+        },
+        insecureHTTPParser: true,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+/**
+ * Stores a connection directly (for proxy tests against a recording upstream).
+ *
+ * @example
+ * await seedConnection(t, "user_1", "tok_live");
+ */
+export async function seedConnection(
+  t: TestService,
+  identifier: string,
+  accessToken: string,
+  refreshToken = `ref_${randomBytes(8).toString("hex")}`,
+): Promise<void> {
+  const now = t.service.ctx.now();
+  await t.service.ctx.store.upsertConnection(
+    {
+      identifier,
+      scopes: ["data.records:read", "schema.bases:read"],
+      airtableUserId: "usrSeeded000000001",
+      email: null,
+      accessToken,
+      refreshToken,
+      accessTokenExpiresAt: new Date(now.getTime() + 3600_000),
+      refreshTokenExpiresAt: new Date(now.getTime() + 60 * 86400_000),
+    },
+    now,
+    () => ({ type: "connection.created" }),
+  );
+  t.service.ctx.tokens.invalidate(identifier);
+}
+
+/**
+ * Every row of every table in the service's PostgreSQL schema, as one JSON text (raw, as stored).
+ *
+ * @example
+ * expect(await dumpPostgres(t)).not.toContain(accessToken);
+ */
+export async function dumpPostgres(t: TestService): Promise<string> {
+  if (!TEST_DATABASE_URL || !t.pgSchema) throw new Error("not a PostgreSQL test service");
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+      [t.pgSchema],
+    );
+    const parts: string[] = [];
+    for (const { table_name } of tables.rows) {
+      const rows = await client.query(`SELECT * FROM "${t.pgSchema}"."${table_name}"`);
+      parts.push(`${table_name}: ${JSON.stringify(rows.rows)}`);
+    }
+    return parts.join("\n");
+  } finally {
+    await client.end();
+  }
+}
