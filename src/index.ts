@@ -1,1 +1,18 @@
+/**
+ * Airlock as a library: the Airtable OAuth core, the token manager and the stores it runs on.
+ * The service's SDK is `airlock/client`; the offline Airtable is `airlock/emulator`.
+ *
+ * @example
+ * import { AirtableOAuth, readAirtableConfig } from "airlock";
+ * const oauth = new AirtableOAuth(readAirtableConfig());
+ */
+export * from "./airtable/index.js";
 export * from "./errors.js";
+export * from "./store/index.js";
+export { startKeepAlive, type KeepAlive, type KeepAliveOptions } from "./tokens/keep-alive.js";
+export {
+  TokenManager,
+  type AccessToken,
+  type GetAccessTokenOptions,
+  type TokenManagerOptions,
+} from "./tokens/token-manager.js";
