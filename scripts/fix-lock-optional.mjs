@@ -7,12 +7,25 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 
-const OSES = ["android", "darwin", "freebsd", "linux", "openbsd", "netbsd", "sunos", "aix", "win32", "openharmony"];
+const OSES = [
+  "android",
+  "darwin",
+  "freebsd",
+  "linux",
+  "openbsd",
+  "netbsd",
+  "sunos",
+  "aix",
+  "win32",
+  "openharmony",
+];
 const CPUS = ["arm64", "x64", "ia32", "arm", "riscv64", "s390x", "ppc64", "loong64", "mips64el", "wasm32"];
 
 function missingFromLock() {
   try {
-    execFileSync("npm", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"], { stdio: "pipe" });
+    execFileSync("npm", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"], {
+      stdio: "pipe",
+    });
     return [];
   } catch (error) {
     const output = `${error.stdout ?? ""}${error.stderr ?? ""}`;
@@ -41,4 +54,6 @@ for (const name of missing) {
   added += 1;
 }
 writeFileSync("package-lock.json", `${JSON.stringify(lock, null, 2)}\n`);
-process.stdout.write(`package-lock.json: added ${added} optional platform entr${added === 1 ? "y" : "ies"}\n`);
+process.stdout.write(
+  `package-lock.json: added ${added} optional platform entr${added === 1 ? "y" : "ies"}\n`,
+);

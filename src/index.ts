@@ -9,10 +9,10 @@
 export * from "./airtable/index.js";
 export * from "./errors.js";
 export * from "./store/index.js";
-export { startKeepAlive, type KeepAlive, type KeepAliveOptions } from "./tokens/keep-alive.js";
+export { type KeepAlive, type KeepAliveOptions, startKeepAlive } from "./tokens/keep-alive.js";
 export {
-  TokenManager,
   type AccessToken,
   type GetAccessTokenOptions,
+  TokenManager,
   type TokenManagerOptions,
 } from "./tokens/token-manager.js";
