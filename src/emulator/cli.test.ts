@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { emulatorCommand, parseEmulatorArgs } from "./cli.js";
+import { api, loginAutoApproved } from "./testing.js";
 
 function capture() {
   const out: string[] = [];
@@ -48,6 +52,7 @@ describe("parseEmulatorArgs", () => {
       apiLatencyMs: 5,
     });
     expect(parseEmulatorArgs(["-h"])).toBe("help");
+    expect(parseEmulatorArgs(["--state-file", "s.json"])).toEqual({ stateFile: "s.json" });
   });
 
   it.each([
@@ -59,6 +64,7 @@ describe("parseEmulatorArgs", () => {
     [["--bogus"], "bogus"],
     [["stray"], "stray"],
     [["--auto-approve=yes"], "auto-approve"],
+    [["--state-file="], "--state-file"],
   ])("%j is a usage error naming the flag", (argv, name) => {
     expect(() => parseEmulatorArgs(argv)).toThrow(name);
   });
@@ -104,5 +110,47 @@ describe("emulatorCommand", () => {
     const { out, io } = capture();
     expect(await emulatorCommand(["--help"], io)).toBe(0);
     expect(out.join("\n")).toContain("--auto-approve");
+    expect(out.join("\n")).toContain("--state-file PATH");
+  });
+
+  it("--state-file keeps tokens across a restart; a damaged file → exit 5 saying how to fix it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "airlock-emulator-cli-"));
+    const file = join(dir, "state.json");
+    async function run(): Promise<{ url: string; stop: () => Promise<number>; err: string[] }> {
+      const { out, err, io } = capture();
+      const controller = new AbortController();
+      const done = emulatorCommand(["--auto-approve", "--state-file", file], {
+        ...io,
+        signal: controller.signal,
+      });
+      await expect.poll(() => out.length).toBe(1);
+      const url = /listening on (\S+)$/.exec(out[0]!)![1]!;
+      const stop = () => {
+        controller.abort();
+        return done;
+      };
+      return { url, err, stop };
+    }
+    try {
+      const first = await run();
+      expect(first.err.join("\n")).toContain(`kept in ${file}`);
+      const login = await loginAutoApproved(first.url, "data.records:read");
+      expect(await first.stop()).toBe(0);
+      expect(readFileSync(file, "utf8")).not.toContain(login.access_token);
+
+      const second = await run();
+      expect((await api(second.url, "/v0/meta/whoami", login.access_token)).status).toBe(200);
+      expect(await second.stop()).toBe(0);
+
+      writeFileSync(file, "{ half a file");
+      const { out, err, io } = capture();
+      expect(await emulatorCommand(["--state-file", file], io)).toBe(5);
+      expect(out).toEqual([]);
+      expect(err[0]).toContain(file);
+      expect(err[1]).toContain(`Delete ${file}`);
+      expect(err.join("\n")).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { isAirlockError } from "../errors.js";
 import type { EmulatorOptions } from "./config.js";
@@ -27,6 +28,11 @@ Flags:
   --refresh-token-ttl S    refresh token lifetime in seconds, rolling (default 5184000 = 60 days)
   --latency-ms N           delay every token endpoint answer by N ms (default 0)
   --api-latency-ms N       delay every /v0 answer by N ms (default 0)
+  --state-file PATH        keep grants, tokens (SHA-256 hashes only), rotation history, the clock offset
+                           and enabled scopes in this JSON file, so tokens survive a restart (loaded at
+                           start if present; saved atomically, mode 0600, shortly after each change and
+                           on exit). Damaged or from another version? Delete it to start fresh.
+                           (default: memory only)
   -h, --help               show this help
 
 Point Airlock at it with AIRTABLE_OAUTH_URL=URL and AIRTABLE_API_URL=URL.`;
@@ -83,6 +89,10 @@ export function parseEmulatorArgs(argv: string[]): EmulatorOptions | "help" {
     options.scopes = scopes;
   }
   if (values["auto-approve"]) options.autoApprove = true;
+  if (values["state-file"] !== undefined) {
+    if (values["state-file"] === "") throw new UsageError("--state-file needs a file path.");
+    options.stateFile = values["state-file"];
+  }
   const ttls = [
     ["access-token-ttl", "accessTokenTtl"],
     ["refresh-token-ttl", "refreshTokenTtl"],
@@ -116,6 +126,7 @@ function parseFlags(argv: string[]) {
       "refresh-token-ttl": { type: "string" },
       "latency-ms": { type: "string" },
       "api-latency-ms": { type: "string" },
+      "state-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -196,7 +207,17 @@ export async function emulatorCommand(argv: string[], io: EmulatorCommandIo = pr
     `  consent:       ${options.autoApprove ? "auto-approve" : `consent page at ${emulator.url}/oauth2/v1/authorize`}`,
   );
   io.stderr(`  control API:   ${emulator.url}/__emulator/stats (clock, faults, scopes, revoke, reset)`);
+  io.stderr(
+    `  state:         ${options.stateFile ? `kept in ${resolve(options.stateFile)}` : "memory only"}`,
+  );
   await stopped;
-  await emulator.close();
+  try {
+    await emulator.close();
+  } catch (err) {
+    if (!isAirlockError(err)) throw err;
+    io.stderr(`error: ${err.message}`);
+    if (err.hint) io.stderr(`  ${err.hint}`);
+    return EXIT.error;
+  }
   return EXIT.ok;
 }

@@ -25,4 +25,14 @@ describe("EmulatorClock", () => {
     clock.reset();
     expect(clock.now()).toBe(5);
   });
+
+  it("reports advances and resets (the state file saves the offset)", () => {
+    let changes = 0;
+    const clock = new EmulatorClock(Date.now, () => changes++);
+    clock.advance(0);
+    expect(changes).toBe(0);
+    clock.advance(5);
+    clock.reset();
+    expect(changes).toBe(2);
+  });
 });

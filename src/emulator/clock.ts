@@ -6,10 +6,15 @@
 export class EmulatorClock {
   #offsetMs = 0;
   readonly #realNow: () => number;
+  readonly #onChange: () => void;
 
-  /** @param realNow the underlying time source (injectable for tests). */
-  constructor(realNow: () => number = Date.now) {
+  /**
+   * @param realNow the underlying time source (injectable for tests).
+   * @param onChange called after every advance or reset (the state file saves the offset).
+   */
+  constructor(realNow: () => number = Date.now, onChange: () => void = () => {}) {
     this.#realNow = realNow;
+    this.#onChange = onChange;
   }
 
   /**
@@ -34,6 +39,7 @@ export class EmulatorClock {
       throw new RangeError(`advance(seconds) needs a finite number >= 0, got ${seconds}`);
     }
     this.#offsetMs += seconds * 1000;
+    if (seconds > 0) this.#onChange();
   }
 
   /** How far ahead of real time the clock runs, in seconds. */
@@ -49,5 +55,6 @@ export class EmulatorClock {
    */
   reset(): void {
     this.#offsetMs = 0;
+    this.#onChange();
   }
 }

@@ -66,4 +66,10 @@ describe("redirectUriProblem (Airtable's registration rules)", () => {
     if (problem === undefined) expect(found).toBeUndefined();
     else expect(found).toContain(problem);
   });
+
+  it("stateFile: resolved to an absolute path; empty is refused", () => {
+    expect(resolveConfig().stateFile).toBeUndefined();
+    expect(resolveConfig({ stateFile: "x/state.json" }).stateFile).toBe(`${process.cwd()}/x/state.json`);
+    expect(configError(() => resolveConfig({ stateFile: "" }))).toContain("stateFile");
+  });
 });

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { AirlockError } from "../errors.js";
 import { BASIC_SCOPES, isKnownScope } from "./scopes.js";
 
@@ -29,6 +30,13 @@ export interface EmulatorOptions {
   integrationName?: string;
   /** Bases per page of GET /v0/meta/bases. Airtable's is 1000; lower it to test pagination. */
   basesPageSize?: number;
+  /**
+   * Keep grants, tokens (as SHA-256 hashes), rotation history, the clock offset and the enabled
+   * scopes in this JSON file: loaded at start when it exists, saved (atomically, mode 0600, coalesced)
+   * after every change, so a restarted emulator still honours the tokens it issued.
+   * Absent = memory only.
+   */
+  stateFile?: string;
 }
 
 /** Options after defaults and validation. */
@@ -46,6 +54,8 @@ export interface EmulatorConfig {
   apiLatencyMs: number;
   integrationName: string;
   basesPageSize: number;
+  /** Absolute path, or undefined for memory only. */
+  stateFile: string | undefined;
 }
 
 /** Codes must be redeemed within 10 minutes [OAR]. */
@@ -146,6 +156,16 @@ export function resolveConfig(options: EmulatorOptions = {}): EmulatorConfig {
   if (new Set(scopes).size !== scopes.length) fail("scopes", "lists a scope twice", "List each scope once.");
   const host = options.host ?? "127.0.0.1";
   if (host.length === 0) fail("host", "is empty", "Use 127.0.0.1 or another interface address.");
+  if (
+    options.stateFile !== undefined &&
+    (options.stateFile.length === 0 || options.stateFile.includes("\0"))
+  ) {
+    fail(
+      "stateFile",
+      "is not a usable file path",
+      "Pass a path such as .airlock/emulator-state.json, or omit it.",
+    );
+  }
   return {
     port: integer("port", options.port, 0, 0, 65535),
     host,
@@ -160,5 +180,6 @@ export function resolveConfig(options: EmulatorOptions = {}): EmulatorConfig {
     apiLatencyMs: integer("apiLatencyMs", options.apiLatencyMs, 0, 0, 600_000),
     integrationName: options.integrationName ?? "Airlock Emulator Integration",
     basesPageSize: integer("basesPageSize", options.basesPageSize, 1000, 1, 1000),
+    stateFile: options.stateFile === undefined ? undefined : resolve(options.stateFile),
   };
 }

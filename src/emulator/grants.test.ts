@@ -107,4 +107,46 @@ describe("GrantStore", () => {
     expect(grants.findAccessToken(t3.accessToken)).toBeUndefined();
     expect(grants.grantCount).toBe(0);
   });
+
+  it("snapshot/restore carries grants, live tokens (by hash only) and rotation history; changes are reported", () => {
+    const { clock, grants } = setup();
+    let changes = 0;
+    const watched = new GrantStore(
+      clock,
+      { accessTokenTtl: 3600, refreshTokenTtl: 5_184_000 },
+      () => true,
+      () => {
+        changes++;
+      },
+    );
+    const grant = watched.createGrant(["a"], new Set(["app1"]));
+    const first = watched.issueTokens(grant, ["a"]);
+    const outcome = watched.refresh(first.refreshToken);
+    if (!outcome.ok) throw new Error("refresh failed");
+    expect(changes).toBe(3);
+    watched.issueCode(codeDetails);
+    expect(changes).toBe(3); // codes are not durable
+
+    const saved = watched.snapshot();
+    const text = JSON.stringify(saved);
+    for (const token of [first.accessToken, first.refreshToken, outcome.tokens.accessToken]) {
+      expect(text).not.toContain(token);
+    }
+    expect(saved).toMatchObject([{ id: grant.id, bases: ["app1"], scopes: ["a"] }]);
+    expect(saved[0]!.access_tokens).toHaveLength(1); // the replaced one is gone
+    expect(saved[0]!.refresh_tokens.map((t) => t.rotated).sort()).toEqual([false, true]);
+
+    grants.restore(JSON.parse(text));
+    expect(grants.findAccessToken(outcome.tokens.accessToken)?.grant.bases).toEqual(new Set(["app1"]));
+    expect(grants.refresh(first.refreshToken)).toEqual({ ok: false, reason: "reused" });
+    expect(grants.findAccessToken(outcome.tokens.accessToken)).toBeUndefined();
+    expect(grants.grantCount).toBe(0);
+  });
+
+  it("snapshot leaves out expired access tokens", () => {
+    const { clock, grants } = setup();
+    grants.issueTokens(grants.createGrant(["a"], "all"), ["a"]);
+    clock.advance(3600);
+    expect(grants.snapshot()[0]).toMatchObject({ access_tokens: [], refresh_tokens: [{ rotated: false }] });
+  });
 });

@@ -58,6 +58,18 @@ export interface IssuedTokens {
   refreshExpiresIn: number;
 }
 
+/**
+ * A grant and its tokens as plain data, for the state file. Tokens appear only as the SHA-256
+ * hashes the store keys them by, so the file never holds a usable token.
+ */
+export interface GrantSnapshot {
+  id: string;
+  scopes: string[];
+  bases: "all" | string[];
+  access_tokens: { sha256: string; scopes: string[]; expires_at: number }[];
+  refresh_tokens: { sha256: string; expires_at: number; rotated: boolean }[];
+}
+
 export type RefreshOutcome =
   | { ok: true; tokens: IssuedTokens }
   | { ok: false; reason: "unknown" | "expired" | "reused" | "scope_not_granted" };
@@ -91,16 +103,23 @@ export class GrantStore {
   readonly #refresh = new Map<string, RefreshTokenRecord>();
 
   readonly #isEnabled: (scope: string) => boolean;
+  readonly #onChange: () => void;
 
-  /** @param isEnabled whether the integration still has a scope enabled (tokens never carry a disabled one). */
+  /**
+   * @param isEnabled whether the integration still has a scope enabled (tokens never carry a disabled one).
+   * @param onChange called after every change to grants or tokens (not codes or consents, which are
+   *   short-lived): the state file saves then.
+   */
   constructor(
     clock: EmulatorClock,
     ttl: { accessTokenTtl: number; refreshTokenTtl: number },
     isEnabled: (scope: string) => boolean = () => true,
+    onChange: () => void = () => {},
   ) {
     this.#clock = clock;
     this.#ttl = ttl;
     this.#isEnabled = isEnabled;
+    this.#onChange = onChange;
   }
 
   /**
@@ -197,6 +216,7 @@ export class GrantStore {
       tokenHashes: new Set(),
     };
     this.#grants.add(grant);
+    this.#onChange();
     return grant;
   }
 
@@ -228,6 +248,7 @@ export class GrantStore {
     });
     grant.tokenHashes.add(accessKey);
     grant.tokenHashes.add(refreshKey);
+    this.#onChange();
     return {
       accessToken,
       refreshToken,
@@ -289,6 +310,7 @@ export class GrantStore {
     }
     grant.tokenHashes.clear();
     this.#grants.delete(grant);
+    this.#onChange();
   }
 
   /**
@@ -322,5 +344,72 @@ export class GrantStore {
     this.#grants.clear();
     this.#access.clear();
     this.#refresh.clear();
+    this.#onChange();
+  }
+
+  /**
+   * Every live grant with its tokens (by hash), for the state file. Expired access tokens are left
+   * out: the clock never goes back, so they can never be accepted again.
+   *
+   * @example
+   * const saved = JSON.stringify(grants.snapshot());
+   */
+  snapshot(): GrantSnapshot[] {
+    const now = this.#clock.now();
+    return [...this.#grants].map((grant) => {
+      const snapshot: GrantSnapshot = {
+        id: grant.id,
+        scopes: [...grant.scopes],
+        bases: grant.bases === "all" ? "all" : [...grant.bases],
+        access_tokens: [],
+        refresh_tokens: [],
+      };
+      for (const key of grant.tokenHashes) {
+        const access = this.#access.get(key);
+        if (access && access.expiresAt > now) {
+          snapshot.access_tokens.push({
+            sha256: key,
+            scopes: [...access.scopes],
+            expires_at: access.expiresAt,
+          });
+        }
+        const refresh = this.#refresh.get(key);
+        if (refresh) {
+          snapshot.refresh_tokens.push({
+            sha256: key,
+            expires_at: refresh.expiresAt,
+            rotated: refresh.rotated,
+          });
+        }
+      }
+      return snapshot;
+    });
+  }
+
+  /**
+   * Adds grants and tokens saved by `snapshot()` (at start, before any request is served).
+   *
+   * @example
+   * grants.restore(JSON.parse(saved));
+   */
+  restore(snapshots: readonly GrantSnapshot[]): void {
+    for (const saved of snapshots) {
+      const grant: Grant = {
+        id: saved.id,
+        scopes: [...saved.scopes],
+        bases: saved.bases === "all" ? "all" : new Set(saved.bases),
+        revoked: false,
+        tokenHashes: new Set(),
+      };
+      this.#grants.add(grant);
+      for (const token of saved.access_tokens) {
+        this.#access.set(token.sha256, { grant, scopes: [...token.scopes], expiresAt: token.expires_at });
+        grant.tokenHashes.add(token.sha256);
+      }
+      for (const token of saved.refresh_tokens) {
+        this.#refresh.set(token.sha256, { grant, expiresAt: token.expires_at, rotated: token.rotated });
+        grant.tokenHashes.add(token.sha256);
+      }
+    }
   }
 }

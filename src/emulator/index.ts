@@ -8,6 +8,7 @@ export { createEmulatorApp, type EmulatorApp } from "./app.js";
 export { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./config.js";
 export { CONSENT_FIELDS, DECISION_PATH } from "./consent-page.js";
 export type { EmulatorState } from "./state.js";
+export { STATE_FILE_VERSION, type StateFile } from "./state-file.js";
 export type { EmulatorStats } from "./stats.js";
 
 /** A listening emulator. */
@@ -19,21 +20,24 @@ export interface RunningEmulator {
   stats(): EmulatorStats;
   /** Moves the emulator clock forward. */
   advanceClock(seconds: number): void;
-  /** Stops listening and drops open connections. */
+  /** Stops listening, drops open connections, then saves the state file (when there is one). */
   close(): Promise<void>;
 }
 
 /**
- * Starts the emulator on `host:port` (default 127.0.0.1 and a random free port).
+ * Starts the emulator on `host:port` (default 127.0.0.1 and a random free port). With `stateFile`,
+ * it first loads that file (if present) and writes it once, so a damaged or unwritable file fails
+ * here with AirlockError("config_invalid") rather than later.
  *
  * @example
- * const emulator = await startEmulator({ clientId: "abc", autoApprove: true });
+ * const emulator = await startEmulator({ clientId: "abc", autoApprove: true, stateFile: ".airlock/emulator.json" });
  * // AIRTABLE_OAUTH_URL=emulator.url AIRTABLE_API_URL=emulator.url
  * emulator.advanceClock(61 * 60);
  * await emulator.close();
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const { app, state } = createEmulatorApp(options);
+  await state.saveState();
   const { host, port: wanted } = state.config;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: wanted }, () => resolve(s));
@@ -51,7 +55,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         if ("closeAllConnections" in server) server.closeAllConnections();
-      });
+      }).then(() => state.saveState());
       return closing;
     },
   };

@@ -1,9 +1,11 @@
+import { AirlockError } from "../errors.js";
 import { EmulatorClock } from "./clock.js";
 import { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./config.js";
 import { FaultInjector } from "./faults.js";
 import { GrantStore } from "./grants.js";
 import { BaseRateLimiter } from "./rate-limit.js";
 import { createSampleData, type SampleData } from "./sample-data.js";
+import { readStateFile, STATE_FILE_VERSION, type StateFile, StateFileWriter } from "./state-file.js";
 import { type EmulatorStats, emptyStats } from "./stats.js";
 
 /**
@@ -15,7 +17,7 @@ import { type EmulatorStats, emptyStats } from "./stats.js";
  */
 export class EmulatorState {
   readonly config: EmulatorConfig;
-  readonly clock = new EmulatorClock();
+  readonly clock: EmulatorClock;
   readonly grants: GrantStore;
   readonly faults = new FaultInjector();
   readonly limiter: BaseRateLimiter;
@@ -29,11 +31,75 @@ export class EmulatorState {
    */
   readonly enabledScopes: Set<string>;
 
+  /** Set when `config.stateFile` is: saves durable state after changes. */
+  readonly #writer: StateFileWriter | undefined;
+
+  /**
+   * Throws AirlockError("config_invalid") for a bad option, or a state file that is unreadable,
+   * damaged, of another version or written for another client id.
+   */
   constructor(options: EmulatorOptions = {}) {
     this.config = resolveConfig(options);
+    const changed = () => this.#writer?.schedule();
+    this.clock = new EmulatorClock(Date.now, changed);
     this.enabledScopes = new Set(this.config.scopes);
-    this.grants = new GrantStore(this.clock, this.config, (scope) => this.enabledScopes.has(scope));
+    this.grants = new GrantStore(this.clock, this.config, (scope) => this.enabledScopes.has(scope), changed);
     this.limiter = new BaseRateLimiter(this.clock);
+    const path = this.config.stateFile;
+    if (path !== undefined) {
+      const saved = readStateFile(path);
+      if (saved) this.#restore(path, saved);
+      // Created after the restore, so restoring does not count as a change.
+      this.#writer = new StateFileWriter(path, () => this.snapshot());
+    }
+  }
+
+  #restore(path: string, saved: StateFile): void {
+    if (saved.client_id !== this.config.clientId) {
+      throw new AirlockError(
+        "config_invalid",
+        `The emulator state file ${path} holds tokens of client id ${JSON.stringify(saved.client_id)}, not ${JSON.stringify(this.config.clientId)}.`,
+        {
+          hint: `Start with client id ${JSON.stringify(saved.client_id)}, pass another state file, or delete ${path} to start fresh.`,
+        },
+      );
+    }
+    this.clock.advance(saved.clock_offset_ms / 1000);
+    // Scope changes made while running survive a restart, unless the registration itself changed.
+    const registered = new Set(saved.registered_scopes);
+    const sameRegistration =
+      registered.size === this.config.scopes.length && this.config.scopes.every((s) => registered.has(s));
+    if (sameRegistration) this.setEnabledScopes(saved.enabled_scopes);
+    this.grants.restore(saved.grants);
+  }
+
+  /**
+   * The durable part of the state, as written to the state file (tokens by hash only).
+   *
+   * @example
+   * JSON.stringify(state.snapshot());
+   */
+  snapshot(): StateFile {
+    return {
+      version: STATE_FILE_VERSION,
+      saved_at: new Date().toISOString(),
+      client_id: this.config.clientId,
+      clock_offset_ms: this.clock.offsetSeconds * 1000,
+      registered_scopes: [...this.config.scopes],
+      enabled_scopes: [...this.enabledScopes],
+      grants: this.grants.snapshot(),
+    };
+  }
+
+  /**
+   * Writes the state file now (no-op without one); rejects with AirlockError("config_invalid") when
+   * it cannot be written. Changes are otherwise saved in the background, coalesced.
+   *
+   * @example
+   * await state.saveState(); // before exit
+   */
+  async saveState(): Promise<void> {
+    await this.#writer?.save();
   }
 
   /**
@@ -45,6 +111,7 @@ export class EmulatorState {
   setEnabledScopes(scopes: readonly string[]): void {
     this.enabledScopes.clear();
     for (const scope of scopes) this.enabledScopes.add(scope);
+    this.#writer?.schedule();
   }
 
   /**
