@@ -1,23 +1,53 @@
 /**
  * Proxy overhead: the same load generator against the emulator's `/v0/meta/whoami` directly and
  * through `airlock serve`'s proxy, in the same run, alternating so drift hits both equally.
+ *
+ * Three OS processes: this one (the load generator), the emulator and `airlock serve`. Each phase
+ * also records the CPU time every process spent per request (from /proc), so the table can say
+ * where the machine's cores went: on a 2-core box the proxied chain runs three busy processes on
+ * two cores while the direct one runs two, which bounds the throughput ratio by itself.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT } from "../test/multiprocess/harness.js";
 import { startService } from "./env.js";
 import { type LoadResult, percentile, runLoad } from "./load.js";
+
+/** CPU microseconds per completed request, by process, and the cores busy on average. */
+export interface CpuShare {
+  generatorUsPerRequest: number;
+  emulatorUsPerRequest: number;
+  serviceUsPerRequest: number;
+  coresBusy: number;
+}
 
 export interface ProxyResult {
   connections: number;
   durationSecondsEach: number;
-  direct: LoadResult;
-  proxy: LoadResult;
+  direct: LoadResult & { cpu: CpuShare };
+  proxy: LoadResult & { cpu: CpuShare };
   addedP50Ms: number;
   throughputRatio: number;
+  /** One connection, no queueing: the latency the proxy adds to a single request (reported only). */
+  unloaded: { directP50Ms: number; proxyP50Ms: number; addedP50Ms: number };
 }
 
 const IDENTIFIER = "bench_user";
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime + stime of a process, in seconds (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+type Phase = LoadResult & { latencies: number[]; cpuSeconds: [number, number, number] };
 
 export async function benchProxy(
   options: { connections?: number; durationMs?: number } = {},
@@ -29,7 +59,30 @@ export async function benchProxy(
     databaseUrl: join(dir, "airlock.db"),
     identifier: IDENTIFIER,
     latencyMs: 0,
+    // Profiling: BENCH_PROFILE_DIR=/tmp/prof npm run bench -- proxy (see bench/cpu-profile.mjs).
+    ...(process.env.BENCH_PROFILE_DIR
+      ? {
+          env: {
+            NODE_OPTIONS: `--import=${join(ROOT, "bench/cpu-profile.mjs")}`,
+            BENCH_PROFILE_DIR: process.env.BENCH_PROFILE_DIR,
+          },
+        }
+      : {}),
   });
+  const pids = [process.pid, service.emulator.child.pid, service.child.pid] as const;
+  const sample = () => pids.map(cpuSeconds) as [number, number, number];
+  const measured = async (load: Parameters<typeof runLoad>[0]): Promise<Phase> => {
+    // The warm-up runs inside runLoad before its clock starts; CPU is sampled around the whole
+    // call, so subtract the warm-up share by sampling after a separate warm-up instead.
+    if (load.warmupMs) await runLoad({ ...load, durationMs: load.warmupMs, warmupMs: 0 });
+    const before = sample();
+    const result = await runLoad({ ...load, warmupMs: 0 });
+    const after = sample();
+    return {
+      ...result,
+      cpuSeconds: [0, 1, 2].map((i) => after[i]! - before[i]!) as [number, number, number],
+    };
+  };
   try {
     const tokenResponse = await fetch(`${service.url}/v1/connections/${IDENTIFIER}/access-token`, {
       method: "POST",
@@ -46,12 +99,17 @@ export async function benchProxy(
       headers: { authorization: `Bearer ${service.secretKey}` },
     };
     const half = Math.round(durationMs / 2);
-    const d1 = await runLoad({ ...direct, connections, durationMs: half, warmupMs: 1000 });
-    const p1 = await runLoad({ ...proxied, connections, durationMs: half, warmupMs: 1000 });
-    const p2 = await runLoad({ ...proxied, connections, durationMs: half });
-    const d2 = await runLoad({ ...direct, connections, durationMs: half });
+    // Same generator, same connection count; each target warmed up before its first timed phase;
+    // order d, p, p, d so slow drift of the machine's load hits both sides alike.
+    const d1 = await measured({ ...direct, connections, durationMs: half, warmupMs: 1000 });
+    const p1 = await measured({ ...proxied, connections, durationMs: half, warmupMs: 1000 });
+    const p2 = await measured({ ...proxied, connections, durationMs: half });
+    const d2 = await measured({ ...direct, connections, durationMs: half });
     const directResult = merge(d1, d2);
     const proxyResult = merge(p1, p2);
+    // Unloaded latency: one connection, so no request waits behind another.
+    const u1 = await measured({ ...direct, connections: 1, durationMs: 1000, warmupMs: 300 });
+    const u2 = await measured({ ...proxied, connections: 1, durationMs: 1000, warmupMs: 300 });
     return {
       connections,
       durationSecondsEach: durationMs / 1000,
@@ -59,6 +117,11 @@ export async function benchProxy(
       proxy: proxyResult,
       addedP50Ms: round(proxyResult.p50Ms - directResult.p50Ms),
       throughputRatio: round(proxyResult.requestsPerSecond / directResult.requestsPerSecond),
+      unloaded: {
+        directP50Ms: round(u1.p50Ms),
+        proxyP50Ms: round(u2.p50Ms),
+        addedP50Ms: round(u2.p50Ms - u1.p50Ms),
+      },
     };
   } finally {
     await service.stop();
@@ -67,11 +130,13 @@ export async function benchProxy(
 }
 
 /** Combines two halves: counts add up, the rate is over the total time, percentiles over all samples. */
-function merge(a: LoadResult & { latencies: number[] }, b: LoadResult & { latencies: number[] }): LoadResult {
+function merge(a: Phase, b: Phase): LoadResult & { cpu: CpuShare } {
   const statuses: Record<string, number> = { ...a.statuses };
   for (const [code, n] of Object.entries(b.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
   const durationSeconds = a.durationSeconds + b.durationSeconds;
   const all = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
+  const cpu = [0, 1, 2].map((i) => a.cpuSeconds[i]! + b.cpuSeconds[i]!);
+  const perRequest = (seconds: number) => Math.round((seconds / Math.max(1, all.length)) * 1e6 * 10) / 10;
   return {
     requests: all.length,
     errors: a.errors + b.errors,
@@ -81,6 +146,12 @@ function merge(a: LoadResult & { latencies: number[] }, b: LoadResult & { latenc
     p50Ms: round(percentile(all, 0.5)),
     p90Ms: round(percentile(all, 0.9)),
     p99Ms: round(percentile(all, 0.99)),
+    cpu: {
+      generatorUsPerRequest: perRequest(cpu[0]!),
+      emulatorUsPerRequest: perRequest(cpu[1]!),
+      serviceUsPerRequest: perRequest(cpu[2]!),
+      coresBusy: round((cpu[0]! + cpu[1]! + cpu[2]!) / durationSeconds),
+    },
   };
 }
 

@@ -29,6 +29,7 @@ describe("readServiceConfig", () => {
       databaseUrl: "./airlock.db",
       demo: true,
       keepAliveDays: 7,
+      keepAliveIntervalSeconds: 600,
       proxyMaxBody: 5 * 1024 * 1024,
       webhook: null,
       secretKey: null,
@@ -73,6 +74,8 @@ describe("readServiceConfig", () => {
     [{ AIRLOCK_ENCRYPTION_KEYS: "nocolon" }, "AIRLOCK_ENCRYPTION_KEYS", /kid:base64key/],
     [{ AIRLOCK_SECRET_KEY: "short" }, "AIRLOCK_SECRET_KEY", /too short/],
     [{ AIRLOCK_KEEPALIVE_DAYS: "90" }, "AIRLOCK_KEEPALIVE_DAYS", /between/],
+    [{ AIRLOCK_KEEPALIVE_INTERVAL_SECONDS: "0" }, "AIRLOCK_KEEPALIVE_INTERVAL_SECONDS", /between/],
+    [{ AIRLOCK_KEEPALIVE_INTERVAL_SECONDS: "10m" }, "AIRLOCK_KEEPALIVE_INTERVAL_SECONDS", /whole number/],
     [{ AIRLOCK_PROXY_MAX_BODY: "5MB" }, "AIRLOCK_PROXY_MAX_BODY", /whole number/],
     [
       { AIRLOCK_ALLOWED_RETURN_ORIGINS: "https://app.example.com/path" },
@@ -88,6 +91,10 @@ describe("readServiceConfig", () => {
     expect(`${error.message} ${error.hint}`).toContain(variable);
     expect(`${error.message} ${error.hint}`).toMatch(detail);
     expect(error.hint.length).toBeGreaterThan(10);
+  });
+
+  it("reads AIRLOCK_KEEPALIVE_INTERVAL_SECONDS", () => {
+    expect(readServiceConfig({ AIRLOCK_KEEPALIVE_INTERVAL_SECONDS: "5" }).keepAliveIntervalSeconds).toBe(5);
   });
 
   it("requires the secret key and encryption keys with real credentials, with a generation hint", () => {

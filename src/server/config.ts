@@ -40,6 +40,8 @@ export interface ServiceConfig {
   /** Origins (besides the public URL's) that `return_url` may point to. */
   allowedReturnOrigins: string[];
   keepAliveDays: number;
+  /** How often the keep-alive scheduler looks for due connections, in seconds (default 600). */
+  keepAliveIntervalSeconds: number;
   webhook: WebhookConfig | null;
   /** Largest proxied request body, in bytes. */
   proxyMaxBody: number;
@@ -56,6 +58,7 @@ export interface ServiceConfig {
 const DEFAULT_PORT = 4000;
 const DEFAULT_PROXY_MAX_BODY = 5 * 1024 * 1024;
 const DEFAULT_PROXY_TIMEOUT_MS = 30_000;
+const DEFAULT_KEEPALIVE_INTERVAL_SECONDS = 600;
 
 function invalid(message: string, hint: string): AirlockError {
   return new AirlockError("config_invalid", message, { hint });
@@ -247,6 +250,13 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     encryptionKeys,
     allowedReturnOrigins: readOrigins(env),
     keepAliveDays: readInteger(env, "AIRLOCK_KEEPALIVE_DAYS", 7, { min: 1, max: 59 }, "7"),
+    keepAliveIntervalSeconds: readInteger(
+      env,
+      "AIRLOCK_KEEPALIVE_INTERVAL_SECONDS",
+      DEFAULT_KEEPALIVE_INTERVAL_SECONDS,
+      { min: 1, max: 86_400 },
+      "600",
+    ),
     webhook: readWebhook(env),
     proxyMaxBody: readInteger(
       env,

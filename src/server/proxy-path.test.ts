@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isAirlockError } from "../errors.js";
-import { checkProxyPath, decodeUntilStable, upstreamUrl } from "./proxy-path.js";
+import { checkProxyPath, decodeUntilStable, upstreamBase, upstreamUrl } from "./proxy-path.js";
 
 describe("checkProxyPath", () => {
   it.each([
@@ -67,5 +67,17 @@ describe("upstreamUrl", () => {
     expect(upstreamUrl("http://127.0.0.1:9000/prefix/", "/v0/x", "").href).toBe(
       "http://127.0.0.1:9000/prefix/v0/x",
     );
+  });
+});
+
+describe("upstreamBase", () => {
+  it("keeps the origin and a path prefix, and refuses a scheme-relative path", () => {
+    const plain = upstreamBase("https://api.airtable.com");
+    expect(plain.origin).toBe("https://api.airtable.com");
+    expect(plain.path("/v0/meta/whoami", "?a=1")).toBe("/v0/meta/whoami?a=1");
+    const prefixed = upstreamBase("http://127.0.0.1:9000/prefix/");
+    expect(prefixed.origin).toBe("http://127.0.0.1:9000");
+    expect(prefixed.path("/v0/x", "")).toBe("/prefix/v0/x");
+    expect(() => plain.path("//evil.example/v0/x", "")).toThrow(/leave the Airtable API origin/);
   });
 });

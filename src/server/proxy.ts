@@ -1,18 +1,20 @@
 /**
  * The proxy: `ANY /v1/proxy/:identifier/v0/…` → Airtable's Web API with the connection's fresh
- * access token. The hot path: one token lookup (TokenManager's cache), no database write, bodies
- * streamed both ways. Path checks run before anything else, so hostile paths never reach upstream.
+ * access token. The hot path: one token lookup (TokenManager's cache), no database write, headers
+ * read from the raw header list (no `Headers`/`Request` objects built), one keep-alive `Pool` for the
+ * API origin, small responses buffered (one write back), large or unsized ones streamed. Path checks
+ * run before anything else, so hostile paths never reach upstream.
  */
-import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { Context, Hono } from "hono";
-import { Agent, request, errors as undiciErrors } from "undici";
+import type { Dispatcher } from "undici";
+import { Pool, errors as undiciErrors } from "undici";
 import { AirlockError } from "../errors.js";
 import type { ServiceContext } from "./context.js";
 import { statusForCode, toAirlockError } from "./http-errors.js";
-import { checkProxyPath, decodeUntilStable, refuseProxyPath, upstreamUrl } from "./proxy-path.js";
+import { checkProxyPath, decodeUntilStable, refuseProxyPath, upstreamBase } from "./proxy-path.js";
 import { withReconnectHint } from "./reconnect-hint.js";
-import type { AppEnv } from "./request-log.js";
+import { type AppEnv, incomingOf } from "./request-log.js";
 import { IDENTIFIER_PATTERN } from "./validation.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus the ones that would steer or impersonate the caller. */
@@ -60,7 +62,16 @@ const RESPONSE_HEADERS_DROPPED = new Set([
 
 /** Bodies up to this size are buffered so a 401 can be retried with the same body. */
 const RETRY_BUFFER_BYTES = 1024 * 1024;
+/** Upstream bodies with a Content-Length up to this are read whole and sent back in one write. */
+const BUFFER_RESPONSE_BYTES = 1024 * 1024;
 const PREFIX = "/v1/proxy/";
+/** Methods RFC 9110 §9.2.2 calls idempotent: safe to send again after a connection failure. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+/**
+ * Failures that mean "the connection died before any response": typically a keep-alive socket the
+ * upstream closed while we reused it. undici puts the code on the error or on its cause.
+ */
+const RETRYABLE_CODES = new Set(["UND_ERR_SOCKET", "UND_ERR_CLOSED", "ECONNRESET", "EPIPE"]);
 
 interface ProxyOptions {
   maxBody: number;
@@ -80,7 +91,8 @@ function tooLarge(max: number): AirlockError {
 
 /** Reads up to RETRY_BUFFER_BYTES; past that, streams the rest while counting against the limit. */
 async function readBody(req: Request, max: number): Promise<RequestBody> {
-  if (req.body === null || req.method === "GET" || req.method === "HEAD") return { kind: "none" };
+  // Method first: touching `req.body` makes the node adapter build a full Request object.
+  if (req.method === "GET" || req.method === "HEAD" || req.body === null) return { kind: "none" };
   const reader = req.body.getReader();
   const head: Uint8Array[] = [];
   let total = 0;
@@ -113,49 +125,91 @@ async function readBody(req: Request, max: number): Promise<RequestBody> {
   return { kind: "stream", stream: Readable.from(rest()), tooLarge: () => exceeded };
 }
 
-function forwardHeaders(incoming: Headers, accessToken: string): Record<string, string> {
-  const connectionListed = new Set(
-    (incoming.get("connection") ?? "")
+/** Lower-cased names listed in a Connection header value (they are hop-by-hop too). */
+function connectionListed(value: string | undefined): Set<string> | null {
+  if (!value) return null;
+  return new Set(
+    value
       .split(",")
       .map((s) => s.trim().toLowerCase())
       .filter(Boolean),
   );
+}
+
+/**
+ * The headers to send upstream, as a plain object: names lower-cased, repeated headers joined with
+ * ", " (what `Headers` would do), hop-by-hop and caller-identity headers dropped, our token added.
+ */
+function forwardHeaders(c: Context<AppEnv>, accessToken: string): Record<string, string> {
   const out: Record<string, string> = {};
-  incoming.forEach((value, name) => {
-    if (!REQUEST_HEADERS_DROPPED.has(name) && !connectionListed.has(name)) out[name] = value;
-  });
+  const raw = incomingOf(c)?.rawHeaders;
+  if (raw) {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      if (name.charCodeAt(0) === 58 /* ":" HTTP/2 pseudo-header */) continue;
+      const value = raw[i + 1] as string;
+      out[name] = name in out ? `${out[name]}, ${value}` : value;
+    }
+  } else {
+    c.req.raw.headers.forEach((value, name) => {
+      out[name] = value;
+    });
+  }
+  const listed = connectionListed(out.connection);
+  for (const name of Object.keys(out)) {
+    if (REQUEST_HEADERS_DROPPED.has(name) || listed?.has(name)) delete out[name];
+  }
   out.authorization = `Bearer ${accessToken}`;
   return out;
 }
 
-function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const listed = new Set(
-    String(raw.connection ?? "")
-      .split(",")
-      .map((s) => s.trim().toLowerCase()),
-  );
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
+/** The upstream's response headers minus hop-by-hop ones and cookies, as a plain object. */
+function responseHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const listed = connectionListed(typeof raw.connection === "string" ? raw.connection : undefined);
+  const headers: Record<string, string> = {};
+  for (const name in raw) {
+    const value = raw[name];
     const lower = name.toLowerCase();
-    if (value === undefined || RESPONSE_HEADERS_DROPPED.has(lower) || listed.has(lower)) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(lower, v);
+    if (value === undefined || RESPONSE_HEADERS_DROPPED.has(lower) || listed?.has(lower)) continue;
+    headers[lower] = Array.isArray(value) ? value.join(", ") : value;
   }
   return headers;
 }
 
-/** The raw request target as the client sent it, before URL normalisation resolved any `..`. */
-function rawTarget(c: Context<AppEnv>): string {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return incoming?.url ?? new URL(c.req.url).pathname;
+/** The error code of an undici failure (on the error itself, or on its cause for socket errors). */
+function failureCode(error: unknown): string | undefined {
+  const own = (error as { code?: unknown } | null)?.code;
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  if (typeof cause === "string" && RETRYABLE_CODES.has(cause)) return cause;
+  if (typeof own === "string") return own;
+  return typeof cause === "string" ? cause : undefined;
+}
+
+/** Path and query of the normalised request URL, cut from the href string (no `new URL` per request). */
+function pathAndSearch(href: string): { pathname: string; search: string } {
+  const hash = href.indexOf("#");
+  if (hash !== -1) {
+    const url = new URL(href);
+    return { pathname: url.pathname, search: url.search };
+  }
+  const start = href.indexOf("/", href.indexOf("://") + 3);
+  if (start === -1) return { pathname: "/", search: "" };
+  const query = href.indexOf("?", start);
+  if (query === -1) return { pathname: href.slice(start), search: "" };
+  // `?` alone is an empty query, as URL#search reports it.
+  const search = query === href.length - 1 ? "" : href.slice(query);
+  return { pathname: href.slice(start, query), search };
 }
 
 /** Splits `/v1/proxy/<identifier>/<rest>` (still encoded) and checks both parts. */
 function parseTarget(c: Context<AppEnv>): { identifier: string; path: string; search: string } {
   // URL parsing already resolved `..` in c.req.url; refuse the attempt itself, not just its result.
-  const raw = rawTarget(c).split("?")[0] ?? "";
+  const url = pathAndSearch(c.req.url);
+  const target = incomingOf(c)?.url ?? url.pathname;
+  const query = target.indexOf("?");
+  const raw = query === -1 ? target : target.slice(0, query);
   const rawSegments = decodeUntilStable(raw).replaceAll("\\", "/").split("/");
   if (rawSegments.some((s) => s === "." || s === "..")) throw refuseProxyPath("it contains . or .. segments");
-  const url = new URL(c.req.url);
   const afterPrefix = url.pathname.slice(PREFIX.length);
   const slash = afterPrefix.indexOf("/");
   const encodedIdentifier = slash === -1 ? afterPrefix : afterPrefix.slice(0, slash);
@@ -177,6 +231,28 @@ function isTimeout(error: unknown): boolean {
   );
 }
 
+function timeoutError(timeoutMs: number): AirlockError {
+  return new AirlockError("timeout", `Airtable did not answer within ${timeoutMs} ms.`, {
+    hint: "Retry later; raise AIRLOCK_PROXY_TIMEOUT_MS if large requests legitimately take longer.",
+  });
+}
+
+function unreachable(error: unknown): AirlockError {
+  return new AirlockError("transient", "Could not reach Airtable's Web API.", {
+    hint: "Retry later; check that AIRTABLE_API_URL is reachable from the service.",
+    cause: error,
+  });
+}
+
+/** Reads an upstream body whose declared length is small enough to hold (one write back later). */
+async function readWhole(body: Dispatcher.ResponseData["body"], timeoutMs: number): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await body.arrayBuffer());
+  } catch (error) {
+    throw isTimeout(error) ? timeoutError(timeoutMs) : unreachable(error);
+  }
+}
+
 /**
  * Mounts the proxy on `app` and returns the function that closes its connection pool.
  *
@@ -193,21 +269,27 @@ export function mountProxy(
     maxBody: options?.maxBody ?? ctx.config.proxyMaxBody,
     timeoutMs: options?.timeoutMs ?? ctx.config.proxyTimeoutMs,
   };
-  const dispatcher = new Agent({
+  // Computed once: the origin every request goes to and the API's own path prefix (if any).
+  const base = upstreamBase(ctx.config.airtable.apiUrl);
+  // One origin, so one Pool (no per-request origin lookup as in an Agent). No pipelining: a
+  // pipelined request behind a slow one would wait, and a reset would take several with it.
+  const pool = new Pool(base.origin, {
     connect: { timeout: opts.timeoutMs },
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
     keepAliveTimeout: 30_000,
     connections: 256,
+    pipelining: 1,
   });
-
   async function forward(c: Context<AppEnv>): Promise<Response> {
     const { identifier, path, search } = parseTarget(c);
-    const declared = c.req.header("content-length");
+    const method = c.req.method;
+    const incoming = incomingOf(c);
+    const declared = incoming ? incoming.headers["content-length"] : c.req.header("content-length");
     if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > opts.maxBody) {
       throw tooLarge(opts.maxBody);
     }
-    const target = upstreamUrl(ctx.config.airtable.apiUrl, path, search);
+    const upstreamPath = base.path(path, search);
     const body = await readBody(c.req.raw, opts.maxBody);
     let token: { accessToken: string };
     try {
@@ -215,26 +297,35 @@ export function mountProxy(
     } catch (error) {
       throw withReconnectHint(error, identifier);
     }
+    // A replayable body on an idempotent method may be sent again after a dead keep-alive socket.
+    const retryable = body.kind !== "stream" && IDEMPOTENT.has(method);
 
-    const send = async (accessToken: string) => {
-      try {
-        return await request(target, {
-          dispatcher,
-          method: c.req.method,
-          headers: forwardHeaders(c.req.raw.headers, accessToken),
-          body: body.kind === "none" ? null : body.kind === "buffered" ? body.data : body.stream,
-        });
-      } catch (error) {
-        if (body.kind === "stream" && body.tooLarge()) throw tooLarge(opts.maxBody);
-        if (isTimeout(error)) {
-          throw new AirlockError("timeout", `Airtable did not answer within ${opts.timeoutMs} ms.`, {
-            hint: "Retry later; raise AIRLOCK_PROXY_TIMEOUT_MS if large requests legitimately take longer.",
+    const send = async (accessToken: string): Promise<Dispatcher.ResponseData> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await pool.request({
+            method: method as Dispatcher.HttpMethod,
+            path: upstreamPath,
+            headers: forwardHeaders(c, accessToken),
+            body: body.kind === "none" ? null : body.kind === "buffered" ? body.data : body.stream,
           });
+        } catch (error) {
+          if (body.kind === "stream" && body.tooLarge()) throw tooLarge(opts.maxBody);
+          if (isTimeout(error)) throw timeoutError(opts.timeoutMs);
+          // Only the code and names: undici's messages may carry the upstream URL, never a token.
+          const cause = failureCode(error);
+          const again = retryable && attempt === 1 && cause !== undefined && RETRYABLE_CODES.has(cause);
+          c.var.log?.warn(
+            {
+              upstreamError: cause ?? (error as Error | null)?.name ?? "unknown",
+              method,
+              attempt,
+              retrying: again,
+            },
+            again ? "proxy: connection to Airtable failed; retrying once" : "proxy: could not reach Airtable",
+          );
+          if (!again) throw unreachable(error);
         }
-        throw new AirlockError("transient", "Could not reach Airtable's Web API.", {
-          hint: "Retry later; check that AIRTABLE_API_URL is reachable from the service.",
-          cause: error,
-        });
       }
     };
 
@@ -255,10 +346,17 @@ export function mountProxy(
     }
 
     const headers = responseHeaders(upstream.headers);
-    const noBody = c.req.method === "HEAD" || upstream.statusCode === 204 || upstream.statusCode === 304;
-    if (noBody) await upstream.body.dump();
-    const stream = noBody ? null : (Readable.toWeb(upstream.body) as ReadableStream<Uint8Array>);
-    return new Response(stream, { status: upstream.statusCode, headers });
+    const status = upstream.statusCode;
+    if (method === "HEAD" || status === 204 || status === 304) {
+      await upstream.body.dump();
+      return new Response(null, { status, headers });
+    }
+    const length = headers["content-length"];
+    if (length !== undefined && /^\d+$/.test(length) && Number(length) <= BUFFER_RESPONSE_BYTES) {
+      // Small and sized: one buffer, so the adapter writes head and body at once (no stream plumbing).
+      return new Response(await readWhole(upstream.body, opts.timeoutMs), { status, headers });
+    }
+    return new Response(Readable.toWeb(upstream.body) as ReadableStream<Uint8Array>, { status, headers });
   }
 
   app.all(`${PREFIX}:identifier/*`, async (c) => {
@@ -277,5 +375,5 @@ export function mountProxy(
     }
   });
 
-  return () => dispatcher.close();
+  return () => pool.close();
 }

@@ -3,7 +3,8 @@
  * tokens in `/connect/<token>` and the `code`/`state` (and token-like) query parameters are redacted.
  */
 import { randomUUID } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { IncomingMessage } from "node:http";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Logger } from "../log.js";
 
 /** Hono variables the service sets on every request. */
@@ -23,6 +24,59 @@ const SECRET_QUERY_KEYS = new Set([
   "api_key",
   "key",
 ]);
+
+/**
+ * The Node request behind a Hono context, when served by `@hono/node-server` (absent in
+ * `app.request()` tests). Reading headers from it avoids building a `Headers` object per request.
+ *
+ * @example
+ * const url = incomingOf(c)?.url; // the raw request target, e.g. "/v1/proxy/u/v0/x?a=1"
+ */
+export function incomingOf(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+/**
+ * A request header as `Headers#get` returns it (every occurrence joined with ", "; undefined when
+ * absent), read from the raw header list when the node adapter is in use.
+ *
+ * @example
+ * const auth = requestHeader(c, "authorization");
+ */
+export function requestHeader(c: Context, lowerName: string): string | undefined {
+  const raw = incomingOf(c)?.rawHeaders;
+  if (!raw) return c.req.header(lowerName);
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) {
+      value = value === undefined ? (raw[i + 1] as string) : `${value}, ${raw[i + 1] as string}`;
+    }
+  }
+  return value;
+}
+
+/**
+ * A child logger created on first use: most requests never log through it (the per-request line
+ * is below the configured level), and `logger.child` costs microseconds that a proxy cannot spare.
+ */
+function lazyChild(logger: Logger, bindings: Record<string, string>): Logger {
+  let child: Logger | undefined;
+  const real = () => {
+    child ??= logger.child(bindings);
+    return child;
+  };
+  return new Proxy({} as Logger, {
+    get(_target, property) {
+      const target = real();
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+    set(_target, property, value) {
+      return Reflect.set(real(), property, value);
+    },
+  });
+}
 
 /**
  * The request's path and query as safe to log.
@@ -53,14 +107,16 @@ export function logSafePath(url: string): string {
 export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
-    const incoming = c.req.header("x-request-id");
+    const incoming = requestHeader(c, "x-request-id");
     const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
-    const log = logger.child({ requestId });
+    const log = lazyChild(logger, { requestId });
     c.set("requestId", requestId);
     c.set("log", log);
     await next();
     c.res.headers.set("x-request-id", requestId);
     const status = c.res.status;
+    // Skip building the entry (a URL parse, the redaction) when the line would not be written.
+    if (!logger.isLevelEnabled(status >= 500 ? "error" : "info")) return;
     const entry = {
       method: c.req.method,
       path: logSafePath(c.req.url),

@@ -29,7 +29,7 @@ export interface StartServiceOptions {
   now?: () => Date;
   /** Demo mode only: extra emulator options (tests pass `{ autoApprove: true }`). */
   demoEmulator?: Partial<EmulatorOptions>;
-  /** How often the keep-alive scheduler looks for due connections (default: keep-alive's own, 10 minutes). */
+  /** How often the keep-alive scheduler looks for due connections (default: AIRLOCK_KEEPALIVE_INTERVAL_SECONDS). */
   keepAliveIntervalMs?: number;
   /** Disable the keep-alive scheduler (tests that count refreshes). */
   keepAlive?: boolean;
@@ -231,7 +231,7 @@ export async function startService(
         store,
         tokenManager: tokens,
         keepAliveDays: config.keepAliveDays,
-        intervalMs: options.keepAliveIntervalMs,
+        intervalMs: options.keepAliveIntervalMs ?? config.keepAliveIntervalSeconds * 1000,
         concurrency: 4,
         logger,
         now,
