@@ -155,7 +155,7 @@ describe("airlock serve (real process)", () => {
     for (const secret of secrets) expect(logText.includes(secret), "a secret reached the log").toBe(false);
   });
 
-  it("shuts down gracefully on SIGTERM and restarts with the same key and data", async () => {
+  it("shuts down gracefully on SIGTERM and restarts with the same key, data and demo grants", async () => {
     service.child.kill("SIGTERM");
     expect(await service.exited).toBe(0);
     expect(service.stderr()).toContain("Stopped.");
@@ -168,6 +168,12 @@ describe("airlock serve (real process)", () => {
       });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { status: string }).status).toBe("active");
+      // The demo emulator kept its grants in .airlock/demo-emulator.json: the old tokens still work.
+      const whoami = await fetch(`${again.url}/v1/proxy/cli_user/v0/meta/whoami`, {
+        headers: { authorization: `Bearer ${again.secretKey}` },
+      });
+      expect(whoami.status).toBe(200);
+      expect(existsSync(join(dir, ".airlock", "demo-emulator.json"))).toBe(true);
     } finally {
       again.child.kill("SIGTERM");
       expect(await again.exited).toBe(0);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseEncryptionKeys } from "../store/crypto.js";
-import { demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
+import { demoEmulatorStatePath, demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
 
 describe("demo keys", () => {
   const dirs: string[] = [];
@@ -15,6 +15,12 @@ describe("demo keys", () => {
     expect(demoKeysPath("/srv/data/airlock.db")).toBe("/srv/data/.airlock/demo-keys.json");
     expect(demoKeysPath("sqlite:///srv/data/x.db")).toBe("/srv/data/.airlock/demo-keys.json");
     expect(demoKeysPath("postgres://db/airlock")).toBe(join(process.cwd(), ".airlock", "demo-keys.json"));
+  });
+
+  it("keeps the demo emulator's grants beside the keys, for a SQLite file only", () => {
+    expect(demoEmulatorStatePath("/srv/data/airlock.db")).toBe("/srv/data/.airlock/demo-emulator.json");
+    expect(demoEmulatorStatePath("postgres://db/airlock")).toBeUndefined();
+    expect(demoEmulatorStatePath(":memory:")).toBeUndefined();
   });
 
   it("is generated once (0600) and kept", () => {

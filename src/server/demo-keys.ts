@@ -31,10 +31,27 @@ export interface DemoKeys {
  * demoKeysPath("./airlock.db"); // "/home/me/app/.airlock/demo-keys.json"
  */
 export function demoKeysPath(databaseUrl: string): string {
+  const file = sqliteFile(databaseUrl);
+  return join(file === undefined ? process.cwd() : dirname(resolve(file)), ".airlock", "demo-keys.json");
+}
+
+/** The SQLite file a `DATABASE_URL` names, or undefined for a server URL or an in-memory database. */
+function sqliteFile(databaseUrl: string): string | undefined {
   const file = databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, "");
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
-  const folder = isUrl || file === ":memory:" || file === "" ? process.cwd() : dirname(resolve(file));
-  return join(folder, ".airlock", "demo-keys.json");
+  return isUrl || file === ":memory:" || file === "" ? undefined : file;
+}
+
+/**
+ * Where the demo emulator keeps its grants, so connections survive a restart of `npm start`:
+ * beside the demo keys, for a SQLite file only (a PostgreSQL or in-memory demo starts fresh).
+ *
+ * @example
+ * startEmulator({ stateFile: demoEmulatorStatePath("./airlock.db") }); // ./.airlock/demo-emulator.json
+ */
+export function demoEmulatorStatePath(databaseUrl: string): string | undefined {
+  if (sqliteFile(databaseUrl) === undefined) return undefined;
+  return join(dirname(demoKeysPath(databaseUrl)), "demo-emulator.json");
 }
 
 /**

@@ -19,7 +19,7 @@ import { TokenManager } from "../tokens/token-manager.js";
 import { createApp } from "./app.js";
 import { CALLBACK_PATH, DEMO_CLIENT_ID, type ServiceConfig } from "./config.js";
 import type { ServiceContext } from "./context.js";
-import { demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
+import { demoEmulatorStatePath, demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
 import type { AppEnv } from "./request-log.js";
 import { startWebhookDelivery } from "./webhooks.js";
 
@@ -84,6 +84,7 @@ async function startDemoEmulator(
     redirectUris: [config.airtable.redirectUri],
     autoApprove: false,
     integrationName: "Airlock demo",
+    stateFile: demoEmulatorStatePath(config.databaseUrl),
     ...extra,
   };
   const preferred = config.port === 0 ? 0 : servicePort + 1;
