@@ -3,7 +3,7 @@
  * bases and clicks the consent button, Chromium follows the redirect to http://localhost:PORT/callback
  * (the CLI listens on 127.0.0.1 only) and shows the CLI's success page.
  */
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   assertNoSecretsPrinted,
@@ -13,23 +13,12 @@ import {
   startCli,
   transcript,
 } from "./cli-harness.js";
+import { launchChromium } from "./support/chromium.js";
 
 let browser: Browser;
 let s: Setup;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   s = await setup({ autoApprove: false });
 });
 afterAll(async () => {

@@ -2,12 +2,13 @@
  * Acceptance: status, whoami, bases, tables, logout and doctor as real processes against the emulator.
  */
 import { access } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  armEmulatorFaults,
   assertNoSecretsPrinted,
   emulatorStats,
+  listenOn,
   loginAutomatically,
   readCredentials,
   runCli,
@@ -80,12 +81,7 @@ describe("airlock whoami / bases / tables", () => {
 
   it("a 401 from the API forces one refresh (fenced on the rejected token) and one retry", async () => {
     const before = await emulatorStats(s.emulator);
-    const armed = await fetch(`${s.emulator.url}/__emulator/faults`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ api: { status: 401, count: 1 } }),
-    });
-    expect(armed.status).toBe(200);
+    expect(await armEmulatorFaults(s.emulator, { api: { status: 401, count: 1 } })).toBe(200);
     const result = await runCli(["whoami", "--json"], { env: s.env });
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ email: "ada.lovelace@example.com" });
@@ -146,8 +142,7 @@ describe("airlock doctor", () => {
 
   it("fails with ✗ lines and fixes for a broken configuration", async () => {
     const { AIRTABLE_CLIENT_ID: _id, ...env } = s.env;
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(s.port, "127.0.0.1", resolve));
+    const blocker = await listenOn(s.port);
     try {
       const result = await runCli(["doctor"], {
         env: {

@@ -1,13 +1,13 @@
 /**
  * Acceptance: the login's error paths and the command line's usage errors, each as a real process.
  */
-import { createServer, type Server } from "node:net";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   approveAutomatically,
   assertNoSecretsPrinted,
   emulatorStats,
   freePort,
+  listenOn,
   readCredentials,
   runCli,
   type Setup,
@@ -27,14 +27,6 @@ afterEach(async () => {
 afterAll(() => {
   assertNoSecretsPrinted();
 });
-
-function listenOn(port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
-}
 
 async function page(url: URL | string, init?: RequestInit): Promise<{ status: number; body: string }> {
   const response = await fetch(url, init);

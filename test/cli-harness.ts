@@ -7,7 +7,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../src/emulator/index.js";
@@ -32,6 +32,15 @@ export function freePort(): Promise<number> {
       const port = typeof address === "object" && address ? address.port : 0;
       server.close(() => resolvePort(port));
     });
+  });
+}
+
+/** Listens on 127.0.0.1:`port` (e.g. to hold the CLI's callback port); rejects if the port is taken. */
+export function listenOn(port: number): Promise<Server> {
+  return new Promise((resolveServer, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolveServer(server));
   });
 }
 
@@ -301,6 +310,19 @@ export async function advanceEmulatorClock(emulator: RunningEmulator, seconds: n
     body: JSON.stringify({ advance_seconds: seconds }),
   });
   if (!response.ok) throw new Error(`clock: ${response.status} ${await response.text()}`);
+}
+
+/** Arms faults through the emulator's control API (e.g. `{ api: { status: 401, count: 1 } }`); returns its HTTP status. */
+export async function armEmulatorFaults(
+  emulator: RunningEmulator,
+  faults: Record<string, unknown>,
+): Promise<number> {
+  const response = await fetch(`${emulator.url}/__emulator/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(faults),
+  });
+  return response.status;
 }
 
 export async function emulatorStats(emulator: RunningEmulator): Promise<Record<string, number>> {

@@ -3,7 +3,6 @@
  * auto-approve, the consent form submitted over HTTP, and --paste.
  */
 import { stat, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -11,6 +10,7 @@ import {
   assertNoSecretsPrinted,
   emulatorStats,
   findLeak,
+  listenOn,
   loginAutomatically,
   readCredentials,
   runCli,
@@ -128,8 +128,7 @@ describe("airlock login", () => {
 
   it("logs in with --paste from the redirected URL on stdin, without opening a port", async () => {
     // Hold the callback port: --paste must not need it.
-    const blocker: Server = createServer();
-    await new Promise<void>((resolve) => blocker.listen(s.port, "127.0.0.1", resolve));
+    const blocker = await listenOn(s.port);
     try {
       const cli = startCli(["login", "--paste"], { env: s.env });
       const callback = await approveAutomatically(await cli.authorizeUrl());

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   advanceEmulatorClock,
+  armEmulatorFaults,
   assertNoSecretsPrinted,
   emulatorStats,
   loginAutomatically,
@@ -132,12 +133,7 @@ describe("airlock token", () => {
   it("a transient token-endpoint failure exits 4 and keeps the credentials", async () => {
     const before = await readCredentials(s.home);
     await advanceEmulatorClock(s.emulator, 61 * 60);
-    const armed = await fetch(`${s.emulator.url}/__emulator/faults`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token: { status: 503, count: 1 } }),
-    });
-    expect(armed.status).toBe(200);
+    expect(await armEmulatorFaults(s.emulator, { token: { status: 503, count: 1 } })).toBe(200);
     const failed = await runCli(["token"], { env: s.env, faketime: LATER });
     expect(failed.code).toBe(4);
     expect(failed.stdout).toBe("");

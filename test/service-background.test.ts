@@ -5,8 +5,8 @@
  */
 import { createHmac } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RecordedRequest, startRecordingServer } from "../src/airtable/recording-server.js";
 import { connect, startTestService, TestClock, type TestService } from "./security/harness.js";
+import { type RecordedRequest, startRecordingServer } from "./support/recording-server.js";
 
 async function until(
   check: () => boolean | Promise<boolean>,

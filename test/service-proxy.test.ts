@@ -6,54 +6,43 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  type CraftedResponse,
-  type RecordedRequest,
-  startRecordingServer,
-} from "../src/airtable/recording-server.js";
-import {
+  auth,
   connect,
   rawRequest,
-  SECRET_KEY,
   seedConnection,
+  startServiceWithUpstream,
   startTestService,
   type TestService,
 } from "./security/harness.js";
-
-const auth = { authorization: `Bearer ${SECRET_KEY}` };
+import type { CraftedResponse, RecordedRequest, RecordingServer } from "./support/recording-server.js";
 
 describe("proxy against a recording upstream", () => {
   let t: TestService;
-  let upstream: Awaited<ReturnType<typeof startRecordingServer>>;
+  let upstream: RecordingServer;
   let answer: (req: RecordedRequest) => CraftedResponse = () => ({ status: 200, body: { ok: true } });
   const api = () => upstream.requests.filter((r) => r.url.startsWith("/v0/"));
   const tokenCalls = () => upstream.requests.filter((r) => r.url.startsWith("/oauth2/v1/token"));
 
   beforeAll(async () => {
-    upstream = await startRecordingServer((req) => {
-      if (req.url.startsWith("/oauth2/v1/token")) {
-        return {
-          status: 200,
-          body: {
-            access_token: `tok_refreshed_${tokenCalls().length}`,
-            refresh_token: `ref_refreshed_${tokenCalls().length}`,
-            token_type: "Bearer",
-            expires_in: 3600,
-            refresh_expires_in: 5184000,
-            scope: "data.records:read schema.bases:read",
-          },
-        };
-      }
-      return answer(req);
-    });
-    t = await startTestService({
-      env: {
-        AIRTABLE_CLIENT_ID: "client_proxy",
-        AIRTABLE_OAUTH_URL: upstream.url,
-        AIRTABLE_API_URL: upstream.url,
-        AIRLOCK_PROXY_TIMEOUT_MS: "500",
+    ({ t, upstream } = await startServiceWithUpstream(
+      (req) => {
+        if (req.url.startsWith("/oauth2/v1/token")) {
+          return {
+            status: 200,
+            body: {
+              access_token: `tok_refreshed_${tokenCalls().length}`,
+              refresh_token: `ref_refreshed_${tokenCalls().length}`,
+              token_type: "Bearer",
+              expires_in: 3600,
+              refresh_expires_in: 5184000,
+              scope: "data.records:read schema.bases:read",
+            },
+          };
+        }
+        return answer(req);
       },
-      start: { keepAlive: false },
-    });
+      { clientId: "client_proxy", env: { AIRLOCK_PROXY_TIMEOUT_MS: "500" }, start: { keepAlive: false } },
+    ));
   });
   afterEach(() => {
     upstream.requests.length = 0;

@@ -9,11 +9,9 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningEmulator, startEmulator } from "../src/emulator/index.js";
-import type { SqlStore } from "../src/store/sql-store.js";
-import { type StoreTarget, storeTargets, type TestDatabase } from "./support/store-targets.js";
-import { emulatorStats, seedConnection } from "./support/token-fixtures.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type StoreTarget, storeTargets } from "./support/store-targets.js";
+import { emulatorStats, seedConnection, tokenTestbed } from "./support/token-fixtures.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORKER = join(ROOT, "test/fixtures/token-worker.mjs");
@@ -43,25 +41,13 @@ interface Worker {
 }
 
 function suite(target: StoreTarget) {
-  let emulator: RunningEmulator;
-  let db: TestDatabase;
-  let store: SqlStore;
   const workers: Worker[] = [];
-
-  beforeAll(async () => {
+  const bed = tokenTestbed(target, {
     // Airtable-like latency on the token endpoint: every process's callers pile up behind one refresh.
-    emulator = await startEmulator({ autoApprove: true, latencyMs: 300 });
-  });
-  afterAll(async () => {
-    await emulator?.close();
-  });
-  beforeEach(async () => {
-    db = await target.create();
-    store = await db.open();
-  });
-  afterEach(async () => {
-    for (const w of workers.splice(0)) if (w.child.exitCode === null) w.child.kill("SIGKILL");
-    await db.cleanup();
+    latencyMs: 300,
+    afterEach: () => {
+      for (const w of workers.splice(0)) if (w.child.exitCode === null) w.child.kill("SIGKILL");
+    },
   });
 
   const spawnWorker = (
@@ -71,9 +57,9 @@ function suite(target: StoreTarget) {
     const env = {
       ...process.env,
       WORKER_MODE: mode,
-      WORKER_DB_URL: options.dbUrl ?? db.url,
-      WORKER_KEYS: db.keys,
-      WORKER_EMULATOR_URL: emulator.url,
+      WORKER_DB_URL: options.dbUrl ?? bed.db.url,
+      WORKER_KEYS: bed.db.keys,
+      WORKER_EMULATOR_URL: bed.emulator.url,
       WORKER_IDENTIFIER: "u1",
       WORKER_CALLS: String(options.calls ?? 50),
       FAKETIME_DONT_FAKE_MONOTONIC: "1",
@@ -133,7 +119,7 @@ function suite(target: StoreTarget) {
   };
 
   it("migrates a fresh database from several processes at once", async () => {
-    const fresh = target.name === "sqlite" ? join(db.url, "..", "fresh.db") : `${db.url}_fresh`;
+    const fresh = target.name === "sqlite" ? join(bed.db.url, "..", "fresh.db") : `${bed.db.url}_fresh`;
     const started = [1, 2, 3].map(() => spawnWorker("migrate", { dbUrl: fresh }));
     const lines = await Promise.all(started.map((w) => w.line((l) => l.startsWith("{"))));
     expect(lines).toEqual(Array(3).fill('{"ok":true}'));
@@ -149,46 +135,51 @@ function suite(target: StoreTarget) {
   });
 
   it("three processes × 100 callers on an expired token: exactly one upstream refresh", async () => {
-    const seeded = await seedConnection(store, emulator.url, "u1", { now: new Date(), accessTtlMs: -1 });
-    const before = await emulatorStats(emulator.url);
+    const seeded = await seedConnection(bed.store, bed.emulator.url, "u1", {
+      now: new Date(),
+      accessTtlMs: -1,
+    });
+    const before = await emulatorStats(bed.emulator.url);
     const results = await storm(3, 100);
-    const after = await emulatorStats(emulator.url);
+    const after = await emulatorStats(bed.emulator.url);
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.invalid_grants - before.invalid_grants).toBe(0);
     expect(results.flatMap((r) => r.errors)).toEqual([]);
     const all = new Set(results.flatMap((r) => r.tokens));
     expect(all.size).toBe(1);
-    const row = await store.getConnection("u1");
+    const row = await bed.store.getConnection("u1");
     expect(row).toMatchObject({ version: 2, status: "active", leaseOwner: null });
     expect([...all][0]).toBe(row?.accessToken);
     expect(row?.accessToken).not.toBe(seeded.accessToken);
   });
 
   it("kill -9 of the lease holder before Airtable rotated: the next process refreshes normally", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: new Date(), accessTtlMs: -1 });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: new Date(), accessTtlMs: -1 });
     const holder = spawnWorker("hang-before");
     await holder.line((l) => l === "refreshing");
     holder.child.kill("SIGKILL");
-    const before = await emulatorStats(emulator.url);
+    const before = await emulatorStats(bed.emulator.url);
     // 40 s later by its clock, the dead holder's 30 s lease has expired.
     const results = await storm(2, 20, 40);
-    const after = await emulatorStats(emulator.url);
+    const after = await emulatorStats(bed.emulator.url);
     expect(results.flatMap((r) => r.errors)).toEqual([]);
     expect(new Set(results.flatMap((r) => r.tokens)).size).toBe(1);
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.invalid_grants - before.invalid_grants).toBe(0);
-    expect(await store.getConnection("u1")).toMatchObject({ status: "active", version: 2 });
-    expect((await store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual(["connection.created"]);
+    expect(await bed.store.getConnection("u1")).toMatchObject({ status: "active", version: 2 });
+    expect((await bed.store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual([
+      "connection.created",
+    ]);
   });
 
   it("kill -9 of the lease holder after Airtable rotated: refresh_interrupted, one event, one further attempt", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: new Date(), accessTtlMs: -1 });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: new Date(), accessTtlMs: -1 });
     const holder = spawnWorker("hang-after");
     await holder.line((l) => l === "rotated");
     holder.child.kill("SIGKILL");
-    const before = await emulatorStats(emulator.url);
+    const before = await emulatorStats(bed.emulator.url);
     const results = await storm(2, 20, 40);
-    const after = await emulatorStats(emulator.url);
+    const after = await emulatorStats(bed.emulator.url);
     const errors = results.flatMap((r) => r.errors);
     expect(errors).toHaveLength(40);
     expect(new Set(errors.map((e) => `${e.code}:${e.reason}`))).toEqual(
@@ -196,11 +187,11 @@ function suite(target: StoreTarget) {
     );
     expect(after.refreshes - before.refreshes).toBe(0);
     expect(after.invalid_grants - before.invalid_grants).toBe(1);
-    expect(await store.getConnection("u1")).toMatchObject({
+    expect(await bed.store.getConnection("u1")).toMatchObject({
       status: "reauth_required",
       statusReason: "refresh_interrupted",
     });
-    const events = await store.listEvents("u1", { limit: 10 });
+    const events = await bed.store.listEvents("u1", { limit: 10 });
     expect(events.filter((e) => e.type === "connection.reauth_required")).toHaveLength(1);
   });
 }

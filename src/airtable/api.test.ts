@@ -1,12 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AirlockError } from "../errors.js";
+import { failure } from "../../test/support/airlock-error.js";
+import {
+  type CraftedResponse,
+  type RecordedRequest,
+  type RecordingServer,
+  startRecordingServer,
+} from "../../test/support/recording-server.js";
 import { AirtableApi, retryAfterMs } from "./api.js";
-import { type CraftedResponse, type RecordedRequest, startRecordingServer } from "./recording-server.js";
 
 const BASE = "appABCDEFGHIJKLMN";
 const TOKEN = "access-token-SECRET-123";
 
-let server: Awaited<ReturnType<typeof startRecordingServer>>;
+let server: RecordingServer;
 let answer: (req: RecordedRequest, index: number) => CraftedResponse;
 let slept: number[];
 
@@ -26,16 +31,6 @@ function api(options: Partial<ConstructorParameters<typeof AirtableApi>[0]> = {}
     },
     ...options,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<AirlockError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AirlockError) return err;
-    throw err;
-  }
-  throw new Error("expected an AirlockError");
 }
 
 const query = (req: RecordedRequest) => new URL(req.url, "http://x").searchParams;

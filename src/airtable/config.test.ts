@@ -1,7 +1,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { AirlockError } from "../errors.js";
+import { syncFailure } from "../../test/support/airlock-error.js";
+import { startRecordingServer } from "../../test/support/recording-server.js";
 import {
   checkReachability,
   configToEnv,
@@ -9,7 +10,6 @@ import {
   doctorChecksForConfig,
   readAirtableConfig,
 } from "./config.js";
-import { startRecordingServer } from "./recording-server.js";
 
 const base = {
   AIRTABLE_CLIENT_ID: "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
@@ -17,15 +17,8 @@ const base = {
   AIRTABLE_SCOPES: "data.records:read schema.bases:read",
 };
 
-function configError(env: Record<string, string | undefined>): AirlockError {
-  try {
-    readAirtableConfig(env);
-  } catch (err) {
-    if (err instanceof AirlockError) return err;
-    throw err;
-  }
-  throw new Error("expected config_invalid");
-}
+const configError = (env: Record<string, string | undefined>) =>
+  syncFailure(() => readAirtableConfig(env), "config_invalid");
 
 describe("readAirtableConfig", () => {
   it("reads every variable, with Airtable's URLs as defaults", () => {

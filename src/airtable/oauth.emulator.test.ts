@@ -3,8 +3,8 @@
  * Web API → expiry → refresh (rotation) → reuse of the rotated token → re-authorization required.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { failure } from "../../test/support/airlock-error.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
-import { AirlockError } from "../errors.js";
 import { AirtableApi } from "./api.js";
 import { checkReachability } from "./config.js";
 import { AirtableOAuth } from "./oauth.js";
@@ -13,16 +13,6 @@ import type { AirtableOAuthConfig } from "./types.js";
 
 const REDIRECT = "http://localhost:8085/callback";
 const SCOPES = ["data.records:read", "schema.bases:read", "user.email:read"];
-
-async function failure(promise: Promise<unknown>): Promise<AirlockError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AirlockError) return err;
-    throw err;
-  }
-  throw new Error("expected an AirlockError");
-}
 
 /** Follows the authorize URL the way a browser would, up to the redirect back to the app. */
 async function authorize(client: AirtableOAuth): Promise<{ code: string; codeVerifier: string }> {

@@ -1,8 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AirlockError } from "../errors.js";
+import { failure, syncFailure } from "../../test/support/airlock-error.js";
+import {
+  type CraftedResponse,
+  type RecordedRequest,
+  type RecordingServer,
+  startRecordingServer,
+} from "../../test/support/recording-server.js";
+import type { AirlockError } from "../errors.js";
 import { AirtableOAuth } from "./oauth.js";
 import { computeCodeChallenge, generateCodeVerifier, generateState } from "./pkce.js";
-import { type CraftedResponse, type RecordedRequest, startRecordingServer } from "./recording-server.js";
 import type { AirtableOAuthConfig } from "./types.js";
 
 const NOW = new Date("2026-01-01T00:00:00.000Z");
@@ -11,7 +17,7 @@ const CODE = "code-abcdef-0123456789";
 const REFRESH = "refresh-token-XYZ-0987654321";
 const VERIFIER = generateCodeVerifier();
 
-let server: Awaited<ReturnType<typeof startRecordingServer>>;
+let server: RecordingServer;
 let answer: (req: RecordedRequest, index: number) => CraftedResponse;
 
 beforeEach(async () => {
@@ -43,26 +49,6 @@ const tokenBody = (extra: Record<string, unknown> = {}) => ({
   refresh_expires_in: 5184000,
   ...extra,
 });
-
-async function failure(promise: Promise<unknown>): Promise<AirlockError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AirlockError) return err;
-    throw err;
-  }
-  throw new Error("expected an AirlockError");
-}
-
-function syncFailure(fn: () => unknown): AirlockError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AirlockError) return err;
-    throw err;
-  }
-  throw new Error("expected an AirlockError");
-}
 
 /** Nothing secret may appear in what an error says. */
 function expectNoSecrets(err: AirlockError) {

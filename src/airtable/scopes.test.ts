@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AirlockError } from "../errors.js";
+import { syncFailure } from "../../test/support/airlock-error.js";
 import {
   formatScopes,
   parseScopes,
@@ -9,15 +9,7 @@ import {
   suggestScope,
 } from "./scopes.js";
 
-function thrown(fn: () => unknown): AirlockError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AirlockError) return err;
-    throw err;
-  }
-  throw new Error("expected a throw");
-}
+const thrown = (fn: () => unknown) => syncFailure(fn, "a throw");
 
 describe("scope catalogue", () => {
   it("has every documented scope once, with tiers", () => {

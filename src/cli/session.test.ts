@@ -2,38 +2,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { storedCredentials } from "../../test/support/credentials.js";
 import type { TokenSet } from "../airtable/types.js";
 import { AirlockError, isAirlockError } from "../errors.js";
 import { FileCredentialStore, type StoredCredentials } from "../store/file.js";
-import { freshCredentials, isAccessTokenFresh, refreshConfig } from "./session.js";
+import { freshCredentials, isAccessTokenFresh, refreshConfig, tokenFields, withTokens } from "./session.js";
 
 const MINUTE = 60_000;
 
-function stored(accessExpiresInMs: number, overrides: Partial<StoredCredentials> = {}): StoredCredentials {
-  const now = Date.now();
-  return {
-    version: 1,
-    profile: "default",
-    clientId: "client-1",
-    usesClientSecret: false,
-    redirectUri: "http://localhost:8085/callback",
-    oauthUrl: "https://airtable.com",
-    apiUrl: "https://api.airtable.com",
-    scopes: ["data.records:read"],
-    accessToken: "access-0",
-    refreshToken: "refresh-0",
-    tokenType: "Bearer",
-    accessTokenExpiresAt: new Date(now + accessExpiresInMs).toISOString(),
-    refreshTokenExpiresAt: new Date(now + 60 * 24 * 60 * MINUTE).toISOString(),
-    obtainedAt: new Date(now).toISOString(),
-    userId: "usrAAAAAAAAAAAAAA",
-    email: null,
-    createdAt: new Date(now).toISOString(),
-    updatedAt: new Date(now).toISOString(),
-    reauthReason: null,
-    ...overrides,
-  };
-}
+const stored = (accessExpiresInMs: number, overrides: Partial<StoredCredentials> = {}) =>
+  storedCredentials({ now: new Date(), accessExpiresInMs }, overrides);
 
 /** A token endpoint stand-in that rotates like Airtable: each refresh token works once. */
 class RotatingRefresher {
@@ -174,5 +152,40 @@ describe("isAccessTokenFresh", () => {
   it("needs at least 5 minutes left", () => {
     expect(isAccessTokenFresh(stored(5 * MINUTE + 1000))).toBe(true);
     expect(isAccessTokenFresh(stored(5 * MINUTE - 1000))).toBe(false);
+  });
+});
+
+describe("tokenFields / withTokens", () => {
+  const tokens: TokenSet = {
+    accessToken: "access-9",
+    refreshToken: "refresh-9",
+    tokenType: "Bearer",
+    scopes: ["data.records:read", "schema.bases:read"],
+    accessTokenExpiresAt: new Date("2026-01-01T01:00:00.000Z"),
+    refreshTokenExpiresAt: new Date("2026-03-02T00:00:00.000Z"),
+    obtainedAt: new Date("2026-01-01T00:00:00.000Z"),
+  };
+
+  it("saves a TokenSet as ISO dates with the Bearer type", () => {
+    expect(tokenFields(tokens)).toEqual({
+      scopes: ["data.records:read", "schema.bases:read"],
+      accessToken: "access-9",
+      refreshToken: "refresh-9",
+      tokenType: "Bearer",
+      accessTokenExpiresAt: "2026-01-01T01:00:00.000Z",
+      refreshTokenExpiresAt: "2026-03-02T00:00:00.000Z",
+      obtainedAt: "2026-01-01T00:00:00.000Z",
+    });
+  });
+
+  it("withTokens replaces the tokens, clears a reauth reason, and keeps the rest", () => {
+    const before = stored(-1, { reauthReason: "invalid_grant", email: "ada@example.com" });
+    const now = new Date("2026-01-01T00:00:05.000Z");
+    expect(withTokens(before, tokens, now)).toEqual({
+      ...before,
+      ...tokenFields(tokens),
+      updatedAt: "2026-01-01T00:00:05.000Z",
+      reauthReason: null,
+    });
   });
 });

@@ -81,6 +81,36 @@ export function refreshConfig(credentials: StoredCredentials, env: NodeJS.Proces
 }
 
 /**
+ * The part of stored credentials that comes from a TokenSet, as saved (ISO dates, Bearer), so a new
+ * login and a refresh write tokens the same way.
+ *
+ * @example
+ * const saved = { ...credentials, ...tokenFields(await client.refresh(credentials.refreshToken)) };
+ */
+export function tokenFields(
+  tokens: TokenSet,
+): Pick<
+  StoredCredentials,
+  | "scopes"
+  | "accessToken"
+  | "refreshToken"
+  | "tokenType"
+  | "accessTokenExpiresAt"
+  | "refreshTokenExpiresAt"
+  | "obtainedAt"
+> {
+  return {
+    scopes: tokens.scopes,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    tokenType: "Bearer",
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+    refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
+    obtainedAt: tokens.obtainedAt.toISOString(),
+  };
+}
+
+/**
  * Stored credentials updated with a new TokenSet.
  *
  * @example
@@ -91,18 +121,7 @@ export function withTokens(
   tokens: TokenSet,
   now: Date = new Date(),
 ): StoredCredentials {
-  return {
-    ...credentials,
-    scopes: tokens.scopes,
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    tokenType: "Bearer",
-    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
-    refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
-    obtainedAt: tokens.obtainedAt.toISOString(),
-    updatedAt: now.toISOString(),
-    reauthReason: null,
-  };
+  return { ...credentials, ...tokenFields(tokens), updatedAt: now.toISOString(), reauthReason: null };
 }
 
 export interface FreshTokenOptions {

@@ -3,19 +3,13 @@
  * HTTP, SQLite in a temp folder). The end user's browser is played by `fetch` with a cookie jar;
  * the emulator auto-approves here (the browser suite covers the real consent page).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SECRET_KEY, startTestService, type TestService } from "../../test/security/harness.js";
 import { isAirlockError } from "../errors.js";
-import { silentLogger } from "../log.js";
-import { readServiceConfig } from "../server/config.js";
-import { type RunningService, startService } from "../server/service.js";
-import { generateKeyringValue } from "../store/crypto.js";
+import type { RunningService } from "../server/service.js";
 import { AirlockApiError, AirlockClient } from "./index.js";
 
-const SECRET_KEY = "sk_test_sdk_0123456789abcdef";
-let dir: string;
+let t: TestService;
 let service: RunningService;
 let airlock: AirlockClient;
 
@@ -42,24 +36,13 @@ async function connectLikeABrowser(url: string): Promise<URL> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "airlock-sdk-"));
-  const config = readServiceConfig({
-    PORT: "0",
-    DATABASE_URL: join(dir, "airlock.db"),
-    AIRLOCK_SECRET_KEY: SECRET_KEY,
-    AIRLOCK_ENCRYPTION_KEYS: generateKeyringValue("k1"),
-  });
-  service = await startService(config, {
-    logger: silentLogger,
-    keepAlive: false,
-    demoEmulator: { autoApprove: true },
-  });
+  t = await startTestService({ demoEmulator: { autoApprove: true }, start: { keepAlive: false } });
+  service = t.service;
   airlock = new AirlockClient({ baseUrl: service.url, secretKey: SECRET_KEY });
 });
 
 afterAll(async () => {
-  await service?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await t?.close();
 });
 
 describe("AirlockClient against a running service", () => {

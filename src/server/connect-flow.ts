@@ -69,6 +69,13 @@ function page(
   return c.html(resultPage({ ...input, demoEmulatorUrl: ctx.demo?.emulatorUrl ?? null }), status);
 }
 
+/** Back to the app's return URL with the outcome in its query (set in `outcome`'s order), sending no Referer. */
+function redirectBack(c: Context, returnUrl: URL, outcome: Record<string, string>) {
+  for (const [name, value] of Object.entries(outcome)) returnUrl.searchParams.set(name, value);
+  c.header("Referrer-Policy", "no-referrer");
+  return c.redirect(returnUrl.href, 302);
+}
+
 function invalidState(message: string): AirlockError {
   return new AirlockError("invalid_state", message, {
     hint: "Open the connect link again (ask the app for a new one if it expired) and finish in the same browser.",
@@ -230,11 +237,11 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
       const cause = error.code === "internal" ? { err: caught } : {};
       c.var.log.warn({ identifier: pending.identifier, error: error.code, ...cause }, "authorization failed");
       if (returnUrl) {
-        returnUrl.searchParams.set("status", "error");
-        returnUrl.searchParams.set("error", error.code);
-        returnUrl.searchParams.set("identifier", pending.identifier);
-        c.header("Referrer-Policy", "no-referrer");
-        return c.redirect(returnUrl.href, 302);
+        return redirectBack(c, returnUrl, {
+          status: "error",
+          error: error.code,
+          identifier: pending.identifier,
+        });
       }
       return page(c, ctx, 400, {
         ok: false,
@@ -245,10 +252,7 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     }
     c.var.log.info({ identifier: pending.identifier, created: outcome.created }, "connection authorized");
     if (returnUrl) {
-      returnUrl.searchParams.set("status", "connected");
-      returnUrl.searchParams.set("identifier", pending.identifier);
-      c.header("Referrer-Policy", "no-referrer");
-      return c.redirect(returnUrl.href, 302);
+      return redirectBack(c, returnUrl, { status: "connected", identifier: pending.identifier });
     }
     return page(c, ctx, 200, {
       ok: true,

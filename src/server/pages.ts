@@ -3,7 +3,7 @@
  * flow (success or a friendly error) and a dead connect link. Values are escaped by `hono/html`.
  */
 import { html } from "hono/html";
-import type { HtmlEscapedString } from "hono/utils/html";
+import { type Html, htmlDocument } from "./html-document.js";
 
 export interface ResultPageInput {
   ok: boolean;
@@ -20,16 +20,11 @@ export interface ResultPageInput {
  * @example
  * return c.html(resultPage({ ok: true, title: "Connected", message: "You can close this tab." }));
  */
-export function resultPage(input: ResultPageInput): HtmlEscapedString | Promise<HtmlEscapedString> {
+export function resultPage(input: ResultPageInput): Html {
   const accent = input.ok ? "#137333" : "#b3261e";
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${input.title} · Airlock</title>
-<style>
+  return htmlDocument({
+    title: input.title,
+    head: html`<style>
   body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; background: #f6f7f9; color: #1f2328; }
   main { max-width: 32rem; margin: 12vh auto; background: #fff; border-radius: 12px; padding: 2rem 2.25rem;
          box-shadow: 0 1px 3px rgba(0,0,0,.08), 0 8px 24px rgba(0,0,0,.06); }
@@ -37,15 +32,12 @@ export function resultPage(input: ResultPageInput): HtmlEscapedString | Promise<
   p { margin: .5rem 0; }
   .hint { color: #57606a; font-size: .95rem; }
   .demo { background: #fff4ce; color: #5c4400; padding: .5rem 1rem; text-align: center; font-size: .9rem; }
-</style>
-</head>
-<body>
-${input.demoEmulatorUrl ? html`<div class="demo" role="status">Demo mode: Airtable is the built-in emulator at ${input.demoEmulatorUrl}.</div>` : ""}
+</style>`,
+    body: html`${input.demoEmulatorUrl ? html`<div class="demo" role="status">Demo mode: Airtable is the built-in emulator at ${input.demoEmulatorUrl}.</div>` : ""}
 <main>
   <h1>${input.title}</h1>
   <p>${input.message}</p>
   ${input.hint ? html`<p class="hint">${input.hint}</p>` : ""}
-</main>
-</body>
-</html>`;
+</main>`,
+  });
 }

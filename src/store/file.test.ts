@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { storedCredentials } from "../../test/support/credentials.js";
 import { isAirlockError } from "../errors.js";
 import {
   FileCredentialStore,
@@ -10,31 +11,11 @@ import {
   validateProfileName,
 } from "./file.js";
 
-function sample(overrides: Partial<StoredCredentials> = {}): StoredCredentials {
-  const now = new Date("2026-01-01T00:00:00.000Z");
-  return {
-    version: 1,
-    profile: "default",
-    clientId: "client-1",
-    usesClientSecret: false,
-    redirectUri: "http://localhost:8085/callback",
-    oauthUrl: "https://airtable.com",
-    apiUrl: "https://api.airtable.com",
-    scopes: ["data.records:read"],
-    accessToken: "access-1",
-    refreshToken: "refresh-1",
-    tokenType: "Bearer",
-    accessTokenExpiresAt: new Date(now.getTime() + 3600_000).toISOString(),
-    refreshTokenExpiresAt: new Date(now.getTime() + 60 * 86_400_000).toISOString(),
-    obtainedAt: now.toISOString(),
-    userId: "usrAAAAAAAAAAAAAA",
-    email: "ada@example.com",
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    reauthReason: null,
-    ...overrides,
-  };
-}
+const sample = (overrides: Partial<StoredCredentials> = {}) =>
+  storedCredentials(
+    { now: new Date("2026-01-01T00:00:00.000Z"), accessExpiresInMs: 3600_000 },
+    { accessToken: "access-1", refreshToken: "refresh-1", email: "ada@example.com", ...overrides },
+  );
 
 describe("resolveAirlockHome", () => {
   it("prefers AIRLOCK_HOME", () => {

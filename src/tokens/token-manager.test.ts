@@ -3,21 +3,18 @@
  * HTTP, through the real OAuth client. Time is an injected clock; nothing sleeps for long.
  */
 import { pino } from "pino";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type StoreTarget, storeTargets, type TestDatabase } from "../../test/support/store-targets.js";
+import { describe, expect, it } from "vitest";
+import { type StoreTarget, storeTargets } from "../../test/support/store-targets.js";
 import {
   emulatorOAuth,
   emulatorStats,
   seedConnection,
   setTokenFault,
-  TestClock,
+  tokenTestbed,
 } from "../../test/support/token-fixtures.js";
-import { type RunningEmulator, startEmulator } from "../emulator/index.js";
 import { AirlockError, isAirlockError } from "../errors.js";
 import { createMetrics, type Metrics } from "../metrics.js";
-import type { SqlStore } from "../store/sql-store.js";
 import type { Store } from "../store/types.js";
-import { TokenManager, type TokenManagerOptions } from "./token-manager.js";
 
 const MIN = 60_000;
 
@@ -26,46 +23,18 @@ for (const target of storeTargets("token manager (src/tokens/token-manager.test.
 }
 
 function suite(target: StoreTarget) {
-  let emulator: RunningEmulator;
-  let db: TestDatabase;
-  let store: SqlStore;
-  let clock: TestClock;
-  const managers: TokenManager[] = [];
-
-  beforeAll(async () => {
+  const bed = tokenTestbed(target, {
     // A little token-endpoint latency, so concurrent callers really overlap with the refresh.
-    emulator = await startEmulator({ autoApprove: true, latencyMs: 100 });
+    latencyMs: 100,
+    beforeEach: () => setTokenFault(bed.emulator.url, null),
   });
-  afterAll(async () => {
-    await emulator?.close();
-  });
-  beforeEach(async () => {
-    db = await target.create();
-    store = await db.open();
-    clock = new TestClock();
-    await setTokenFault(emulator.url, null);
-  });
-  afterEach(async () => {
-    for (const m of managers.splice(0)) await m.close();
-    await db.cleanup();
-  });
-
-  const manager = (options: Partial<TokenManagerOptions> & { store?: Store } = {}) => {
-    const m = new TokenManager({
-      store,
-      refresher: emulatorOAuth(emulator.url, clock.now),
-      now: clock.now,
-      ...options,
-    });
-    managers.push(m);
-    return m;
-  };
-  const stats = () => emulatorStats(emulator.url);
+  const { manager } = bed;
+  const stats = () => emulatorStats(bed.emulator.url);
 
   it("answers a valid token from memory: no database read, no write", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: clock.now() });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now() });
     let reads = 0;
-    const counting = new Proxy(store, {
+    const counting = new Proxy(bed.store, {
       get(target, property) {
         const value = Reflect.get(target, property, target);
         if (property === "getConnection") {
@@ -83,16 +52,19 @@ function suite(target: StoreTarget) {
     for (let i = 0; i < 1000; i++) expect(await m.getAccessToken("u1")).toBe(first);
     expect(reads).toBe(1);
     expect(first.version).toBe(1);
-    expect((await store.getConnection("u1"))?.updatedAt).toEqual(
-      (await store.getConnection("u1"))?.createdAt,
+    expect((await bed.store.getConnection("u1"))?.updatedAt).toEqual(
+      (await bed.store.getConnection("u1"))?.createdAt,
     );
   });
 
   it("refreshes exactly once for many concurrent callers on two instances", async () => {
-    const seeded = await seedConnection(store, emulator.url, "u1", { now: clock.now(), accessTtlMs: -1 });
+    const seeded = await seedConnection(bed.store, bed.emulator.url, "u1", {
+      now: bed.clock.now(),
+      accessTtlMs: -1,
+    });
     const before = await stats();
     const a = manager();
-    const b = manager({ store: await db.open() });
+    const b = manager({ store: await bed.db.open() });
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).getAccessToken("u1")),
     );
@@ -101,15 +73,15 @@ function suite(target: StoreTarget) {
     expect(after.invalid_grants - before.invalid_grants).toBe(0);
     expect(new Set(results.map((r) => r.accessToken)).size).toBe(1);
     expect(results[0]?.accessToken).not.toBe(seeded.accessToken);
-    const row = await store.getConnection("u1");
+    const row = await bed.store.getConnection("u1");
     expect(row).toMatchObject({ version: 2, accessToken: results[0]?.accessToken, leaseOwner: null });
-    expect(row!.accessTokenExpiresAt.getTime()).toBeGreaterThan(clock.now().getTime() + 55 * MIN);
+    expect(row!.accessTokenExpiresAt.getTime()).toBeGreaterThan(bed.clock.now().getTime() + 55 * MIN);
   });
 
   it("after a 401, refreshes only if the rejected token is still the stored one", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: clock.now() });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now() });
     const a = manager();
-    const b = manager({ store: await db.open() });
+    const b = manager({ store: await bed.db.open() });
     const t1 = (await a.getAccessToken("u1")).accessToken;
     expect((await b.getAccessToken("u1")).accessToken).toBe(t1);
     const before = await stats();
@@ -131,8 +103,8 @@ function suite(target: StoreTarget) {
   });
 
   it("turns invalid_grant into reauth_required once, then stops calling upstream", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: clock.now(), accessTtlMs: -1 });
-    await setTokenFault(emulator.url, { error: "invalid_grant", count: 1 });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: -1 });
+    await setTokenFault(bed.emulator.url, { error: "invalid_grant", count: 1 });
     const metrics = createMetrics();
     const m = manager({ metrics });
     const before = await stats();
@@ -144,11 +116,11 @@ function suite(target: StoreTarget) {
       expect(err.details).toEqual({ reason: "invalid_grant" });
       expect(err.hint).toMatch(/reconnect/);
     }
-    expect(await store.getConnection("u1")).toMatchObject({
+    expect(await bed.store.getConnection("u1")).toMatchObject({
       status: "reauth_required",
       statusReason: "invalid_grant",
     });
-    const events = await store.listEvents("u1", { limit: 10 });
+    const events = await bed.store.listEvents("u1", { limit: 10 });
     expect(events.filter((e) => e.type === "connection.reauth_required")).toHaveLength(1);
     await expect(m.getAccessToken("u1", { force: true })).rejects.toMatchObject({ code: "reauth_required" });
     const after = await stats();
@@ -158,9 +130,14 @@ function suite(target: StoreTarget) {
   });
 
   it("takes over from a holder that died before Airtable rotated: a normal refresh", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: clock.now(), accessTtlMs: -1 });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: -1 });
     expect(
-      await store.claimRefreshLease("u1", { owner: "dead", version: 1, now: clock.now(), leaseMs: 30_000 }),
+      await bed.store.claimRefreshLease("u1", {
+        owner: "dead",
+        version: 1,
+        now: bed.clock.now(),
+        leaseMs: 30_000,
+      }),
     ).toEqual({
       claimed: true,
       takeover: false,
@@ -170,21 +147,31 @@ function suite(target: StoreTarget) {
     const pending = m.getAccessToken("u1");
     // The caller waits on the live lease; once it expires (by the clock) it takes over.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    clock.advance(31_000);
+    bed.clock.advance(31_000);
     const token = await pending;
     expect(token.version).toBe(2);
     expect((await stats()).refreshes - before.refreshes).toBe(1);
-    expect(await store.getConnection("u1")).toMatchObject({ status: "active", leaseOwner: null });
-    expect((await store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual(["connection.created"]);
+    expect(await bed.store.getConnection("u1")).toMatchObject({ status: "active", leaseOwner: null });
+    expect((await bed.store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual([
+      "connection.created",
+    ]);
   });
 
   it("takes over from a holder that died after Airtable rotated: refresh_interrupted, one event", async () => {
-    const seeded = await seedConnection(store, emulator.url, "u1", { now: clock.now(), accessTtlMs: -1 });
-    await store.claimRefreshLease("u1", { owner: "dead", version: 1, now: clock.now(), leaseMs: 30_000 });
+    const seeded = await seedConnection(bed.store, bed.emulator.url, "u1", {
+      now: bed.clock.now(),
+      accessTtlMs: -1,
+    });
+    await bed.store.claimRefreshLease("u1", {
+      owner: "dead",
+      version: 1,
+      now: bed.clock.now(),
+      leaseMs: 30_000,
+    });
     // The dead holder's request reached Airtable (tokens rotated); its answer was never saved.
-    await emulatorOAuth(emulator.url).refresh(seeded.refreshToken);
+    await emulatorOAuth(bed.emulator.url).refresh(seeded.refreshToken);
     const before = await stats();
-    clock.advance(31_000);
+    bed.clock.advance(31_000);
     const metrics = createMetrics();
     const m = manager({ metrics });
     const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => m.getAccessToken("u1")));
@@ -194,11 +181,11 @@ function suite(target: StoreTarget) {
     expect(((outcomes[0] as PromiseRejectedResult).reason as AirlockError).details).toEqual({
       reason: "refresh_interrupted",
     });
-    expect(await store.getConnection("u1")).toMatchObject({
+    expect(await bed.store.getConnection("u1")).toMatchObject({
       status: "reauth_required",
       statusReason: "refresh_interrupted",
     });
-    const events = await store.listEvents("u1", { limit: 10 });
+    const events = await bed.store.listEvents("u1", { limit: 10 });
     expect(events.filter((e) => e.type === "connection.reauth_required").map((e) => e.data)).toEqual([
       { reason: "refresh_interrupted" },
     ]);
@@ -210,96 +197,101 @@ function suite(target: StoreTarget) {
   });
 
   it("treats a lost answer (rotated, then the connection dropped) as an interrupted refresh", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: clock.now(), accessTtlMs: -1 });
-    await setTokenFault(emulator.url, { rotate_then_drop: true, count: 1 });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: -1 });
+    await setTokenFault(bed.emulator.url, { rotate_then_drop: true, count: 1 });
     const m = manager({ backoffBaseMs: 1000 });
     const before = await stats();
     const first = await m.getAccessToken("u1").catch((e: unknown) => e);
     expect(isAirlockError(first, "transient")).toBe(true);
-    expect(await store.getConnection("u1")).toMatchObject({
+    expect(await bed.store.getConnection("u1")).toMatchObject({
       status: "active",
       refreshFailures: 1,
       leaseOwner: null,
     });
-    clock.advance(5 * MIN);
+    bed.clock.advance(5 * MIN);
     const second = await m.getAccessToken("u1").catch((e: unknown) => e);
     expect(isAirlockError(second, "reauth_required")).toBe(true);
     expect((second as AirlockError).details).toEqual({ reason: "refresh_interrupted" });
     const after = await stats();
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.invalid_grants - before.invalid_grants).toBe(1);
-    const events = await store.listEvents("u1", { limit: 10 });
+    const events = await bed.store.listEvents("u1", { limit: 10 });
     expect(events.filter((e) => e.type === "connection.reauth_required")).toHaveLength(1);
   });
 
   it("backs off on transient failures, stays active, and recovers", async () => {
     // Obtained 56 minutes ago, expires in 4: inside the 5-minute skew.
-    const seeded = await seedConnection(store, emulator.url, "u1", {
-      now: new Date(clock.now().getTime() - 56 * MIN),
+    const seeded = await seedConnection(bed.store, bed.emulator.url, "u1", {
+      now: new Date(bed.clock.now().getTime() - 56 * MIN),
       accessTtlMs: 60 * MIN,
     });
-    await setTokenFault(emulator.url, { status: 503, count: 3 });
+    await setTokenFault(bed.emulator.url, { status: 503, count: 3 });
     const metrics = createMetrics();
     const m = manager({ metrics, backoffBaseMs: 1000 });
     // Inside the skew but still usable: the caller gets the current token.
     const degraded = await m.getAccessToken("u1");
     expect(degraded.accessToken).toBe(seeded.accessToken);
-    const row = await store.getConnection("u1");
+    const row = await bed.store.getConnection("u1");
     expect(row).toMatchObject({ status: "active", refreshFailures: 1, leaseOwner: null });
-    expect(row!.nextRefreshAttemptAt!.getTime()).toBeGreaterThan(clock.now().getTime());
+    expect(row!.nextRefreshAttemptAt!.getTime()).toBeGreaterThan(bed.clock.now().getTime());
     // Within the backoff: no upstream call at all.
     expect((await m.getAccessToken("u1")).accessToken).toBe(seeded.accessToken);
     expect(await counter(metrics, "airlock_refresh_attempts_total", "transient")).toBe(1);
     expect(await counter(metrics, "airlock_refresh_attempts_total", "skipped")).toBe(1);
     // Later the token is unusable: callers get a retryable error while Airtable keeps failing.
     for (const failures of [2, 3]) {
-      clock.advance(5 * MIN);
+      bed.clock.advance(5 * MIN);
       const err = await m.getAccessToken("u1").catch((e: unknown) => e);
       expect(isAirlockError(err, "transient")).toBe(true);
       expect((err as AirlockError).retryable).toBe(true);
-      expect(await store.getConnection("u1")).toMatchObject({ status: "active", refreshFailures: failures });
+      expect(await bed.store.getConnection("u1")).toMatchObject({
+        status: "active",
+        refreshFailures: failures,
+      });
     }
-    clock.advance(5 * MIN);
+    bed.clock.advance(5 * MIN);
     const before = await stats();
     const recovered = await m.getAccessToken("u1");
     expect(recovered.accessToken).not.toBe(seeded.accessToken);
     expect((await stats()).refreshes - before.refreshes).toBe(1);
-    expect(await store.getConnection("u1")).toMatchObject({
+    expect(await bed.store.getConnection("u1")).toMatchObject({
       status: "active",
       refreshFailures: 0,
       nextRefreshAttemptAt: null,
       version: 2,
     });
-    expect((await store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual(["connection.created"]);
+    expect((await bed.store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual([
+      "connection.created",
+    ]);
     expect(await counter(metrics, "airlock_refresh_attempts_total", "transient")).toBe(3);
     expect(await counter(metrics, "airlock_refresh_attempts_total", "success")).toBe(1);
   });
 
   it("keeps the lease when the refresh outlives its timeout, and saves the late answer", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: clock.now(), accessTtlMs: -1 });
-    await setTokenFault(emulator.url, { delay_ms: 700, count: 1 });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: -1 });
+    await setTokenFault(bed.emulator.url, { delay_ms: 700, count: 1 });
     const m = manager({ refreshTimeoutMs: 150, leaseMs: 10_000 });
     const before = await stats();
     const err = await m.getAccessToken("u1").catch((e: unknown) => e);
     expect(isAirlockError(err, "transient")).toBe(true);
     // Never released while the request may still rotate the token.
-    expect((await store.getConnection("u1"))?.leaseOwner).not.toBeNull();
-    await waitUntil(async () => (await store.getConnection("u1"))?.version === 2);
+    expect((await bed.store.getConnection("u1"))?.leaseOwner).not.toBeNull();
+    await waitUntil(async () => (await bed.store.getConnection("u1"))?.version === 2);
     const token = await m.getAccessToken("u1");
     expect(token.version).toBe(2);
     expect((await stats()).refreshes - before.refreshes).toBe(1);
   });
 
   it("does not refresh on every call when tokens live shorter than twice the skew", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: clock.now(), accessTtlMs: 2 * MIN });
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: 2 * MIN });
     const m = manager();
     const before = await stats();
     expect((await m.getAccessToken("u1")).version).toBe(1);
-    clock.advance(59_000);
+    bed.clock.advance(59_000);
     expect((await m.getAccessToken("u1")).version).toBe(1);
     expect((await stats()).refreshes - before.refreshes).toBe(0);
     // Past half its lifetime it is refreshed, once.
-    clock.advance(2_000);
+    bed.clock.advance(2_000);
     expect((await m.getAccessToken("u1")).version).toBe(2);
     expect((await m.getAccessToken("u1")).version).toBe(2);
     expect((await stats()).refreshes - before.refreshes).toBe(1);
@@ -308,14 +300,17 @@ function suite(target: StoreTarget) {
   it("never writes a token to its logs", async () => {
     const lines: string[] = [];
     const logger = pino({ level: "debug" }, { write: (line: string) => lines.push(line) });
-    const seeded = await seedConnection(store, emulator.url, "u1", { now: clock.now(), accessTtlMs: -1 });
+    const seeded = await seedConnection(bed.store, bed.emulator.url, "u1", {
+      now: bed.clock.now(),
+      accessTtlMs: -1,
+    });
     const m = manager({ logger, backoffBaseMs: 1000 });
-    await setTokenFault(emulator.url, { status: 503, count: 1 });
+    await setTokenFault(bed.emulator.url, { status: 503, count: 1 });
     await m.getAccessToken("u1").catch(() => undefined);
-    clock.advance(5 * MIN);
+    bed.clock.advance(5 * MIN);
     const fresh = await m.getAccessToken("u1");
-    const row = await store.getConnection("u1");
-    await setTokenFault(emulator.url, { error: "invalid_grant", count: 1 });
+    const row = await bed.store.getConnection("u1");
+    await setTokenFault(bed.emulator.url, { error: "invalid_grant", count: 1 });
     await m.getAccessToken("u1", { force: true }).catch(() => undefined);
     const text = lines.join("");
     expect(text).toContain("token refreshed");
@@ -329,10 +324,10 @@ function suite(target: StoreTarget) {
   it("names the problem: not_found and reauth_required", async () => {
     const m = manager();
     await expect(m.getAccessToken("nobody")).rejects.toMatchObject({ code: "not_found" });
-    await seedConnection(store, emulator.url, "u1", { now: clock.now() });
-    await store.markReauthRequired(
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now() });
+    await bed.store.markReauthRequired(
       "u1",
-      { version: 1, reason: "invalid_grant", now: clock.now() },
+      { version: 1, reason: "invalid_grant", now: bed.clock.now() },
       { type: "x" },
     );
     const err = await m.getAccessToken("u1").catch((e: unknown) => e);
@@ -345,15 +340,15 @@ function suite(target: StoreTarget) {
   });
 
   it("drops its cached token when another instance changes the connection", async () => {
-    await seedConnection(store, emulator.url, "u1", { now: clock.now() });
-    const other = await db.open();
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now() });
+    const other = await bed.db.open();
     await other.whenListening();
     const m = manager({ store: other, cacheTtlMs: 60 * MIN });
-    await store.whenListening();
+    await bed.store.whenListening();
     expect((await m.getAccessToken("u1")).version).toBe(1);
-    await store.markReauthRequired(
+    await bed.store.markReauthRequired(
       "u1",
-      { version: 1, reason: "invalid_grant", now: clock.now() },
+      { version: 1, reason: "invalid_grant", now: bed.clock.now() },
       { type: "x" },
     );
     if (target.name === "sqlite") {

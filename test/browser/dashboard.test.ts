@@ -9,22 +9,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../support/chromium.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const CLI = join(ROOT, "dist/cli/main.js");
 const ARTIFACTS = join(ROOT, "test-artifacts/browser");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let dir: string;
 let child: ChildProcess;
@@ -72,10 +63,7 @@ beforeAll(async () => {
   const started = await startServe();
   dashboardUrl = started.url;
   secretKey = started.key;
-  browser = await chromium.launch({
-    executablePath: process.env.AIRLOCK_CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

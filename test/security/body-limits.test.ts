@@ -3,10 +3,14 @@
  * streaming when there is none (chunked) or it lies. Small bodies pass through intact.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RecordedRequest, startRecordingServer } from "../../src/airtable/recording-server.js";
-import { SECRET_KEY, seedConnection, startTestService, type TestService } from "./harness.js";
-
-const auth = { authorization: `Bearer ${SECRET_KEY}` };
+import type { RecordingServer } from "../support/recording-server.js";
+import {
+  auth,
+  seedConnection,
+  startServiceWithUpstream,
+  startTestService,
+  type TestService,
+} from "./harness.js";
 
 /** A body delivered in chunks without Content-Length (Transfer-Encoding: chunked). */
 function chunked(totalBytes: number, chunkBytes = 64 * 1024): ReadableStream<Uint8Array> {
@@ -40,21 +44,13 @@ async function post(
 describe("request body limits", () => {
   const MAX = 2 * 1024 * 1024;
   let t: TestService;
-  let upstream: Awaited<ReturnType<typeof startRecordingServer>>;
+  let upstream: RecordingServer;
 
   beforeAll(async () => {
-    upstream = await startRecordingServer((req: RecordedRequest) => ({
-      status: 200,
-      body: { bytes: Buffer.byteLength(req.body) },
-    }));
-    t = await startTestService({
-      env: {
-        AIRTABLE_CLIENT_ID: "client_limits",
-        AIRTABLE_OAUTH_URL: upstream.url,
-        AIRTABLE_API_URL: upstream.url,
-        AIRLOCK_PROXY_MAX_BODY: String(MAX),
-      },
-    });
+    ({ t, upstream } = await startServiceWithUpstream(
+      (req) => ({ status: 200, body: { bytes: Buffer.byteLength(req.body) } }),
+      { clientId: "client_limits", env: { AIRLOCK_PROXY_MAX_BODY: String(MAX) } },
+    ));
     await seedConnection(t, "bulk", "tok_bulk_access");
   });
   afterAll(async () => {

@@ -15,8 +15,16 @@ import type { EmulatorOptions } from "../../src/emulator/index.js";
 import { readServiceConfig } from "../../src/server/config.js";
 import { type RunningService, type StartServiceOptions, startService } from "../../src/server/service.js";
 import { generateKeyringValue } from "../../src/store/crypto.js";
+import {
+  type CraftedResponse,
+  type RecordedRequest,
+  type RecordingServer,
+  startRecordingServer,
+} from "../support/recording-server.js";
 
 export const SECRET_KEY = `sk_test_${randomBytes(16).toString("hex")}`;
+/** The Authorization header that carries {@link SECRET_KEY}. */
+export const auth = { authorization: `Bearer ${SECRET_KEY}` };
 export const TEST_DATABASE_URL = process.env.AIRLOCK_TEST_DATABASE_URL?.trim() || undefined;
 
 /** Announces a skipped PostgreSQL variant on stderr so a green run never hides it. */
@@ -131,6 +139,37 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A recording upstream playing both of Airtable's hosts (OAuth and Web API), and a non-demo service
+ * pointed at it. Close the service first, then the upstream.
+ *
+ * @example
+ * const { t, upstream } = await startServiceWithUpstream(() => ({ status: 200, body: {} }), {
+ *   clientId: "client_x",
+ * });
+ */
+export async function startServiceWithUpstream(
+  answer: (req: RecordedRequest) => CraftedResponse,
+  options: { clientId: string; env?: Record<string, string>; start?: TestServiceOptions["start"] },
+): Promise<{ t: TestService; upstream: RecordingServer }> {
+  const upstream = await startRecordingServer(answer);
+  try {
+    const t = await startTestService({
+      env: {
+        AIRTABLE_CLIENT_ID: options.clientId,
+        AIRTABLE_OAUTH_URL: upstream.url,
+        AIRTABLE_API_URL: upstream.url,
+        ...options.env,
+      },
+      ...(options.start ? { start: options.start } : {}),
+    });
+    return { t, upstream };
+  } catch (error) {
+    await upstream.close();
+    throw error;
+  }
 }
 
 /** A browser that keeps cookies per host and never follows redirects on its own. */

@@ -6,17 +6,16 @@
  * headers are ignored: a legitimate path still goes to AIRTABLE_API_URL, with none of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RecordedRequest, startRecordingServer } from "../../src/airtable/recording-server.js";
+import type { RecordingServer } from "../support/recording-server.js";
 import {
+  auth,
   connect,
   rawRequest,
-  SECRET_KEY,
   seedConnection,
+  startServiceWithUpstream,
   startTestService,
   type TestService,
 } from "./harness.js";
-
-const auth = { authorization: `Bearer ${SECRET_KEY}` };
 
 /** Request targets after `/v1/proxy/<id>`; each must be refused before any upstream call. */
 const HOSTILE_SUFFIXES = [
@@ -112,20 +111,12 @@ describe("hostile proxy paths against the emulator (real connection)", () => {
 
 describe("hostile proxy paths against a recording upstream", () => {
   let t: TestService;
-  let upstream: Awaited<ReturnType<typeof startRecordingServer>>;
+  let upstream: RecordingServer;
 
   beforeAll(async () => {
-    upstream = await startRecordingServer((req: RecordedRequest) => ({
-      status: 200,
-      body: { path: req.url },
+    ({ t, upstream } = await startServiceWithUpstream((req) => ({ status: 200, body: { path: req.url } }), {
+      clientId: "client_recording",
     }));
-    t = await startTestService({
-      env: {
-        AIRTABLE_CLIENT_ID: "client_recording",
-        AIRTABLE_OAUTH_URL: upstream.url,
-        AIRTABLE_API_URL: upstream.url,
-      },
-    });
     await seedConnection(t, "victim", "tok_seeded_access");
   });
   afterAll(async () => {

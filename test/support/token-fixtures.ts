@@ -1,10 +1,15 @@
 /**
- * Helpers for TokenManager tests: a settable clock, the real emulator's control API, and a
- * connection seeded from a real authorization against the emulator.
+ * Helpers for TokenManager tests: a settable clock, the real emulator's control API, a connection
+ * seeded from a real authorization against the emulator, and the per-suite testbed (emulator, store).
  */
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { AirtableOAuth } from "../../src/airtable/oauth.js";
+import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { loginAutoApproved } from "../../src/emulator/testing.js";
+import type { SqlStore } from "../../src/store/sql-store.js";
 import type { Store } from "../../src/store/types.js";
+import { TokenManager, type TokenManagerOptions } from "../../src/tokens/token-manager.js";
+import type { StoreTarget, TestDatabase } from "./store-targets.js";
 
 export const SCOPES = ["data.records:read", "schema.bases:read"];
 export const CLIENT_ID = "airlock-emulator-client";
@@ -96,4 +101,97 @@ export async function setTokenFault(
     body: JSON.stringify({ token: fault }),
   });
   if (!res.ok) throw new Error(`fault not armed: ${res.status} ${await res.text()}`);
+}
+
+/** What a TokenManager suite works with; read the fields inside tests and hooks only. */
+export interface TokenTestbed {
+  /** The real emulator, one per suite, auto-approving. */
+  readonly emulator: RunningEmulator;
+  /** A fresh database per test (SQLite file or PostgreSQL schema). */
+  readonly db: TestDatabase;
+  /** A store opened on `db`. */
+  readonly store: SqlStore;
+  /** A fresh clock per test. */
+  readonly clock: TestClock;
+  /** A TokenManager on `store`, refreshing against the emulator on `clock`; closed after the test. */
+  manager(options?: Partial<TokenManagerOptions>): TokenManager;
+}
+
+/**
+ * Registers the hooks TokenManager suites share: one emulator for the suite (with token-endpoint
+ * latency, so concurrent callers really overlap), a fresh database, store and clock per test, and
+ * teardown (the caller's `afterEach` first, then managers closed, then the database dropped).
+ *
+ * @example
+ * function suite(target: StoreTarget) {
+ *   const bed = tokenTestbed(target, { latencyMs: 100 });
+ *   it("…", async () => {
+ *     await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now() });
+ *     await bed.manager().getAccessToken("u1");
+ *   });
+ * }
+ */
+export function tokenTestbed(
+  target: StoreTarget,
+  options: {
+    latencyMs: number;
+    /** Runs after the per-test database, store and clock exist. */
+    beforeEach?: () => Promise<void>;
+    /** Runs before managers close and the database is dropped. */
+    afterEach?: () => void;
+  },
+): TokenTestbed {
+  let emulator: RunningEmulator | undefined;
+  let db: TestDatabase | undefined;
+  let store: SqlStore | undefined;
+  let clock: TestClock | undefined;
+  const managers: TokenManager[] = [];
+  const ready = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw new Error(`tokenTestbed: ${name} is only available inside tests`);
+    return value;
+  };
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ autoApprove: true, latencyMs: options.latencyMs });
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  beforeEach(async () => {
+    db = await target.create();
+    store = await db.open();
+    clock = new TestClock();
+    await options.beforeEach?.();
+  });
+  afterEach(async () => {
+    options.afterEach?.();
+    for (const m of managers.splice(0)) await m.close();
+    await db?.cleanup();
+  });
+
+  const bed: TokenTestbed = {
+    get emulator() {
+      return ready(emulator, "emulator");
+    },
+    get db() {
+      return ready(db, "db");
+    },
+    get store() {
+      return ready(store, "store");
+    },
+    get clock() {
+      return ready(clock, "clock");
+    },
+    manager(overrides = {}) {
+      const m = new TokenManager({
+        store: bed.store,
+        refresher: emulatorOAuth(bed.emulator.url, bed.clock.now),
+        now: bed.clock.now,
+        ...overrides,
+      });
+      managers.push(m);
+      return m;
+    },
+  };
+  return bed;
 }

@@ -19,7 +19,7 @@ import { ExitCode } from "../exit-codes.js";
 import { acquireFileLock } from "../lock.js";
 import { type CallbackHit, startCallbackServer } from "../loopback.js";
 import type { Output } from "../output.js";
-import { ACCESS_TOKEN_SKEW_MS, credentialStore } from "../session.js";
+import { ACCESS_TOKEN_SKEW_MS, credentialStore, tokenFields } from "../session.js";
 import { formatDuration, formatRelative } from "../time.js";
 import { waitFor } from "../wait.js";
 
@@ -153,13 +153,7 @@ function newCredentials(plan: LoginPlan, tokens: TokenSet, user: AirtableUserRef
     redirectUri: plan.redirectUri,
     oauthUrl: plan.config.oauthUrl,
     apiUrl: plan.config.apiUrl,
-    scopes: tokens.scopes,
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    tokenType: "Bearer",
-    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
-    refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
-    obtainedAt: tokens.obtainedAt.toISOString(),
+    ...tokenFields(tokens),
     userId: user?.id ?? null,
     email: user?.email ?? null,
     createdAt: now,

@@ -3,18 +3,12 @@
  * SQLite in a temp folder, the emulator with its real consent form, which the "end user" submits
  * over HTTP here; the browser suite under test/browser does the same in chromium).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SECRET_KEY, startTestService, type TestService } from "../../../test/security/harness.js";
 import { CONSENT_FIELDS, DECISION_PATH } from "../../emulator/index.js";
-import { silentLogger } from "../../log.js";
-import { generateKeyringValue } from "../../store/crypto.js";
-import { readServiceConfig } from "../config.js";
-import { type RunningService, startService } from "../service.js";
+import type { RunningService } from "../service.js";
 
-const SECRET_KEY = "sk_test_dashboard_0123456789";
-let dir: string;
+let t: TestService;
 let service: RunningService;
 
 /** A browser's cookie jar over fetch (one jar per simulated browser). */
@@ -75,19 +69,13 @@ async function signIn(browser: Browser): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "airlock-dashboard-"));
-  const config = readServiceConfig({
-    PORT: "0",
-    DATABASE_URL: join(dir, "airlock.db"),
-    AIRLOCK_SECRET_KEY: SECRET_KEY,
-    AIRLOCK_ENCRYPTION_KEYS: generateKeyringValue("k1"),
-  });
-  service = await startService(config, { logger: silentLogger, keepAlive: false });
+  // The emulator's real consent form, not auto-approval: the "end user" submits it below.
+  t = await startTestService({ demoEmulator: { autoApprove: false }, start: { keepAlive: false } });
+  service = t.service;
 });
 
 afterAll(async () => {
-  await service?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await t?.close();
 });
 
 describe("dashboard sign-in", () => {

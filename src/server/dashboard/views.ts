@@ -4,12 +4,13 @@
  */
 import { html } from "hono/html";
 import type { ConnectionStatus, ConnectionSummary, EventRecord } from "../../store/types.js";
+import { type Html, htmlDocument } from "../html-document.js";
 import { ASSET_VERSION } from "./assets.js";
 import { absoluteTime, reasonText, relativeTime, statusLabel } from "./format.js";
 import { CSRF_FIELD } from "./session.js";
 import type { BaseSummary, Problem, TableSummary } from "./try-it.js";
 
-export type Html = ReturnType<typeof html>;
+export type { Html };
 
 export interface Chrome {
   title: string;
@@ -34,18 +35,11 @@ function csrfInput(token: string): Html {
 }
 
 function layout(chrome: Chrome, body: Html, options: { narrow?: boolean } = {}): Html {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${chrome.title} · Airlock</title>
-<link rel="stylesheet" href="/assets/dashboard.css?v=${ASSET_VERSION.css}">
-<script src="/assets/dashboard.js?v=${ASSET_VERSION.js}" defer></script>
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
+  return htmlDocument({
+    title: chrome.title,
+    head: html`<link rel="stylesheet" href="/assets/dashboard.css?v=${ASSET_VERSION.css}">
+<script src="/assets/dashboard.js?v=${ASSET_VERSION.js}" defer></script>`,
+    body: html`<a class="skip" href="#main">Skip to content</a>
 ${
   chrome.demo
     ? html`<div class="demo" role="note"><strong>Demo mode:</strong> connected to the built-in Airtable emulator at <code>${chrome.demo.emulatorUrl}</code>. No real Airtable account is involved; set <code>AIRTABLE_CLIENT_ID</code> to use Airtable.</div>`
@@ -62,9 +56,8 @@ ${
 </header>
 <main id="main"${options.narrow ? html` class="narrow"` : null}>
 ${body}
-</main>
-</body>
-</html>`;
+</main>`,
+  });
 }
 
 function notice(n: Notice | null | undefined): Html | null {

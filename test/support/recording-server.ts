@@ -20,6 +20,14 @@ export type CraftedResponse =
   | { drop: true }
   | { hang: true };
 
+/** A running recording server. */
+export interface RecordingServer {
+  url: string;
+  /** Every request so far, in arrival order (tests may clear it with `length = 0`). */
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
 /**
  * Starts the server on 127.0.0.1 and a random port.
  *
@@ -31,7 +39,7 @@ export type CraftedResponse =
  */
 export async function startRecordingServer(
   handler: (request: RecordedRequest, index: number) => CraftedResponse | Promise<CraftedResponse>,
-): Promise<{ url: string; requests: RecordedRequest[]; close: () => Promise<void> }> {
+): Promise<RecordingServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
