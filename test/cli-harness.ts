@@ -11,6 +11,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../src/emulator/index.js";
+import { faketimeEnv } from "./support/faketime.js";
 
 export const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
 if (!existsSync(CLI)) {
@@ -104,30 +105,16 @@ export interface CliResult {
 export interface RunOptions {
   env: NodeJS.ProcessEnv;
   stdin?: string;
-  /** Run under `faketime -f OFFSET`, e.g. "+61m" (monotonic time stays real). */
+  /** Run with the wall clock moved by OFFSET, e.g. "+61m" (libfaketime; monotonic time stays real). */
   faketime?: string;
-  /**
-   * Like `faketime`, but by preloading libfaketime into node itself instead of the `faketime`
-   * wrapper process, so signals and the exit code are node's own.
-   */
-  preloadFaketime?: string;
 }
-
-const LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 /** Starts `airlock ARGS…` as its own process; output is recorded for the leak check. */
 export function startCli(args: string[], options: RunOptions): CliProcess {
-  const command = options.faketime ? "faketime" : process.execPath;
-  const argv = options.faketime ? ["-f", options.faketime, process.execPath, CLI, ...args] : [CLI, ...args];
-  const child = spawn(command, argv, {
-    env: {
-      ...options.env,
-      ...(options.faketime || options.preloadFaketime ? { FAKETIME_DONT_FAKE_MONOTONIC: "1" } : {}),
-      ...(options.preloadFaketime ? { LD_PRELOAD: LIBFAKETIME, FAKETIME: options.preloadFaketime } : {}),
-    },
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...options.env, ...(options.faketime ? faketimeEnv(options.faketime) : {}) },
     stdio: "pipe",
-    // Its own process group, so interrupt() reaches it the way a terminal's Ctrl-C does
-    // (faketime runs node as a child process).
+    // Its own process group, so interrupt() reaches it the way a terminal's Ctrl-C does.
     detached: true,
   });
   if (options.stdin !== undefined) child.stdin.end(options.stdin);

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { faketimeEnv } from "./support/faketime.js";
 
 const LOCK_MODULE = resolve(import.meta.dirname, "../dist/cli/lock.js");
 
@@ -26,14 +27,10 @@ await release();
 
 function worker(lock: string, log: string, holdMs: number, faketime?: string) {
   const args = ["--input-type=module", "-e", WORKER, lock, log, String(holdMs)];
-  const child = spawn(
-    faketime ? "faketime" : process.execPath,
-    faketime ? ["-f", faketime, process.execPath, ...args] : args,
-    {
-      env: { ...process.env, LOCK_MODULE, FAKETIME_DONT_FAKE_MONOTONIC: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, LOCK_MODULE, ...(faketime ? faketimeEnv(faketime) : {}) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   const locked = new Promise<void>((resolveLocked) => child.stdout.once("data", () => resolveLocked()));

@@ -154,7 +154,7 @@ describe("Ctrl-C during a refresh", () => {
     const before = await readCredentials(s.home);
     await advanceEmulatorClock(s.emulator, 61 * 60);
 
-    const cli = startCli(["token"], { env: s.env, preloadFaketime: LATER });
+    const cli = startCli(["token"], { env: s.env, faketime: LATER });
     const lock = join(s.home, "credentials-default.json.lock");
     for (let i = 0; i < 200; i++) {
       if (

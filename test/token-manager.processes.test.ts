@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
+import { faketimeEnv } from "./support/faketime.js";
 import { type StoreTarget, storeTargets } from "./support/store-targets.js";
 import { emulatorStats, seedConnection, tokenTestbed } from "./support/token-fixtures.js";
 
@@ -62,13 +63,9 @@ function suite(target: StoreTarget) {
       WORKER_EMULATOR_URL: bed.emulator.url,
       WORKER_IDENTIFIER: "u1",
       WORKER_CALLS: String(options.calls ?? 50),
-      FAKETIME_DONT_FAKE_MONOTONIC: "1",
+      ...(options.fakeSeconds ? faketimeEnv(`+${options.fakeSeconds}s`) : {}),
     };
-    const command = options.fakeSeconds ? "faketime" : process.execPath;
-    const args = options.fakeSeconds
-      ? ["-f", `+${options.fakeSeconds}s`, process.execPath, WORKER]
-      : [WORKER];
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: "pipe" });
+    const child = spawn(process.execPath, [WORKER], { cwd: ROOT, env, stdio: "pipe" });
     let out = "";
     let err = "";
     const waiting: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];

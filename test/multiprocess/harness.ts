@@ -5,12 +5,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { libfaketime } from "../support/faketime.js";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CLI = join(ROOT, "dist/cli/main.js");
@@ -76,13 +77,6 @@ function describe(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Clocks
 
-const FAKETIME_LIBS = [
-  "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
-  "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
-  "/usr/lib/faketime/libfaketimeMT.so.1",
-  "/usr/local/lib/faketime/libfaketimeMT.so.1",
-];
-
 /**
  * A clock offset for one or more child processes, changeable while they run: libfaketime re-reads
  * the file on every time call (FAKETIME_NO_CACHE). Monotonic time is left alone so timers still work.
@@ -107,10 +101,8 @@ export class FakeClock {
   }
 
   env(): Record<string, string> {
-    const lib = FAKETIME_LIBS.find((path) => existsSync(path));
-    if (!lib) throw new Error("libfaketime is not installed (apt-get install faketime)");
     return {
-      LD_PRELOAD: lib,
+      LD_PRELOAD: libfaketime(),
       FAKETIME_TIMESTAMP_FILE: this.file,
       FAKETIME_NO_CACHE: "1",
       FAKETIME_DONT_FAKE_MONOTONIC: "1",
