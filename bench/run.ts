@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { ROOT, stopAll } from "../test/multiprocess/harness.js";
-import { benchProxy } from "./proxy.js";
+import { benchProxy, type Comparison } from "./proxy.js";
 import { benchScale } from "./scale.js";
 import { benchHotPath, benchStorm } from "./tokens.js";
 
@@ -57,11 +57,20 @@ await section(
       measured: `${r.addedP50Ms} ms (direct ${r.direct.p50Ms} ms, proxy ${r.proxy.p50Ms} ms)`,
       pass: r.addedP50Ms <= 1,
     });
+    const ratio = (c: Comparison) =>
+      `${Math.round(c.throughputRatio * 100)}% (${c.proxy.requestsPerSecond} vs ${c.direct.requestsPerSecond} req/s)`;
     targets.push({
-      name: "proxy throughput vs direct",
+      name: "proxy throughput vs direct, service on its own core",
       target: "≥ 70%",
-      measured: `${Math.round(r.throughputRatio * 100)}% (${r.proxy.requestsPerSecond} vs ${r.direct.requestsPerSecond} req/s)`,
-      pass: r.throughputRatio >= 0.7,
+      measured: r.ownCore ? ratio(r.ownCore) : "not measured: needs taskset and 2 cores",
+      pass: r.ownCore !== null && r.ownCore.throughputRatio >= 0.7,
+    });
+    targets.push({
+      name: "proxy throughput vs direct, all on shared cores",
+      target: "(reported)",
+      measured: ratio(r),
+      pass: true,
+      info: true,
     });
     targets.push({
       name: "proxy added latency (p50, 1 connection)",
