@@ -17,11 +17,8 @@ import { withReconnectHint } from "./reconnect-hint.js";
 import { type AppEnv, incomingOf } from "./request-log.js";
 import { IDENTIFIER_PATTERN } from "./validation.js";
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) plus the ones that would steer or impersonate the caller. */
-const REQUEST_HEADERS_DROPPED = new Set([
-  "authorization",
-  "cookie",
-  "host",
+/** Hop-by-hop headers (RFC 9110 §7.6.1): meaningful for one connection only, never forwarded. */
+const HOP_BY_HOP = [
   "connection",
   "keep-alive",
   "proxy-authenticate",
@@ -31,6 +28,13 @@ const REQUEST_HEADERS_DROPPED = new Set([
   "trailer",
   "transfer-encoding",
   "upgrade",
+];
+/** Plus the caller's credentials and the headers that would steer or impersonate the request. */
+const REQUEST_HEADERS_DROPPED = new Set([
+  ...HOP_BY_HOP,
+  "authorization",
+  "cookie",
+  "host",
   "expect",
   "forwarded",
   "x-forwarded-for",
@@ -46,19 +50,8 @@ const REQUEST_HEADERS_DROPPED = new Set([
   "x-http-method-override",
   "x-request-id",
 ]);
-const RESPONSE_HEADERS_DROPPED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "set-cookie",
-  "set-cookie2",
-]);
+/** Plus cookies: Airtable's cookies are not the caller's business. */
+const RESPONSE_HEADERS_DROPPED = new Set([...HOP_BY_HOP, "set-cookie", "set-cookie2"]);
 
 /** Bodies up to this size are buffered so a 401 can be retried with the same body. */
 const RETRY_BUFFER_BYTES = 1024 * 1024;
