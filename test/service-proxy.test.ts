@@ -2,7 +2,8 @@
  * The proxy's behaviour over real HTTP: header hygiene both ways, status/body passthrough,
  * streaming, 429 + Retry-After untouched and never retried, one forced refresh and one retry on a
  * 401 (but not for a body too large to replay), 504 on upstream timeout, 503 when unreachable.
- * Against a recording upstream (which also plays Airtable's token endpoint) and the demo emulator.
+ * Against a recording upstream (which also plays Airtable's token endpoint) and the demo emulator,
+ * on SQLite and (when AIRLOCK_TEST_DATABASE_URL is set) PostgreSQL.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,13 +11,16 @@ import {
   connect,
   rawRequest,
   seedConnection,
+  serviceStores,
   startServiceWithUpstream,
   startTestService,
   type TestService,
 } from "./security/harness.js";
 import type { CraftedResponse, RecordedRequest, RecordingServer } from "./support/recording-server.js";
 
-describe("proxy against a recording upstream", () => {
+const stores = serviceStores("service-proxy");
+
+describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   let t: TestService;
   let upstream: RecordingServer;
   let answer: (req: RecordedRequest) => CraftedResponse = () => ({ status: 200, body: { ok: true } });
@@ -41,7 +45,12 @@ describe("proxy against a recording upstream", () => {
         }
         return answer(req);
       },
-      { clientId: "client_proxy", env: { AIRLOCK_PROXY_TIMEOUT_MS: "500" }, start: { keepAlive: false } },
+      {
+        clientId: "client_proxy",
+        env: { AIRLOCK_PROXY_TIMEOUT_MS: "500" },
+        start: { keepAlive: false },
+        store,
+      },
     ));
   });
   afterEach(() => {
@@ -217,11 +226,11 @@ describe("proxy against a recording upstream", () => {
   });
 });
 
-describe("proxy against the demo emulator", () => {
+describe.each(stores)("proxy against the demo emulator (%s)", (store) => {
   let t: TestService;
 
   beforeAll(async () => {
-    t = await startTestService({ start: { keepAlive: false } });
+    t = await startTestService({ store, start: { keepAlive: false } });
     await connect(t, { identifier: "emu" });
   });
   afterAll(async () => {

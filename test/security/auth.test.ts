@@ -1,9 +1,10 @@
 /**
  * `/v1/*` needs `Authorization: Bearer <secret key>`: missing, wrong, differently-shaped or
- * misplaced keys get 401 `unauthorized` with a hint, and nothing reaches Airtable.
+ * misplaced keys get 401 `unauthorized` with a hint, and nothing reaches Airtable (or changes the
+ * store: SQLite and, when AIRLOCK_TEST_DATABASE_URL is set, PostgreSQL).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, SECRET_KEY, startTestService, type TestService } from "./harness.js";
+import { connect, SECRET_KEY, serviceStores, startTestService, type TestService } from "./harness.js";
 
 const ROUTES: Array<[string, string]> = [
   ["POST", "/v1/connect-sessions"],
@@ -34,11 +35,11 @@ const BAD_HEADERS: Array<Record<string, string>> = [
   { cookie: `secret_key=${SECRET_KEY}` },
 ];
 
-describe("secret key on /v1", () => {
+describe.each(serviceStores("auth"))("secret key on /v1 (%s)", (store) => {
   let t: TestService;
 
   beforeAll(async () => {
-    t = await startTestService();
+    t = await startTestService({ store });
     await connect(t, { identifier: "authed" });
   });
   afterAll(async () => {

@@ -36,6 +36,23 @@ export function announcePostgresSkip(suite: string): void {
   }
 }
 
+/** The store behind a test service. */
+export type TestStore = "sqlite" | "postgres";
+
+/**
+ * The stores a service suite runs on: SQLite always, PostgreSQL too when AIRLOCK_TEST_DATABASE_URL
+ * is set (otherwise the skip is announced, so a green run never hides it).
+ *
+ * @example
+ * describe.each(serviceStores("service-proxy"))("proxy (%s)", (store) => {
+ *   beforeAll(async () => { t = await startTestService({ store }); });
+ * });
+ */
+export function serviceStores(suite: string): readonly TestStore[] {
+  announcePostgresSkip(suite);
+  return TEST_DATABASE_URL ? ["sqlite", "postgres"] : ["sqlite"];
+}
+
 /** Every line the service logged, as raw text (unredacted capture: secrets must not be passed at all). */
 export class LogCapture {
   readonly lines: string[] = [];
@@ -71,27 +88,22 @@ export interface TestServiceOptions {
   /** Extra environment (AIRTABLE_* for a non-demo service, AIRLOCK_* settings). */
   env?: Record<string, string>;
   /** "sqlite" (default) or "postgres" (needs AIRLOCK_TEST_DATABASE_URL). */
-  store?: "sqlite" | "postgres";
+  store?: TestStore;
   /** Demo emulator options; default auto-approve so the flow runs without a consent click. */
   demoEmulator?: Partial<EmulatorOptions>;
   start?: Omit<StartServiceOptions, "logger" | "demoEmulator">;
 }
 
-async function postgresUrl(): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
+/**
+ * A fresh schema for one service (the store creates it). It is dropped after the whole run
+ * (test/support/postgres-cleanup.ts), never while other files may be migrating.
+ */
+function postgresUrl(): { url: string; schema: string } {
   if (!TEST_DATABASE_URL) throw new Error("AIRLOCK_TEST_DATABASE_URL is not set");
   const schema = `airlock_svc_${randomBytes(5).toString("hex")}`;
   const url = new URL(TEST_DATABASE_URL);
   url.searchParams.set("schema", schema);
-  return {
-    url: url.href,
-    schema,
-    drop: async () => {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    },
-  };
+  return { url: url.href, schema };
 }
 
 /**
@@ -104,7 +116,7 @@ async function postgresUrl(): Promise<{ url: string; schema: string; drop: () =>
  */
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), "airlock-svc-"));
-  const pgDb = options.store === "postgres" ? await postgresUrl() : null;
+  const pgDb = options.store === "postgres" ? postgresUrl() : null;
   const sqlitePath = pgDb ? null : join(dir, "airlock.db");
   const databaseUrl = pgDb ? pgDb.url : (sqlitePath as string);
   const logs = new LogCapture();
@@ -135,7 +147,6 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     },
     close: async () => {
       await service.close();
-      await pgDb?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -152,11 +163,17 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
  */
 export async function startServiceWithUpstream(
   answer: (req: RecordedRequest) => CraftedResponse,
-  options: { clientId: string; env?: Record<string, string>; start?: TestServiceOptions["start"] },
+  options: {
+    clientId: string;
+    env?: Record<string, string>;
+    start?: TestServiceOptions["start"];
+    store?: TestStore;
+  },
 ): Promise<{ t: TestService; upstream: RecordingServer }> {
   const upstream = await startRecordingServer(answer);
   try {
     const t = await startTestService({
+      ...(options.store ? { store: options.store } : {}),
       env: {
         AIRTABLE_CLIENT_ID: options.clientId,
         AIRTABLE_OAUTH_URL: upstream.url,

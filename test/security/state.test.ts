@@ -2,6 +2,7 @@
  * The OAuth callback accepts only a state that exists, is unexpired, unused and bound to this
  * browser. Forged, replayed, expired and cookie-mismatched callbacks are refused before any code
  * exchange (asserted on the emulator's `code_exchanges`), and a mismatch does not consume the state.
+ * On SQLite and (when AIRLOCK_TEST_DATABASE_URL is set) PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateState } from "../../src/airtable/pkce.js";
@@ -10,19 +11,20 @@ import {
   connect,
   createSession,
   location,
+  serviceStores,
   startFlow,
   startTestService,
   TestClock,
   type TestService,
 } from "./harness.js";
 
-describe("callback state checks", () => {
+describe.each(serviceStores("state"))("callback state checks (%s)", (store) => {
   let t: TestService;
   const clock = new TestClock();
   const exchanges = () => t.service.emulator?.stats().code_exchanges ?? -1;
 
   beforeAll(async () => {
-    t = await startTestService({ start: { now: clock.now, keepAlive: false } });
+    t = await startTestService({ store, start: { now: clock.now, keepAlive: false } });
   });
   afterAll(async () => {
     await t?.close();
