@@ -38,13 +38,17 @@ describe("endpoints", () => {
         url,
       ).toBe(true);
       expect(problems[0]?.fix).toContain("https://airtable.com");
+      // One clear instruction: no second fix pointing back at Google's origin.
+      expect(problems.every((p) => !p.fix.includes("google"))).toBe(true);
     }
   });
 
   it("flags api.airtable.com/oauth/token and endpoint paths in a base URL", () => {
     const problems = checkEndpoint("https://api.airtable.com/oauth/token", "oauth");
     expect(problems.map((p) => p.message).join(" ")).toMatch(/Web API, not the OAuth server/);
-    expect(problems.map((p) => p.message).join(" ")).toMatch(/endpoint path/);
+    // The wrong host is the one problem to report; "drop the path" would point back at the Web API.
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.fix).toContain("AIRTABLE_OAUTH_URL=https://airtable.com");
     expect(checkEndpoint("https://airtable.com/oauth2/v1/token", "oauth")[0]?.fix).toContain(
       "AIRTABLE_OAUTH_URL=https://airtable.com",
     );

@@ -108,7 +108,9 @@ export function checkEndpoint(value: string, kind: EndpointKind): EndpointProble
       fix: `Use https (${expected}); plain http is only allowed for localhost (the emulator).`,
     });
   }
+  let wrongHost = false;
   if (GOOGLE_HOSTS.some((g) => host === g || host.endsWith(`.${g}`))) {
+    wrongHost = true;
     problems.push({
       level: "error",
       message: `${variable} points at Google's OAuth server (${host}), not Airtable's.`,
@@ -116,6 +118,7 @@ export function checkEndpoint(value: string, kind: EndpointKind): EndpointProble
     });
   }
   if (kind === "oauth" && host === "api.airtable.com") {
+    wrongHost = true;
     problems.push({
       level: "error",
       message: `${variable} points at api.airtable.com, which is the Web API, not the OAuth server (there is no api.airtable.com/oauth/token).`,
@@ -123,13 +126,15 @@ export function checkEndpoint(value: string, kind: EndpointKind): EndpointProble
     });
   }
   if (kind === "api" && host === "airtable.com") {
+    wrongHost = true;
     problems.push({
       level: "error",
       message: `${variable} points at airtable.com, which is the OAuth server, not the Web API.`,
       fix: `Set ${variable}=${DEFAULT_API_URL}.`,
     });
   }
-  if (/\/oauth2?\/(?:v1\/)?(?:token|authorize)$|\/token$|\/v0$/.test(path)) {
+  // A wrong host already says "use the default"; suggesting its origin without the path would not help.
+  if (!wrongHost && /\/oauth2?\/(?:v1\/)?(?:token|authorize)$|\/token$|\/v0$/.test(path)) {
     problems.push({
       level: "error",
       message: `${variable} includes an endpoint path (${path}); it must be the base URL only.`,
