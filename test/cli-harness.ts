@@ -12,6 +12,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../src/emulator/index.js";
 import { faketimeEnv } from "./support/faketime.js";
+import { freePort } from "./support/ports.js";
+
+export { freePort };
 
 export const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
 if (!existsSync(CLI)) {
@@ -22,19 +25,6 @@ if (!existsSync(CLI)) {
 export const transcript: string[] = [];
 /** Every secret seen in this file: tokens from credential files, codes from redirects, client secrets. */
 export const secrets = new Set<string>();
-
-/** A port that was free a moment ago (the emulator must know the redirect URI before the CLI binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Listens on 127.0.0.1:`port` (e.g. to hold the CLI's callback port); rejects if the port is taken. */
 export function listenOn(port: number): Promise<Server> {

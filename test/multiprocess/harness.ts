@@ -6,12 +6,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { libfaketime } from "../support/faketime.js";
+import { freePort } from "../support/ports.js";
+
+export { freePort };
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CLI = join(ROOT, "dist/cli/main.js");
@@ -26,20 +28,6 @@ export function announceSkipIfNoPostgres(suite: string): void {
       `[multiprocess] SKIPPED ${suite}: AIRLOCK_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)\n`,
     );
   }
-}
-
-/** A port nothing listens on right now (the OS picks it; we close and hand it out). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      server.close(() => resolvePort(address.port));
-    });
-  });
 }
 
 export function sleep(ms: number): Promise<void> {
