@@ -133,6 +133,8 @@ describe.each(stores)("service flow (%s)", (store) => {
 
   it("deletes a connection and records connection.deleted", async () => {
     await connect(t, { identifier: "user_del" });
+    // Warm this process's token cache: the delete must drop it, or the proxy would keep working.
+    expect((await t.api("/v1/proxy/user_del/v0/meta/whoami")).status).toBe(200);
     const del = await t.api("/v1/connections/user_del", { method: "DELETE" });
     expect(del.status).toBe(204);
     expect((await t.api("/v1/connections/user_del")).status).toBe(404);

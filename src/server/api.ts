@@ -21,6 +21,7 @@ import {
 } from "./api-schemas.js";
 import { createConnectSession } from "./connect-sessions.js";
 import type { ServiceContext } from "./context.js";
+import { disconnect } from "./disconnect.js";
 import { withReconnectHint } from "./reconnect-hint.js";
 import type { AppEnv } from "./request-log.js";
 import { validationHook } from "./validation-hook.js";
@@ -165,9 +166,7 @@ export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
 
   app.openapi(deleteRoute, async (c) => {
     const { identifier } = c.req.valid("param");
-    const deleted = await ctx.store.deleteConnection(identifier, { type: "connection.deleted", data: {} });
-    if (!deleted) throw notFound(identifier);
-    await ctx.tokens.invalidate(identifier);
+    if (!(await disconnect(ctx, identifier, "api"))) throw notFound(identifier);
     c.var.log.info({ identifier }, "connection deleted");
     return c.body(null, 204);
   });

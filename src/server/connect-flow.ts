@@ -147,7 +147,7 @@ async function completeAuthorization(
     }),
   );
   // Other processes notice the new version on their next read; this one drops its cache now.
-  await ctx.tokens.invalidate(pending.identifier);
+  ctx.tokens.invalidate(pending.identifier);
   return { created };
 }
 

@@ -10,10 +10,18 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import type { z } from "zod";
+import type { faultsBodySchema } from "../../src/emulator/faults.js";
+import type { EmulatorStats } from "../../src/emulator/stats.js";
+
 import { libfaketime } from "../support/faketime.js";
 import { freePort } from "../support/ports.js";
 
+export type { EmulatorStats };
 export { freePort };
+
+/** What `POST /__emulator/faults` accepts (defaults such as `count` may be left out). */
+type FaultsBody = z.input<typeof faultsBodySchema>;
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CLI = join(ROOT, "dist/cli/main.js");
@@ -196,24 +204,6 @@ export async function stopAll(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Emulator
 
-export interface EmulatorStats {
-  authorizations: number;
-  code_exchanges: number;
-  refreshes: number;
-  invalid_grants: number;
-  invalid_clients: number;
-  api_requests: number;
-  rate_limited: number;
-}
-
-export interface TokenFault {
-  status?: number;
-  error?: string;
-  count?: number;
-  delay_ms?: number;
-  rotate_then_drop?: boolean;
-}
-
 export interface Emulator {
   child: Child;
   url: string;
@@ -221,7 +211,7 @@ export interface Emulator {
   clientSecret: string;
   stats(): Promise<EmulatorStats>;
   advanceClock(seconds: number): Promise<void>;
-  faults(faults: { token?: TokenFault | null; api?: Record<string, unknown> | null }): Promise<void>;
+  faults(faults: FaultsBody): Promise<void>;
 }
 
 /** Starts `airlock emulator` as its own process (token endpoint latency 300 ms unless told). */

@@ -10,6 +10,7 @@ import {
   burst,
   type Cluster,
   countBy,
+  type EmulatorStats,
   startCluster,
   TEST_DATABASE_URL,
 } from "./harness.js";
@@ -36,6 +37,19 @@ describe.skipIf(!TEST_DATABASE_URL)("refresh storm across 3 processes", () => {
   const storm = () =>
     burst(REQUESTS, proxyUrl, { headers: { authorization: `Bearer ${cluster.secretKey}` } });
 
+  /** Runs the storm and checks the promise: every request answered 200, exactly one refresh, no invalid_grant. */
+  const stormWithOneRefresh = async (before: EmulatorStats): Promise<EmulatorStats> => {
+    const { statuses, bodies } = await storm();
+    const after = await cluster.emulator.stats();
+    expect(
+      countBy(statuses),
+      bodies.find((_, i) => statuses[i] !== 200),
+    ).toEqual({ 200: REQUESTS });
+    expect(after.refreshes - before.refreshes).toBe(1);
+    expect(after.invalid_grants).toBe(0);
+    return after;
+  };
+
   it("600 concurrent requests right after expiry: all 200, exactly 1 refresh, 0 invalid_grant", async () => {
     // Warm every instance (token cache filled) while the token is fresh: no refresh yet.
     const warm = await burst(3, proxyUrl, { headers: { authorization: `Bearer ${cluster.secretKey}` } });
@@ -45,15 +59,7 @@ describe.skipIf(!TEST_DATABASE_URL)("refresh storm across 3 processes", () => {
 
     // 61 minutes pass for everyone: the access token (60 min) is expired in every process's eyes.
     await cluster.advanceAll(61 * 60);
-    const { statuses, bodies } = await storm();
-
-    const after = await cluster.emulator.stats();
-    expect(
-      countBy(statuses),
-      bodies.find((_, i) => statuses[i] !== 200),
-    ).toEqual({ 200: REQUESTS });
-    expect(after.refreshes - before.refreshes).toBe(1);
-    expect(after.invalid_grants).toBe(0);
+    const after = await stormWithOneRefresh(before);
     const connection = (await (await cluster.api(`/v1/connections/${IDENTIFIER}`)).json()) as {
       status: string;
     };
@@ -72,15 +78,7 @@ describe.skipIf(!TEST_DATABASE_URL)("refresh storm across 3 processes", () => {
     const before = await cluster.emulator.stats();
     // Only the emulator moves: every instance still believes its cached token has ~59 minutes left.
     await cluster.emulator.advanceClock(61 * 60);
-    const { statuses, bodies } = await storm();
-
-    const after = await cluster.emulator.stats();
-    expect(
-      countBy(statuses),
-      bodies.find((_, i) => statuses[i] !== 200),
-    ).toEqual({ 200: REQUESTS });
-    expect(after.refreshes - before.refreshes).toBe(1);
-    expect(after.invalid_grants).toBe(0);
+    const after = await stormWithOneRefresh(before);
     // It really was a 401 storm: requests met the dead token, and each was retried at most once.
     expect(after.api_requests - before.api_requests).toBeGreaterThan(REQUESTS);
     expect(after.api_requests - before.api_requests).toBeLessThanOrEqual(2 * REQUESTS);

@@ -12,6 +12,7 @@ import { AirlockError, isAirlockError } from "../../errors.js";
 import type { ConnectionStatus } from "../../store/types.js";
 import { createConnectSession } from "../connect-sessions.js";
 import type { ServiceContext } from "../context.js";
+import { disconnect } from "../disconnect.js";
 import { safeEqual } from "../secrets.js";
 import { IDENTIFIER_PATTERN } from "../validation.js";
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from "./assets.js";
@@ -401,12 +402,7 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
     const checked = await checkedForm(c, "user");
     if (checked instanceof Response) return checked;
     const identifier = pathIdentifier(c);
-    const deleted = identifier
-      ? await ctx.store.deleteConnection(identifier, {
-          type: "connection.deleted",
-          data: { source: "dashboard" },
-        })
-      : false;
+    const deleted = identifier ? await disconnect(ctx, identifier, "dashboard") : false;
     if (!identifier || !deleted) return notFound(c, checked.session, identifier);
     ctx.logger.info({ identifier, event: "dashboard.disconnect" }, "connection deleted from the dashboard");
     return c.redirect(`/?${new URLSearchParams({ deleted: identifier })}`, 303);
