@@ -1,0 +1,25 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, startTestService, type TestService } from "../../test/security/harness.js";
+import { disconnect } from "./disconnect.js";
+
+describe("disconnect", () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService({ start: { keepAlive: false } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("deletes the connection, records who did it, and stops the proxy at once (no cached token)", async () => {
+    await connect(t, { identifier: "bye" });
+    expect((await t.api("/v1/proxy/bye/v0/meta/whoami")).status).toBe(200);
+
+    expect(await disconnect(t.service.ctx, "bye", "dashboard")).toBe(true);
+    expect((await t.api("/v1/proxy/bye/v0/meta/whoami")).status).toBe(404);
+    const [event] = await t.service.ctx.store.listEvents("bye", { limit: 1 });
+    expect(event).toMatchObject({ type: "connection.deleted", data: { source: "dashboard" } });
+
+    expect(await disconnect(t.service.ctx, "bye", "dashboard")).toBe(false);
+  });
+});
