@@ -248,3 +248,32 @@ describe("apiLatencyMs", () => {
     }
   });
 });
+
+describe("an api fault with delay_ms and no status", () => {
+  it("delays the next `count` answers, which are otherwise normal; a status fault still fails", async () => {
+    const slow = await startEmulator({ autoApprove: true });
+    const arm = (body: unknown) =>
+      fetch(`${slow.url}/__emulator/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    try {
+      const t = (await loginAutoApproved(slow.url, ALL)).access_token;
+      expect((await arm({ api: { delay_ms: 150, count: 2 } })).status).toBe(200);
+      for (let i = 0; i < 2; i++) {
+        const started = performance.now();
+        const res = await api(slow.url, "/v0/meta/whoami", t);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+        expect(res.status).toBe(200);
+        expect(res.json).toMatchObject({ id: data.user.id });
+      }
+      expect(slow.stats().api_requests).toBe(2);
+      expect((await arm({ api: { status: 503, delay_ms: 10 } })).status).toBe(200);
+      expect((await api(slow.url, "/v0/meta/whoami", t)).status).toBe(503);
+      expect((await arm({ api: { retry_after: 3 } })).status).toBe(400);
+    } finally {
+      await slow.close();
+    }
+  });
+});

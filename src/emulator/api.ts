@@ -70,8 +70,8 @@ export function apiRoutes(state: EmulatorState): Hono<ApiEnv> {
     stats.api_requests++;
     if (config.apiLatencyMs > 0) await sleep(config.apiLatencyMs);
     const fault = state.faults.takeApi();
-    if (fault) {
-      if (fault.delay_ms) await sleep(fault.delay_ms);
+    if (fault?.delay_ms) await sleep(fault.delay_ms);
+    if (fault?.status !== undefined) {
       const headers: Record<string, string> =
         fault.retry_after === undefined ? {} : { "Retry-After": String(fault.retry_after) };
       return c.json(apiErrorFor(fault.status), fault.status as 503, headers);

@@ -4,8 +4,12 @@ import { defaultTokenError, FaultInjector, faultsBodySchema } from "./faults.js"
 describe("faultsBodySchema", () => {
   it("accepts the documented shapes with defaults", () => {
     expect(faultsBodySchema.parse({ token: { status: 503 } })).toEqual({ token: { status: 503, count: 1 } });
-    expect(faultsBodySchema.parse({ api: { retry_after: 7 } })).toEqual({
+    expect(faultsBodySchema.parse({ api: { status: 503, retry_after: 7 } })).toEqual({
       api: { status: 503, count: 1, retry_after: 7 },
+    });
+    // delay_ms alone: a slow answer that is otherwise normal (no status).
+    expect(faultsBodySchema.parse({ api: { delay_ms: 3000, count: 20 } })).toEqual({
+      api: { delay_ms: 3000, count: 20 },
     });
     expect(faultsBodySchema.parse({ token: { rotate_then_drop: true, count: 2 } }).token).toEqual({
       rotate_then_drop: true,
@@ -22,6 +26,10 @@ describe("faultsBodySchema", () => {
     [{ token: { rotate_then_drop: true, status: 500 } }],
     [{ token: { delay_ms: -1 } }],
     [{ api: { status: 503, typo: 1 } }],
+    [{ api: {} }],
+    [{ api: { count: 2 } }],
+    [{ api: { retry_after: 7 } }],
+    [{ api: { delay_ms: 100, retry_after: 7 } }],
     [{ nonsense: true }],
     [{ token: { error: "" } }],
   ])("refuses %j", (body) => {
@@ -38,6 +46,14 @@ describe("FaultInjector", () => {
     expect(faults.takeToken()?.status).toBe(500);
     expect(faults.takeToken()).toBeUndefined();
     expect(faults.snapshot().token).toBeNull();
+  });
+
+  it("hands out a slow-success api fault with no status", () => {
+    const faults = new FaultInjector();
+    faults.arm(faultsBodySchema.parse({ api: { delay_ms: 50, count: 2 } }));
+    expect(faults.takeApi()).toEqual({ delay_ms: 50, count: 2 });
+    expect(faults.takeApi()?.status).toBeUndefined();
+    expect(faults.takeApi()).toBeUndefined();
   });
 
   it("keeps token and api faults apart, and null clears one kind", () => {

@@ -30,15 +30,27 @@ export const tokenFaultSchema = z
     message: "rotate_then_drop processes the request for real; it cannot be combined with status or error",
   });
 
-/** `POST /__emulator/faults {api: …}`: what the next `count` /v0 requests answer. */
-export const apiFaultSchema = z.strictObject({
-  /** Default 503 (RETRIABLE_ERROR). */
-  status: status.default(503),
-  count,
-  /** Sent as the Retry-After header (seconds). */
-  retry_after: z.number().int().min(0).max(86_400).optional(),
-  delay_ms: delayMs.optional(),
-});
+/**
+ * `POST /__emulator/faults {api: …}`: what the next `count` /v0 requests do. With `status`, they
+ * answer that error (after `delay_ms`, if given); with `delay_ms` alone, they are slow but answer
+ * normally (a slow upstream, for tests of in-flight requests).
+ */
+export const apiFaultSchema = z
+  .strictObject({
+    /** Answer this error status (with Airtable's body for it, e.g. 503 RETRIABLE_ERROR). */
+    status: status.optional(),
+    count,
+    /** Sent as the Retry-After header (seconds) of the error answer. */
+    retry_after: z.number().int().min(0).max(86_400).optional(),
+    /** Wait this long before answering (the error, or, without `status`, the normal answer). */
+    delay_ms: delayMs.optional(),
+  })
+  .refine((f) => f.status !== undefined || f.delay_ms !== undefined, {
+    message: "say what to inject: status (an error answer) and/or delay_ms (a slow answer)",
+  })
+  .refine((f) => f.retry_after === undefined || f.status !== undefined, {
+    message: "retry_after goes with an error answer: give status too",
+  });
 
 /** The control body; `null` clears that kind of fault. */
 export const faultsBodySchema = z
