@@ -1,7 +1,11 @@
 /**
  * Helpers for the multi-process suite: real OS processes (the emulator, several `airlock serve`
- * instances), real HTTP between them, one real PostgreSQL database per test file, and per-process
- * clocks moved with libfaketime (the honest way to make another process see time pass).
+ * instances), real HTTP between them, one real PostgreSQL database per test file (or a given
+ * PostgreSQL URL, or a SQLite file the instances share), and per-process clocks moved with
+ * libfaketime (the honest way to make another process see time pass).
+ *
+ * `AIRLOCK_MP_CLI=/path/to/dist/cli/main.js` runs the suite against another build (e.g. a worktree
+ * of an older commit, to see a new test fail there).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -9,6 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import type { z } from "zod";
 import type { faultsBodySchema } from "../../src/emulator/faults.js";
@@ -24,7 +29,7 @@ export { freePort };
 type FaultsBody = z.input<typeof faultsBodySchema>;
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-export const CLI = join(ROOT, "dist/cli/main.js");
+export const CLI = process.env.AIRLOCK_MP_CLI?.trim() || join(ROOT, "dist/cli/main.js");
 
 /** The PostgreSQL server the suite runs on; unset → the suite is skipped with a visible line. */
 export const TEST_DATABASE_URL = process.env.AIRLOCK_TEST_DATABASE_URL?.trim() || undefined;
@@ -123,10 +128,18 @@ export interface Child {
 
 const children = new Set<Child>();
 
-/** Spawns `node dist/cli/main.js ...args`. Every child is killed when the test process exits. */
-export function spawnCli(name: string, args: string[], env: Record<string, string> = {}): Child {
+/**
+ * Spawns `node dist/cli/main.js ...args` (in `cwd`, default the repository root). Every child is
+ * killed when the test process exits.
+ */
+export function spawnCli(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd: string = ROOT,
+): Child {
   const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), NODE_ENV: "test", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -271,19 +284,24 @@ export async function startEmulator(options: {
 // PostgreSQL
 
 export interface TestDatabase {
+  /** The instances' DATABASE_URL (a postgres:// URL or a SQLite file path). */
   url: string;
+  /** SQL with `$1`-style placeholders, on PostgreSQL or SQLite alike. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
   drop(): Promise<void>;
 }
 
 /**
- * A fresh database on the AIRLOCK_TEST_DATABASE_URL server, dropped by `drop()`. Throws (so the
- * test fails) when the variable is set but the server cannot be reached.
+ * A fresh database on the AIRLOCK_TEST_DATABASE_URL server (or on `server`, an admin URL), dropped
+ * by `drop()`. Throws (so the test fails) when the server cannot be reached.
  */
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  if (!TEST_DATABASE_URL) throw new Error("AIRLOCK_TEST_DATABASE_URL is not set");
+export async function createTestDatabase(
+  label: string,
+  server: string | undefined = TEST_DATABASE_URL,
+): Promise<TestDatabase> {
+  if (!server) throw new Error("AIRLOCK_TEST_DATABASE_URL is not set");
   const name = `airlock_mp_${label.replace(/\W/g, "_")}_${randomBytes(4).toString("hex")}`.toLowerCase();
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
+  const admin = new pg.Client({ connectionString: server, connectionTimeoutMillis: 5000 });
   try {
     await admin.connect();
   } catch (error) {
@@ -293,21 +311,60 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   }
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(TEST_DATABASE_URL);
+  const url = new URL(server);
   url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.href, max: 2 });
+  const db = postgresDatabase(url.href);
   return {
-    url: url.href,
+    ...db,
+    async drop() {
+      await db.drop();
+      const client = new pg.Client({ connectionString: server });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/**
+ * An existing PostgreSQL database (e.g. on a private server the test stops and starts): `drop()`
+ * only closes the test's pool. Queries fail while the server is down; idle connections that the
+ * server ends (57P01) are dropped quietly.
+ */
+export function postgresDatabase(url: string): TestDatabase {
+  const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
+  pool.on("error", () => undefined);
+  return {
+    url,
     async query(text, values) {
       const result = await pool.query(text, values);
       return result.rows;
     },
+    drop: () => pool.end(),
+  };
+}
+
+/**
+ * A SQLite file that the instances share, read by the test through its own better-sqlite3
+ * connection (opened on first use, busy timeout 5 s). `$1` placeholders work as on PostgreSQL.
+ */
+export function sqliteDatabase(path: string): TestDatabase {
+  let connection: BetterSqlite3.Database | undefined;
+  const open = () => {
+    connection ??= new BetterSqlite3(path, { timeout: 5000 });
+    return connection;
+  };
+  return {
+    url: path,
+    async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
+      const named = text.replace(/\$(\d+)/g, "@p$1");
+      const params = Object.fromEntries(values.map((value, index) => [`p${index + 1}`, value]));
+      const statement = open().prepare(named);
+      return (statement.reader ? statement.all(params) : [statement.run(params)]) as R[];
+    },
     async drop() {
-      await pool.end();
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      connection?.close();
+      connection = undefined;
     },
   };
 }
@@ -318,10 +375,24 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 export interface Instance {
   name: string;
   url: string;
+  /** The current process (replaced by `start()` and `restart()`). */
   child: Child;
   clock: FakeClock;
-  /** Restarts the process with the same port, environment and clock. */
+  /** This instance's environment on top of the cluster's (e.g. its own AIRLOCK_JOURNAL_DIR). */
+  env: Record<string, string>;
+  /** Its working directory (its own, as if on its own machine), under the cluster's dir. */
+  cwd: string;
+  /** The output of every process this instance ran, oldest first. */
+  output(): string;
+  /** SIGKILLs the process, then starts it again (same port, environment and clock) and waits healthy. */
   restart(): Promise<void>;
+  /**
+   * Sends `signal` and resolves to the exit code once the process exited (null: killed by a
+   * signal; after `timeoutMs`, default 60 s, it is SIGKILLed).
+   */
+  stopGracefully(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  /** Launches the process again (after it stopped) with the same port, environment and clock; waits healthy. */
+  start(): Promise<void>;
   /** A Prometheus sample's value summed over matching series (0 when absent). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
 }
@@ -347,15 +418,34 @@ export interface ClusterOptions {
   instances: number;
   accessTokenTtl?: number;
   refreshTokenTtl?: number;
+  /** The emulator's token endpoint latency in ms (default 300). */
   latencyMs?: number;
   /** Extra environment for every instance (webhook settings, keep-alive days...). */
   env?: Record<string, string>;
+  /** Extra environment for instance `index` only (e.g. its own AIRLOCK_JOURNAL_DIR). */
+  instanceEnv?: (index: number) => Record<string, string>;
+  /**
+   * The store, instead of a fresh database on the AIRLOCK_TEST_DATABASE_URL server:
+   * `{postgres: url}` uses that database as is (e.g. on a private server the test may stop);
+   * `{sqlite: path}` makes every instance share that SQLite file.
+   */
+  database?: { postgres: string } | { sqlite: string };
 }
 
-/** Starts the emulator and N `airlock serve` processes on one fresh PostgreSQL database. */
+async function openClusterDatabase(options: ClusterOptions): Promise<TestDatabase> {
+  const database = options.database;
+  if (database === undefined) return createTestDatabase(options.label);
+  if ("postgres" in database) return postgresDatabase(database.postgres);
+  return sqliteDatabase(database.sqlite);
+}
+
+/**
+ * Starts the emulator and N `airlock serve` processes on one database (by default a fresh one on
+ * the AIRLOCK_TEST_DATABASE_URL server; see `database`).
+ */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `airlock-mp-${options.label}-`));
-  const db = await createTestDatabase(options.label);
+  const db = await openClusterDatabase(options);
   const ports = await Promise.all(Array.from({ length: options.instances }, () => freePort()));
   const publicUrl = `http://127.0.0.1:${ports[0]}`;
   const emulator = await startEmulator({
@@ -384,14 +474,44 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const name = `serve-${index}`;
     const clock = new FakeClock(dir, name);
     const url = `http://127.0.0.1:${port}`;
-    const launch = () => spawnCli(name, ["serve"], { ...baseEnv, ...clock.env(), PORT: String(port) });
+    const env = options.instanceEnv?.(index) ?? {};
+    const cwd = join(dir, name);
+    mkdirSync(cwd, { recursive: true });
+    const runs: Child[] = [];
+    const launch = () => {
+      const child = spawnCli(
+        name,
+        ["serve"],
+        { ...baseEnv, ...env, ...clock.env(), PORT: String(port) },
+        cwd,
+      );
+      runs.push(child);
+      return child;
+    };
     const instance: Instance = {
       name,
       url,
       clock,
+      env,
+      cwd,
       child: launch(),
+      output: () => runs.map((run) => run.output()).join(`\n--- ${name} restarted ---\n`),
       async restart() {
         await instance.child.stop("SIGKILL");
+        await instance.start();
+      },
+      async stopGracefully(signal = "SIGTERM", timeoutMs = 60_000) {
+        const { child } = instance;
+        child.process.kill(signal);
+        const timer = setTimeout(() => child.process.kill("SIGKILL"), timeoutMs);
+        const code = await child.exited;
+        clearTimeout(timer);
+        return code;
+      },
+      async start() {
+        if (instance.child.process.exitCode === null && instance.child.process.signalCode === null) {
+          throw new Error(`${name} is still running (pid ${instance.child.pid}); stop it first`);
+        }
         instance.child = launch();
         await waitHealthy(instance);
       },
@@ -430,8 +550,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       // Keep every process's output for post-mortems (test-artifacts/ is gitignored).
       const artifacts = join(ROOT, "test-artifacts", "multiprocess");
       mkdirSync(artifacts, { recursive: true });
-      for (const child of [emulator.child, ...instances.map((instance) => instance.child)]) {
-        writeFileSync(join(artifacts, `${options.label}-${child.name}.log`), child.output());
+      writeFileSync(join(artifacts, `${options.label}-emulator.log`), emulator.child.output());
+      for (const instance of instances) {
+        writeFileSync(join(artifacts, `${options.label}-${instance.name}.log`), instance.output());
       }
       await db.drop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
