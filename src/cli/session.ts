@@ -9,18 +9,45 @@ import { AirlockError, isAirlockError } from "../errors.js";
 import { FileCredentialStore, resolveAirlockHome, type StoredCredentials } from "../store/file.js";
 import { critical } from "./critical.js";
 import { acquireFileLock } from "./lock.js";
+import { type Output, processOutput } from "./output.js";
 
 /** An access token is handed out only if it stays valid at least this long. */
 export const ACCESS_TOKEN_SKEW_MS = 5 * 60_000;
 
 /**
- * The credentials store for this environment (AIRLOCK_HOME or the platform default).
+ * The credentials store for this environment (AIRLOCK_HOME or the platform default). A credentials
+ * file other users can read is warned about on `output`'s stderr, once per file and process.
  *
  * @example
- * const store = credentialStore(process.env);
+ * const store = credentialStore(process.env, context.output);
  */
-export function credentialStore(env: NodeJS.ProcessEnv): FileCredentialStore {
-  return new FileCredentialStore(resolveAirlockHome(env));
+export function credentialStore(
+  env: NodeJS.ProcessEnv,
+  output: Output = processOutput(),
+): FileCredentialStore {
+  return new FileCredentialStore(resolveAirlockHome(env), {
+    onInsecureMode: (path, mode) => warnInsecureOnce(output, path, mode),
+  });
+}
+
+const warnedInsecure = new Set<string>();
+
+function warnInsecureOnce(output: Output, path: string, mode: number): void {
+  if (warnedInsecure.has(path)) return;
+  warnedInsecure.add(path);
+  output.err(insecureModeWarning(path, mode));
+}
+
+/**
+ * The warning for a credentials file whose permission bits let the group or others in.
+ *
+ * @example
+ * insecureModeWarning("/home/ada/.config/airlock/credentials-default.json", 0o644);
+ * // "warning: /home/ada/…/credentials-default.json is readable by other users (mode 0644); run: chmod 600 /home/ada/…"
+ */
+export function insecureModeWarning(path: string, mode: number): string {
+  const what = mode & 0o044 ? "readable by other users" : "open to other users";
+  return `warning: ${path} is ${what} (mode 0${mode.toString(8).padStart(3, "0")}); run: chmod 600 ${path}`;
 }
 
 /**

@@ -1,4 +1,17 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -114,3 +127,209 @@ describe("FileCredentialStore", () => {
     expect(JSON.parse(await readFile(store.path("default"), "utf8")).accessToken).toBe("access-1");
   });
 });
+
+const posixOnly = it.skipIf(process.platform === "win32");
+const isRoot = process.getuid?.() === 0;
+
+/** The error a promise rejects with (fails the test if it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<Error & { code: string; hint: string }> {
+  const error = await promise.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (e: unknown) => e,
+  );
+  return error as Error & { code: string; hint: string };
+}
+
+/**
+ * Mounts a read-only tmpfs on `dir` (after writing `seed` files into it), which root cannot write
+ * either; null when mounting is not permitted here (not root, or no CAP_SYS_ADMIN).
+ */
+function mountReadOnly(dir: string, seed: Record<string, string> = {}): (() => void) | null {
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dir], { stdio: "ignore" });
+  } catch {
+    return null;
+  }
+  for (const [name, body] of Object.entries(seed))
+    execFileSync("sh", ["-c", 'cat > "$1"', "sh", join(dir, name)], { input: body });
+  execFileSync("mount", ["-o", "remount,ro", dir], { stdio: "ignore" });
+  return () => execFileSync("umount", [dir], { stdio: "ignore" });
+}
+
+describe.skipIf(process.platform === "win32")(
+  "FileCredentialStore: symlinks, permissions, writability",
+  () => {
+    let root: string;
+    let home: string;
+    let store: FileCredentialStore;
+    const insecure: [string, number][] = [];
+    const unmounts: (() => void)[] = [];
+
+    beforeEach(async () => {
+      root = await mkdtemp(join(tmpdir(), "airlock-file-"));
+      home = join(root, "home");
+      insecure.length = 0;
+      store = new FileCredentialStore(home, { onInsecureMode: (path, mode) => insecure.push([path, mode]) });
+      await store.ensureHome();
+    });
+    afterEach(async () => {
+      for (const unmount of unmounts.splice(0)) unmount();
+      await chmod(root, 0o700).catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+    });
+
+    /** A credentials file in another folder ("dotfiles"), linked from AIRLOCK_HOME. */
+    async function linkedCredentials(): Promise<{ link: string; target: string }> {
+      const dotfiles = join(root, "dotfiles");
+      await mkdir(dotfiles);
+      const target = join(dotfiles, "airlock-credentials.json");
+      await writeFile(target, JSON.stringify(sample()), { mode: 0o600 });
+      const link = store.path("default");
+      await symlink(target, link);
+      return { link, target };
+    }
+
+    it("writes through a symlink: the link stays a link and both paths read the new tokens", async () => {
+      const { link, target } = await linkedCredentials();
+      await store.write("default", sample({ accessToken: "access-2", refreshToken: "refresh-2" }));
+
+      expect((await lstat(link)).isSymbolicLink()).toBe(true);
+      expect(await readlink(link)).toBe(target);
+      expect(JSON.parse(await readFile(target, "utf8")).refreshToken).toBe("refresh-2");
+      expect((await store.read("default"))?.refreshToken).toBe("refresh-2");
+      expect((await stat(target)).mode & 0o777).toBe(0o600);
+      // No temp file left in either folder.
+      expect(await readdir(home)).toEqual(["credentials-default.json"]);
+      expect(await readdir(join(root, "dotfiles"))).toEqual(["airlock-credentials.json"]);
+    });
+
+    it("follows a chain of links (relative ones too) to the real file", async () => {
+      const { target } = await linkedCredentials();
+      const middle = join(root, "middle");
+      await mkdir(middle);
+      await rm(store.path("default"));
+      await symlink("../dotfiles/airlock-credentials.json", join(middle, "hop.json"));
+      await symlink(join(middle, "hop.json"), store.path("default"));
+
+      await store.write("default", sample({ refreshToken: "refresh-3" }));
+
+      expect((await lstat(store.path("default"))).isSymbolicLink()).toBe(true);
+      expect((await lstat(join(middle, "hop.json"))).isSymbolicLink()).toBe(true);
+      expect(JSON.parse(await readFile(target, "utf8")).refreshToken).toBe("refresh-3");
+      expect((await store.read("default"))?.refreshToken).toBe("refresh-3");
+      expect(await readdir(middle)).toEqual(["hop.json"]);
+    });
+
+    it("refuses a dangling link, naming both paths, and leaves the link alone", async () => {
+      const missing = join(root, "gone", "airlock-credentials.json");
+      await symlink(missing, store.path("default"));
+
+      const error = await rejection(store.write("default", sample()));
+      expect(isAirlockError(error, "config_invalid")).toBe(true);
+      expect(error.message).toContain(store.path("default"));
+      expect(error.message).toContain(missing);
+      expect(error.hint).toMatch(/link|airlock login/);
+      expect((await lstat(store.path("default"))).isSymbolicLink()).toBe(true);
+      expect(await readlink(store.path("default"))).toBe(missing);
+      // The probe refuses it too, before a login mints tokens that could not be saved.
+      expect(isAirlockError(await rejection(store.probeWritable("default")), "config_invalid")).toBe(true);
+    });
+
+    it("refuses a link whose target folder is read-only (EROFS), naming both paths", async (context) => {
+      const dotfiles = join(root, "dotfiles");
+      await mkdir(dotfiles);
+      const unmount = mountReadOnly(dotfiles, { "airlock-credentials.json": JSON.stringify(sample()) });
+      if (!unmount) {
+        process.stderr.write("[skip] read-only tmpfs: mount is not permitted here\n");
+        context.skip();
+        return;
+      }
+      unmounts.push(unmount);
+      const target = join(dotfiles, "airlock-credentials.json");
+      await symlink(target, store.path("default"));
+
+      const error = await rejection(store.write("default", sample({ refreshToken: "refresh-2" })));
+      expect(isAirlockError(error, "config_invalid")).toBe(true);
+      expect(error.message).toContain(store.path("default"));
+      expect(error.message).toContain(target);
+      expect(error.message).toContain("EROFS");
+      expect((await lstat(store.path("default"))).isSymbolicLink()).toBe(true);
+      expect((await store.read("default"))?.refreshToken).toBe("refresh-1");
+
+      const probe = await rejection(store.probeWritable("default"));
+      expect(isAirlockError(probe, "config_invalid")).toBe(true);
+      expect(probe.message).toContain(dotfiles);
+      expect(probe.message).toContain("EROFS");
+    });
+
+    it("reports a credentials file other users can read through the callback, a 0600 one not", async () => {
+      await store.write("default", sample());
+      await store.read("default");
+      expect(insecure).toEqual([]);
+
+      await chmod(store.path("default"), 0o644);
+      expect((await store.read("default"))?.accessToken).toBe("access-1");
+      expect(insecure).toEqual([[store.path("default"), 0o644]]);
+    });
+
+    it("checks the mode of a symlink's target, not of the link", async () => {
+      const { target } = await linkedCredentials();
+      await store.read("default");
+      expect(insecure).toEqual([]);
+      await chmod(target, 0o640);
+      await store.read("default");
+      expect(insecure).toEqual([[store.path("default"), 0o640]]);
+    });
+
+    it("probe: creates a missing folder and leaves nothing behind", async () => {
+      const fresh = new FileCredentialStore(join(root, "new", "airlock"));
+      await fresh.probeWritable("default");
+      expect((await stat(fresh.home)).mode & 0o777).toBe(0o700);
+      expect(await readdir(fresh.home)).toEqual([]);
+    });
+
+    it("probe: a folder under a regular file (ENOTDIR) is config_invalid with the fix", async () => {
+      await writeFile(join(root, "a-file"), "");
+      const blocked = new FileCredentialStore(join(root, "a-file", "airlock"));
+      const error = await rejection(blocked.probeWritable("default"));
+      expect(isAirlockError(error, "config_invalid")).toBe(true);
+      expect(error.message).toContain(blocked.home);
+      expect(error.message).toContain("ENOTDIR");
+      expect(error.hint).toContain("AIRLOCK_HOME");
+      expect(error.hint).toContain("airlock login");
+    });
+
+    it("probe: a read-only folder (EROFS) is config_invalid naming the folder", async (context) => {
+      const readOnly = join(root, "ro");
+      await mkdir(readOnly);
+      const unmount = mountReadOnly(readOnly);
+      if (!unmount) {
+        process.stderr.write("[skip] read-only tmpfs: mount is not permitted here\n");
+        context.skip();
+        return;
+      }
+      unmounts.push(unmount);
+      const error = await rejection(new FileCredentialStore(readOnly).probeWritable("default"));
+      expect(isAirlockError(error, "config_invalid")).toBe(true);
+      expect(error.message).toContain(readOnly);
+      expect(error.message).toContain("EROFS");
+      expect(error.hint).toContain(`chmod u+w ${readOnly}`);
+    });
+
+    posixOnly("probe: a folder without write permission (EACCES) is config_invalid", async (context) => {
+      if (isRoot) {
+        process.stderr.write("[skip] EACCES probe: root bypasses permission bits\n");
+        context.skip();
+        return;
+      }
+      const locked = join(root, "locked");
+      await mkdir(locked, { mode: 0o500 });
+      const error = await rejection(new FileCredentialStore(locked).probeWritable("default"));
+      expect(isAirlockError(error, "config_invalid")).toBe(true);
+      expect(error.message).toContain(locked);
+      expect(error.message).toContain("EACCES");
+    });
+  },
+);

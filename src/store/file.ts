@@ -8,12 +8,27 @@
  * and the granted scopes. The client secret itself is NOT stored: it belongs to the integration, not
  * to the user, and keeping it out of the file means a leaked file alone cannot refresh a confidential
  * client's grant. A refresh reads it from AIRTABLE_CLIENT_SECRET again.
+ *
+ * A credentials file may be a symlink (e.g. into a synced dotfiles folder): writes go through it to
+ * the real file (temp file and rename in the target's folder), so the link stays a link and never
+ * keeps a rotated-away refresh token.
  */
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
-import { mkdir, open, readFile, rename, rm, unlink } from "node:fs/promises";
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { AirlockError } from "../errors.js";
 
@@ -86,19 +101,41 @@ export function validateProfileName(profile: string): string {
   return profile;
 }
 
+export interface FileCredentialStoreOptions {
+  /**
+   * Told when `read` finds the credentials file (or its symlink's target) open to the group or to
+   * others (`mode & 0o077`), with the profile's path and the permission bits. Never on Windows.
+   */
+  onInsecureMode?: (path: string, mode: number) => void;
+}
+
+/** Where a write lands: the profile's path, or the real file its symlink (chain) points to. */
+interface WriteTarget {
+  /** The file the rename replaces. */
+  file: string;
+  /** The folder holding it: temp file and fsync go here. */
+  folder: string;
+  /** The profile's path when it is a symlink, else null. */
+  link: string | null;
+}
+
 /**
  * Reads and writes credential files.
  *
  * @example
- * const store = new FileCredentialStore(resolveAirlockHome(process.env));
+ * const store = new FileCredentialStore(resolveAirlockHome(process.env), {
+ *   onInsecureMode: (path, mode) => console.error(`${path} is mode ${mode.toString(8)}`),
+ * });
  * const creds = await store.read("default");
  * if (creds) await store.write("default", { ...creds, email: "ada@example.com" });
  */
 export class FileCredentialStore {
   readonly home: string;
+  readonly #onInsecureMode: ((path: string, mode: number) => void) | undefined;
 
-  constructor(home: string) {
+  constructor(home: string, options: FileCredentialStoreOptions = {}) {
     this.home = home;
+    this.#onInsecureMode = options.onInsecureMode;
   }
 
   /** The credentials file of a profile. */
@@ -111,14 +148,17 @@ export class FileCredentialStore {
     return `${this.path(profile)}.lock`;
   }
 
-  /** The stored credentials, or null when the profile has none. A damaged file is an error that says what to do. */
+  /**
+   * The stored credentials, or null when the profile has none. A damaged file is an error that says
+   * what to do; a file others can read is reported to `onInsecureMode` (and still read).
+   */
   async read(profile: string): Promise<StoredCredentials | null> {
     const path = this.path(profile);
     let raw: string;
     try {
-      raw = await readFile(path, "utf8");
+      raw = await this.#readText(path);
     } catch (error) {
-      if (isErrno(error, "ENOENT")) return null;
+      if (isErrno(error, "ENOENT") || isErrno(error, "ENOTDIR")) return null;
       throw new AirlockError("config_invalid", `Cannot read the credentials file ${path}.`, {
         cause: error,
         hint: "Check the file's permissions, or run `airlock login --force` to replace it.",
@@ -143,32 +183,54 @@ export class FileCredentialStore {
     return parsed.data;
   }
 
-  /** Replaces the profile's file atomically: temp file (0600) in the same folder, fsync, rename, fsync folder. */
+  /**
+   * Replaces the profile's file atomically: temp file (0600) in the same folder, fsync, rename, fsync
+   * folder. Through a symlink, all of that happens in the real file's folder and the link stays.
+   * Refuses (`config_invalid`) a dangling link and a folder it cannot write, before touching anything.
+   */
   async write(profile: string, credentials: StoredCredentials): Promise<void> {
-    const path = this.path(profile);
-    await this.ensureHome();
-    const tmp = join(
-      this.home,
-      `.credentials-${profile}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`,
-    );
     const body = `${JSON.stringify(credentialsSchema.parse(credentials), null, 2)}\n`;
-    const handle = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+    await this.ensureHome();
+    const target = await this.#writeTarget(profile);
+    const tmp = tempPath(target.folder, profile);
+    const handle = await createTemp(tmp).catch((error: unknown) => {
+      throw unwritableFolderError(target, error);
+    });
     try {
       await handle.writeFile(body, "utf8");
       await handle.sync();
     } catch (error) {
       await handle.close();
       await rm(tmp, { force: true });
-      throw error;
+      throw isErrno(error, "ENOSPC") ? unwritableFolderError(target, error) : error;
     }
     await handle.close();
     try {
-      await rename(tmp, path);
+      await rename(tmp, target.file);
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
     }
-    await syncDirectory(this.home);
+    await syncDirectory(target.folder);
+  }
+
+  /**
+   * Proves a later `write` can succeed, before anything worth saving exists (a login calls it before
+   * the browser flow): creates AIRLOCK_HOME if missing, then creates and deletes a temp file in it,
+   * and in the real file's folder when the profile's file is a symlink. Throws `config_invalid`
+   * naming the folder and the OS reason (EACCES, EROFS, ENOSPC, ENOTDIR) otherwise.
+   *
+   * @example
+   * await store.probeWritable("default"); // then start the browser flow
+   */
+  async probeWritable(profile: string): Promise<void> {
+    const home: WriteTarget = { file: this.path(profile), folder: this.home, link: null };
+    await this.ensureHome().catch((error: unknown) => {
+      throw unwritableFolderError(home, error);
+    });
+    await probeFolder(home, profile);
+    const target = await this.#writeTarget(profile);
+    if (target.link) await probeFolder(target, profile);
   }
 
   /** Deletes the profile's file; false when there was none. */
@@ -187,6 +249,131 @@ export class FileCredentialStore {
   async ensureHome(): Promise<void> {
     await mkdir(this.home, { recursive: true, mode: 0o700 });
   }
+
+  /** The file's text (following links), after reporting permission bits that let others in. */
+  async #readText(path: string): Promise<string> {
+    const handle = await open(path, fsConstants.O_RDONLY);
+    try {
+      const mode = (await handle.stat()).mode & 0o777;
+      if (process.platform !== "win32" && (mode & 0o077) !== 0) this.#onInsecureMode?.(path, mode);
+      return await handle.readFile("utf8");
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** The profile's path, or the real file at the end of its symlink chain (which must exist). */
+  async #writeTarget(profile: string): Promise<WriteTarget> {
+    const path = this.path(profile);
+    if (!(await isSymlink(path))) return { file: path, folder: this.home, link: null };
+    let file: string;
+    try {
+      file = await realpath(path);
+    } catch (error) {
+      if (isErrno(error, "ENOENT")) throw danglingLinkError(path, await lastLinkTarget(path));
+      throw brokenLinkError(path, error);
+    }
+    if (!(await stat(file)).isFile()) {
+      throw brokenLinkError(path, new Error(`${file} is not a regular file`));
+    }
+    return { file, folder: dirname(file), link: path };
+  }
+}
+
+/** True when `path` exists and is a symbolic link (not followed). */
+async function isSymlink(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isSymbolicLink();
+  } catch (error) {
+    if (isErrno(error, "ENOENT") || isErrno(error, "ENOTDIR")) return false;
+    throw error;
+  }
+}
+
+/** Follows a chain of links by hand to the first path that does not exist (for the error message). */
+async function lastLinkTarget(path: string): Promise<string> {
+  let current = path;
+  for (let hop = 0; hop < 40 && (await isSymlink(current)); hop++) {
+    current = resolve(dirname(current), await readlink(current));
+  }
+  return current;
+}
+
+function danglingLinkError(link: string, target: string): AirlockError {
+  return new AirlockError(
+    "config_invalid",
+    `The credentials file ${link} is a symlink to ${target}, which does not exist: airlock will not replace the link with a regular file.`,
+    {
+      hint: `Restore ${target} (is its folder synced or mounted?), or remove the link (rm ${link}) and run \`airlock login\` again.`,
+    },
+  );
+}
+
+function brokenLinkError(link: string, error: unknown): AirlockError {
+  return new AirlockError(
+    "config_invalid",
+    `The credentials file ${link} is a symlink that does not lead to a regular file (${osReason(error)}).`,
+    {
+      cause: error,
+      hint: `Point the link at a credentials file, or remove it (rm ${link}) and run \`airlock login\` again.`,
+    },
+  );
+}
+
+/** The error for a folder a write (or the probe) cannot create a file in. */
+function unwritableFolderError(target: WriteTarget, error: unknown): AirlockError {
+  const reason = osReason(error);
+  const { folder, link } = target;
+  const fix = isErrno(error, "ENOSPC")
+    ? "Free some space on its disk"
+    : isErrno(error, "ENOTDIR") || isErrno(error, "EEXIST")
+      ? "Replace the file in its path with a folder"
+      : `Make it writable (chmod u+w ${folder})`;
+  if (link) {
+    return new AirlockError(
+      "config_invalid",
+      `The credentials file ${link} is a symlink to ${target.file}, whose folder ${folder} airlock cannot write (${reason}).`,
+      {
+        cause: error,
+        hint: `${fix}, or replace the link with a regular file (rm ${link}), then run \`airlock login\` again.`,
+      },
+    );
+  }
+  return new AirlockError("config_invalid", `Cannot write to the credentials folder ${folder} (${reason}).`, {
+    cause: error,
+    hint: `${fix}, or set AIRLOCK_HOME to a folder you can write, then run \`airlock login\` again.`,
+  });
+}
+
+/** Creates and deletes a temp file in the target's folder. */
+async function probeFolder(target: WriteTarget, profile: string): Promise<void> {
+  const tmp = tempPath(target.folder, profile);
+  try {
+    const handle = await createTemp(tmp);
+    await handle.close();
+    await unlink(tmp);
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw unwritableFolderError(target, error);
+  }
+}
+
+/** A fresh temp file name next to the file it will replace. */
+function tempPath(folder: string, profile: string): string {
+  return join(folder, `.credentials-${profile}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** Creates a new temp file, 0600, failing if the name exists. */
+function createTemp(path: string): Promise<FileHandle> {
+  return open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+}
+
+/** "EROFS: read-only file system" from a Node errno error (its message without the path part). */
+function osReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  const head = error.message.split(", ")[0] ?? error.message;
+  return code && !head.startsWith(code) ? `${code}: ${head}` : head;
 }
 
 /** Makes a rename durable (POSIX); Windows cannot open a folder for fsync, and does not need to. */

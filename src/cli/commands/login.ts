@@ -82,7 +82,7 @@ export async function loginCommand(argv: string[], context: CommandContext): Pro
     return ExitCode.ok;
   }
   const plan = planLogin(values, context.env, context.output);
-  const store = credentialStore(context.env);
+  const store = credentialStore(context.env, context.output);
 
   if (!plan.force) {
     const existing = await readExisting(store, plan.profile, context.output);
@@ -97,6 +97,9 @@ export async function loginCommand(argv: string[], context: CommandContext): Pro
       return ExitCode.ok;
     }
   }
+
+  // Tokens minted now could not be saved into an unwritable folder: refuse before Airtable is asked.
+  await store.probeWritable(plan.profile);
 
   const client = new AirtableOAuth(plan.config);
   const { codeVerifier, codeChallenge, state } = createPkcePair();
