@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { AirlockError } from "./errors.js";
 
 export type RefreshOutcome = "success" | "invalid_grant" | "transient" | "interrupted" | "skipped";
 export type WebhookOutcome = "delivered" | "failed";
@@ -15,6 +16,12 @@ export type WebhookOutcome = "delivered" | "failed";
 export function createMetrics() {
   const registry = new Registry();
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  const storeErrors = new Counter({
+    name: "airlock_store_errors_total",
+    help: "Store operations that failed because the database was unavailable (answered as transient), by store and driver error code (SQLITE_FULL, ECONNREFUSED, 57P01...).",
+    labelNames: ["store", "code"] as const,
+    registers: [registry],
+  });
   return {
     registry,
     refreshAttempts: new Counter({
@@ -27,6 +34,11 @@ export function createMetrics() {
       name: "airlock_refresh_duration_seconds",
       help: "Time spent in Airtable's token endpoint per refresh.",
       buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    heldRotations: new Gauge({
+      name: "airlock_held_rotations",
+      help: "Rotated tokens held in memory because the store has not confirmed them yet.",
       registers: [registry],
     }),
     leaseWaits: new Histogram({
@@ -59,6 +71,12 @@ export function createMetrics() {
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),
+    storeErrors,
+    /** The store's `onFailure` listener: counts the failure in `airlock_store_errors_total`. */
+    recordStoreFailure(failure: AirlockError, store: "sqlite" | "postgres"): void {
+      const code = failure.details?.store_error;
+      storeErrors.inc({ store, code: typeof code === "string" ? code : failure.code });
+    },
   };
 }
 

@@ -284,7 +284,10 @@ export class AirtableOAuth implements TokenRefresher {
    * const next = await client.refresh(stored.refreshToken);
    * await store.save(next); // before anything else
    */
-  async refresh(refreshToken: string, options: { scopes?: string[] } = {}): Promise<TokenSet> {
+  async refresh(
+    refreshToken: string,
+    options: { scopes?: string[]; signal?: AbortSignal } = {},
+  ): Promise<TokenSet> {
     if (typeof refreshToken !== "string" || refreshToken.length === 0) {
       throw new AirlockError("invalid_input", "The refresh token is empty.", {
         hint: "Pass the refresh token stored from the last exchange or refresh.",
@@ -297,16 +300,17 @@ export class AirtableOAuth implements TokenRefresher {
     };
     return this.#tokenRequest(context, scopes ?? this.#config.scopes, refreshToken, () =>
       oauth.refreshTokenGrantRequest(this.#as, this.#client, this.#auth, refreshToken, {
-        ...this.#options(),
+        ...this.#options(options.signal),
         ...(scopes ? { additionalParameters: { scope: formatScopes(scopes) } } : {}),
       }),
     );
   }
 
-  #options(): oauth.TokenEndpointRequestOptions {
+  /** `signal`: the caller owns the deadline (the token manager's one refresh timeout). */
+  #options(signal?: AbortSignal): oauth.TokenEndpointRequestOptions {
     return {
       [oauth.customFetch]: (url, init) => this.#fetch(url, init),
-      signal: AbortSignal.timeout(this.#timeoutMs),
+      signal: signal ?? AbortSignal.timeout(this.#timeoutMs),
       ...(this.#allowHttp ? { [oauth.allowInsecureRequests]: true } : {}),
     };
   }

@@ -15,7 +15,8 @@ export interface TokenSet {
 
 /** Anything that can trade a refresh token for a new TokenSet. AirtableOAuth implements it. */
 export interface TokenRefresher {
-  refresh(refreshToken: string): Promise<TokenSet>;
+  /** `signal` aborts the request (the caller's timeout); without it the refresher applies its own. */
+  refresh(refreshToken: string, options?: { signal?: AbortSignal }): Promise<TokenSet>;
 }
 
 /** Settings of an Airtable OAuth integration, as read from AIRTABLE_* variables. */

@@ -2,12 +2,14 @@
  * The service's configuration, read once at startup from the environment. Every problem fails fast
  * with an AirlockError `config_invalid` whose message names the variable and whose hint says the fix.
  */
+import { join } from "node:path";
 import { checkEndpoint, DEFAULT_API_URL, DEFAULT_OAUTH_URL } from "../airtable/endpoints.js";
 import { checkRedirectUri } from "../airtable/redirect-uri.js";
 import { DEFAULT_SCOPES, parseScopes } from "../airtable/scopes.js";
 import type { AirtableOAuthConfig } from "../airtable/types.js";
 import { AirlockError, isAirlockError } from "../errors.js";
 import { parseEncryptionKeys } from "../store/crypto.js";
+import { airlockDataDir } from "./data-dir.js";
 import { parseWebhookEvents, parseWebhookSecret } from "./webhooks.js";
 
 /** The path of the OAuth redirect URI on the public URL. */
@@ -21,6 +23,17 @@ export interface WebhookConfig {
   secret: string;
   /** Event types that go to the outbox (AIRLOCK_WEBHOOK_EVENTS, or the defaults). */
   events: ReadonlySet<string>;
+}
+
+export interface RefreshConfig {
+  /** The one timeout of a token request (AIRLOCK_REFRESH_TIMEOUT_SECONDS, default 30). */
+  timeoutMs: number;
+  /** The refresh lease (AIRLOCK_REFRESH_LEASE_SECONDS, default timeout + 90); outlives any request. */
+  leaseMs: number;
+  /** How long a caller waits on a refresh (AIRLOCK_TOKEN_WAIT_SECONDS, default 10). */
+  tokenWaitMs: number;
+  /** Where rotated tokens wait for the store (AIRLOCK_JOURNAL_DIR). */
+  journalDir: string;
 }
 
 export interface ServiceConfig {
@@ -47,6 +60,10 @@ export interface ServiceConfig {
   proxyMaxBody: number;
   /** Upstream timeout for proxied requests (until response headers). */
   proxyTimeoutMs: number;
+  /** Durability and shutdown: see ARCHITECTURE.md ("Durability"). */
+  refresh: RefreshConfig;
+  /** How long a SIGTERM/SIGINT shutdown may take before in-flight work is cut (AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS). */
+  shutdownTimeoutMs: number;
   /**
    * True without `AIRTABLE_CLIENT_ID`: the service runs the emulator in-process and `airtable`
    * points at it (its URLs are final once `startService` has started the emulator).
@@ -180,6 +197,32 @@ function readEndpoint(env: NodeJS.ProcessEnv, name: "AIRTABLE_OAUTH_URL" | "AIRT
  * const config = readServiceConfig(process.env);
  * // config.publicUrl === "http://localhost:4000", config.airtable.redirectUri === "http://localhost:4000/oauth/callback"
  */
+/** Lease margin over the refresh timeout: a request Airtable still processes after we gave up must end inside it. */
+const MIN_LEASE_MARGIN_SECONDS = 5;
+
+function readRefresh(env: NodeJS.ProcessEnv, databaseUrl: string): RefreshConfig {
+  const timeout = readInteger(env, "AIRLOCK_REFRESH_TIMEOUT_SECONDS", 30, { min: 1, max: 600 }, "30");
+  const lease = readInteger(
+    env,
+    "AIRLOCK_REFRESH_LEASE_SECONDS",
+    timeout + 90,
+    { min: 2, max: 3600 },
+    String(timeout + 90),
+  );
+  if (lease < timeout + MIN_LEASE_MARGIN_SECONDS) {
+    throw invalid(
+      `AIRLOCK_REFRESH_LEASE_SECONDS (${lease}) must exceed AIRLOCK_REFRESH_TIMEOUT_SECONDS (${timeout}) by at least ${MIN_LEASE_MARGIN_SECONDS}.`,
+      `Set AIRLOCK_REFRESH_LEASE_SECONDS=${timeout + 90}, or leave it unset: a refresh token must never be sent again while an earlier request with it may still be in flight.`,
+    );
+  }
+  return {
+    timeoutMs: timeout * 1000,
+    leaseMs: lease * 1000,
+    tokenWaitMs: readInteger(env, "AIRLOCK_TOKEN_WAIT_SECONDS", 10, { min: 1, max: 600 }, "10") * 1000,
+    journalDir: nonEmpty(env, "AIRLOCK_JOURNAL_DIR") ?? join(airlockDataDir(databaseUrl), "journal"),
+  };
+}
+
 export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   const port = readInteger(env, "PORT", DEFAULT_PORT, { min: 0, max: 65535 }, "4000");
   const rawPublic = nonEmpty(env, "AIRLOCK_PUBLIC_URL") ?? `http://localhost:${port}`;
@@ -240,12 +283,13 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   const oauthUrl = demo ? `http://127.0.0.1:${port + 1}` : readEndpoint(env, "AIRTABLE_OAUTH_URL");
   const apiUrl = demo ? oauthUrl : readEndpoint(env, "AIRTABLE_API_URL");
 
+  const databaseUrl = nonEmpty(env, "DATABASE_URL") ?? "./airlock.db";
   return {
     port,
     host: nonEmpty(env, "AIRLOCK_HOST"),
     publicUrl,
     publicOrigin: publicUrlObject.origin,
-    databaseUrl: nonEmpty(env, "DATABASE_URL") ?? "./airlock.db",
+    databaseUrl,
     secretKey,
     encryptionKeys,
     allowedReturnOrigins: readOrigins(env),
@@ -272,6 +316,9 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       { min: 100, max: 600_000 },
       "30000",
     ),
+    refresh: readRefresh(env, databaseUrl),
+    shutdownTimeoutMs:
+      readInteger(env, "AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS", 30, { min: 1, max: 3600 }, "30") * 1000,
     demo,
     airtable: {
       clientId: clientId ?? DEMO_CLIENT_ID,

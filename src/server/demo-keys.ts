@@ -4,10 +4,11 @@
  * decrypt the stored tokens and the printed secret key keeps working.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { AirlockError } from "../errors.js";
 import { generateKeyringValue } from "../store/crypto.js";
+import { airlockDataDir, sqliteFile } from "./data-dir.js";
 import { randomToken } from "./secrets.js";
 
 const DemoKeysSchema = z.object({
@@ -31,15 +32,7 @@ export interface DemoKeys {
  * demoKeysPath("./airlock.db"); // "/home/me/app/.airlock/demo-keys.json"
  */
 export function demoKeysPath(databaseUrl: string): string {
-  const file = sqliteFile(databaseUrl);
-  return join(file === undefined ? process.cwd() : dirname(resolve(file)), ".airlock", "demo-keys.json");
-}
-
-/** The SQLite file a `DATABASE_URL` names, or undefined for a server URL or an in-memory database. */
-function sqliteFile(databaseUrl: string): string | undefined {
-  const file = databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, "");
-  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
-  return isUrl || file === ":memory:" || file === "" ? undefined : file;
+  return join(airlockDataDir(databaseUrl), "demo-keys.json");
 }
 
 /**

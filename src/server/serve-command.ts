@@ -21,15 +21,26 @@ Usage: airlock serve [--port N] [--database-url URL]
   --database-url URL  SQLite file path or postgres://… (overrides DATABASE_URL; default ./airlock.db)
 
 Without AIRTABLE_CLIENT_ID the service runs in demo mode against a built-in Airtable emulator.
-Environment: PORT, AIRLOCK_PUBLIC_URL, DATABASE_URL, AIRLOCK_SECRET_KEY, AIRLOCK_ENCRYPTION_KEYS,
-AIRLOCK_ALLOWED_RETURN_ORIGINS, AIRLOCK_KEEPALIVE_DAYS, AIRLOCK_KEEPALIVE_INTERVAL_SECONDS,
-AIRLOCK_WEBHOOK_URL, AIRLOCK_WEBHOOK_SECRET, AIRLOCK_WEBHOOK_EVENTS, AIRLOCK_PROXY_MAX_BODY,
-AIRLOCK_PROXY_TIMEOUT_MS, AIRTABLE_CLIENT_ID, AIRTABLE_CLIENT_SECRET, AIRTABLE_REDIRECT_URI,
-AIRTABLE_SCOPES, AIRTABLE_OAUTH_URL, AIRTABLE_API_URL.
+Environment: PORT, AIRLOCK_HOST, AIRLOCK_PUBLIC_URL, AIRLOCK_LOG_LEVEL, DATABASE_URL,
+AIRLOCK_SECRET_KEY, AIRLOCK_ENCRYPTION_KEYS, AIRLOCK_ALLOWED_RETURN_ORIGINS, AIRLOCK_KEEPALIVE_DAYS,
+AIRLOCK_KEEPALIVE_INTERVAL_SECONDS, AIRLOCK_WEBHOOK_URL, AIRLOCK_WEBHOOK_SECRET,
+AIRLOCK_WEBHOOK_EVENTS, AIRLOCK_PROXY_MAX_BODY, AIRLOCK_PROXY_TIMEOUT_MS,
+AIRLOCK_REFRESH_TIMEOUT_SECONDS, AIRLOCK_REFRESH_LEASE_SECONDS, AIRLOCK_TOKEN_WAIT_SECONDS,
+AIRLOCK_JOURNAL_DIR, AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS, AIRTABLE_CLIENT_ID, AIRTABLE_CLIENT_SECRET,
+AIRTABLE_REDIRECT_URI, AIRTABLE_SCOPES, AIRTABLE_OAUTH_URL, AIRTABLE_API_URL.
 
   AIRLOCK_KEEPALIVE_DAYS              refresh every connection at least this often (1–59, default 7)
   AIRLOCK_KEEPALIVE_INTERVAL_SECONDS  how often to look for connections due a keep-alive refresh
                                       (1–86400, default 600)
+  AIRLOCK_REFRESH_TIMEOUT_SECONDS     the one timeout of a token request (default 30)
+  AIRLOCK_REFRESH_LEASE_SECONDS       refresh lease; outlives any token request (default timeout + 90)
+  AIRLOCK_TOKEN_WAIT_SECONDS          a caller waits this long on a refresh, then gets the current
+                                      token if it still works, else 503 with Retry-After (default 10)
+  AIRLOCK_JOURNAL_DIR                 rotated tokens wait here (encrypted, fsynced) until the database
+                                      has them (default .airlock/journal beside the SQLite file, or in
+                                      the working directory for PostgreSQL); keep it on a local disk
+  AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS    on SIGTERM/SIGINT, finish requests and refreshes within this
+                                      long (default 30); a second signal exits at once
 `;
 
 export const ROTATE_HELP = `airlock rotate-keys: re-encrypt every stored token and verifier under the first key

@@ -4,6 +4,7 @@
  * and the periodic purge of expired one-time rows.
  */
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { AirtableOAuth } from "../airtable/oauth.js";
@@ -13,6 +14,7 @@ import { createLogger, type Logger } from "../log.js";
 import { createMetrics } from "../metrics.js";
 import { parseEncryptionKeys } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
+import { FileRotationJournal } from "../store/journal.js";
 import type { Store } from "../store/types.js";
 import { startKeepAlive } from "../tokens/keep-alive.js";
 import { TokenManager } from "../tokens/token-manager.js";
@@ -113,6 +115,36 @@ function resolveKeys(config: ServiceConfig): { secretKey: string; encryptionKeys
   };
 }
 
+interface Deadline {
+  remainingMs(): number;
+}
+
+function startDeadline(ms: number): Deadline {
+  const end = performance.now() + ms;
+  return { remainingMs: () => Math.max(0, end - performance.now()) };
+}
+
+/**
+ * Stops accepting, lets in-flight requests (proxied ones included) finish and closes connections
+ * as they go idle; whatever is still open at the deadline is cut.
+ */
+function drain(server: Server, deadline: Deadline): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const idle = setInterval(() => {
+      if ("closeIdleConnections" in server) server.closeIdleConnections();
+    }, 50);
+    const cut = setTimeout(() => {
+      if ("closeAllConnections" in server) server.closeAllConnections();
+    }, deadline.remainingMs());
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      resolve();
+    });
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  });
+}
+
 function withPort(publicUrl: string, port: number): string {
   const url = new URL(publicUrl);
   if (url.port !== "0") return publicUrl;
@@ -141,7 +173,8 @@ export async function startService(
   // server closes right after them (no new requests while the rest goes down).
   const cleanups: Array<() => Promise<void> | void> = [];
   const background: Array<() => Promise<void> | void> = [];
-  let closeServer: (() => Promise<void>) | null = null;
+  let closeServer: ((deadline: Deadline) => Promise<void>) | null = null;
+  let closeTokens: ((deadline: Deadline) => Promise<void>) | null = null;
   const run = async (step: () => Promise<void> | void) => {
     try {
       await step();
@@ -149,10 +182,18 @@ export async function startService(
       logger.warn({ err: error }, "shutdown step failed");
     }
   };
+  // One deadline for the whole shutdown: background loops stop (in-flight webhook deliveries
+  // finish), the HTTP server stops accepting and answers what it has, in-flight refreshes and the
+  // saves of their rotations finish (or stay journaled), then the rest closes.
   const cleanup = async () => {
+    const deadline = startDeadline(input.shutdownTimeoutMs);
     for (const step of background.splice(0)) await run(step);
-    if (closeServer) await run(closeServer);
+    const server = closeServer;
     closeServer = null;
+    if (server) await run(() => server(deadline));
+    const tokens = closeTokens;
+    closeTokens = null;
+    if (tokens) await run(() => tokens(deadline));
     for (const step of cleanups.splice(0).reverse()) await run(step);
   };
 
@@ -161,6 +202,7 @@ export async function startService(
       keyring,
       webhookEvents: input.webhook?.events ?? null,
       logger,
+      onFailure: metrics.recordStoreFailure,
     });
     cleanups.push(() => store.close());
 
@@ -168,21 +210,24 @@ export async function startService(
     let app: {
       fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response>;
     } | null = null;
+    let draining = false;
     const server = createAdaptorServer({
-      fetch: (request: Request, env: HttpBindings | Http2Bindings) =>
-        app
+      fetch: (request: Request, env: HttpBindings | Http2Bindings) => {
+        // While draining, every answer closes its connection, so clients reconnect elsewhere.
+        if (draining && "shouldKeepAlive" in env.outgoing) env.outgoing.shouldKeepAlive = false;
+        return app
           ? app.fetch(request, env)
           : Response.json(
               { error: { code: "transient", message: "Airlock is starting.", hint: "Retry in a moment." } },
               { status: 503, headers: { "Retry-After": "1" } },
-            ),
+            );
+      },
     });
     const port = await listen(server, input.port, input.host);
-    closeServer = () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ("closeAllConnections" in server) server.closeAllConnections();
-      });
+    closeServer = (deadline) => {
+      draining = true;
+      return drain(server, deadline);
+    };
     const publicUrl = withPort(input.publicUrl, port);
     let config: ServiceConfig = {
       ...input,
@@ -203,15 +248,23 @@ export async function startService(
     }
 
     const oauth = new AirtableOAuth(config.airtable, { now });
+    const journal = await FileRotationJournal.open(config.refresh.journalDir, { keyring, logger });
     const tokens = new TokenManager({
       store,
       refresher: oauth,
       now,
       logger,
       metrics,
+      refreshTimeoutMs: config.refresh.timeoutMs,
+      leaseMs: config.refresh.leaseMs,
+      tokenWaitMs: config.refresh.tokenWaitMs,
+      journal,
       refreshedEvents: config.webhook?.events.has("connection.refreshed") ?? false,
     });
-    cleanups.push(() => tokens.close());
+    closeTokens = (deadline) => tokens.close({ deadlineMs: deadline.remainingMs() });
+    // A rotation an earlier process journaled but never saved is applied before anything is served.
+    const recovered = await tokens.recoverJournal();
+    if (recovered > 0) logger.warn({ recovered, journal: journal.location }, "journaled rotations applied");
 
     const ctx: ServiceContext = {
       config,

@@ -21,10 +21,12 @@ import type {
   ConnectSession,
   EventRecord,
   LeaseClaim,
+  LeaseRenewal,
   NewConnectionTokens,
   NewEvent,
   OutboxItem,
   PendingAuthorization,
+  RefreshedTokens,
   Store,
 } from "./types.js";
 
@@ -360,7 +362,7 @@ export class SqlStore implements Store {
     update: {
       owner: string;
       version: number;
-      tokens: Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email">;
+      tokens: RefreshedTokens;
       now: Date;
     },
     event?: NewEvent,
@@ -393,9 +395,10 @@ export class SqlStore implements Store {
           refresh_failures: 0,
           next_refresh_attempt_at: null,
         })
+        // Fenced on the version alone: whoever holds the lease now, these tokens came from the
+        // refresh token of this version, which Airtable accepts once, so they are the newest grant.
         .where("identifier", "=", identifier)
         .where("version", "=", update.version)
-        .where("lease_owner", "=", update.owner)
         .where("status", "=", "active")
         .executeTakeFirst();
       if (result.numUpdatedRows !== 1n) return false;
@@ -405,6 +408,17 @@ export class SqlStore implements Store {
     });
     if (saved) this.#dialect.announceAfterCommit(identifier, update.version + 1);
     return saved;
+  }
+
+  async renewRefreshLease(identifier: string, renewal: LeaseRenewal): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("connections")
+      .set({ lease_until: renewal.until.getTime() })
+      .where("identifier", "=", identifier)
+      .where("version", "=", renewal.version)
+      .where("lease_owner", "=", renewal.owner)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
   async releaseRefreshLease(
@@ -725,6 +739,14 @@ export class SqlStore implements Store {
       refreshFailures: Number(row.refresh_failures),
       nextRefreshAttemptAt: toDate(row.next_refresh_attempt_at),
     };
+  }
+
+  // Health --------------------------------------------------------------------------------------
+
+  /** One committed upsert of the one-row `airlock_health` table (migration 0002). */
+  async checkWritable(): Promise<void> {
+    await sql`insert into airlock_health (id, checked_at) values (1, ${Date.now()})
+      on conflict (id) do update set checked_at = excluded.checked_at`.execute(this.#db);
   }
 }
 

@@ -314,15 +314,8 @@ for (const target of targets) {
         claimed: true,
         takeover: true,
       });
-      // "a" cannot save any more: fenced on the owner.
-      expect(
-        await store.saveRefreshedTokens("u1", {
-          owner: "a",
-          version: 1,
-          tokens: tokens("u1", 2),
-          now: at(1500),
-        }),
-      ).toBe(false);
+      // "a" can no longer renew: the lease is b's now.
+      expect(await store.renewRefreshLease("u1", { owner: "a", version: 1, until: at(9000) })).toBe(false);
       await store.releaseRefreshLease("u1", { owner: "b", failed: true, nextAttemptAt: at(5000) });
       expect(await store.getConnection("u1")).toMatchObject({
         leaseOwner: null,
@@ -378,7 +371,37 @@ for (const target of targets) {
       expect(await store.getConnection("u1")).toMatchObject({ leaseOwner: "b", refreshFailures: 1 });
     });
 
-    it("fences saves on version and owner, and resets the failure bookkeeping", async () => {
+    it("renews a lease only for its owner, on its version", async () => {
+      const store = await setup();
+      await store.upsertConnection(tokens("u1"), T0, created);
+      await store.claimRefreshLease("u1", { owner: "o", version: 1, now: T0, leaseMs: 1000 });
+      expect(await store.renewRefreshLease("u1", { owner: "x", version: 1, until: at(5000) })).toBe(false);
+      expect(await store.renewRefreshLease("u1", { owner: "o", version: 2, until: at(5000) })).toBe(false);
+      expect(await store.renewRefreshLease("u1", { owner: "o", version: 1, until: at(5000) })).toBe(true);
+      expect(await store.getConnection("u1")).toMatchObject({ leaseOwner: "o", leaseUntil: at(5000) });
+      // Renewed: still nobody else at a time the first lease would have ended.
+      expect(
+        (await store.claimRefreshLease("u1", { owner: "y", version: 1, now: at(2000), leaseMs: 1000 })).claimed,
+      ).toBe(false);
+    });
+
+    it("saves a rotation whose lease was taken over: fenced on the version alone", async () => {
+      const store = await setup();
+      await store.upsertConnection(tokens("u1"), T0, created);
+      await store.claimRefreshLease("u1", { owner: "a", version: 1, now: T0, leaseMs: 1000 });
+      await store.claimRefreshLease("u1", { owner: "b", version: 1, now: at(1000), leaseMs: 1000 });
+      // a's tokens came from version 1's refresh token, which Airtable accepts once: they win.
+      const update = { owner: "a", version: 1, tokens: tokens("u1", 2), now: at(1500) };
+      expect(await store.saveRefreshedTokens("u1", update)).toBe(true);
+      expect(await store.getConnection("u1")).toMatchObject({ version: 2, leaseOwner: null });
+      // b's later save on the old version is refused.
+      expect(await store.saveRefreshedTokens("u1", { ...update, owner: "b", tokens: tokens("u1", 3) })).toBe(
+        false,
+      );
+      expect((await store.getConnection("u1"))?.accessToken).toBe(tokens("u1", 2).accessToken);
+    });
+
+    it("fences saves on the version, and resets the failure bookkeeping", async () => {
       const store = await setup();
       await store.upsertConnection(tokens("u1"), T0, created);
       await store.claimRefreshLease("u1", { owner: "o", version: 1, now: T0, leaseMs: 1000 });
@@ -386,7 +409,6 @@ for (const target of targets) {
       await store.claimRefreshLease("u1", { owner: "o2", version: 1, now: at(20), leaseMs: 1000 });
       const update = { owner: "o2", version: 1, tokens: tokens("u1", 2), now: at(30) };
       expect(await store.saveRefreshedTokens("u1", { ...update, version: 0 })).toBe(false);
-      expect(await store.saveRefreshedTokens("u1", { ...update, owner: "intruder" })).toBe(false);
       expect(await store.saveRefreshedTokens("u1", update, { type: "connection.refreshed" })).toBe(true);
       expect(await store.saveRefreshedTokens("u1", update)).toBe(false);
       expect(await store.getConnection("u1")).toMatchObject({

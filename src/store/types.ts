@@ -90,6 +90,9 @@ export interface NewConnectionTokens {
   refreshTokenExpiresAt: Date;
 }
 
+/** What a refresh writes: the rotated tokens and what they grant. */
+export type RefreshedTokens = Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email">;
+
 export type LeaseClaim =
   | {
       claimed: true;
@@ -101,6 +104,15 @@ export type LeaseClaim =
       takeover: boolean;
     }
   | { claimed: false };
+
+/** Extends a live lease (the holder is still saving rotated tokens). */
+export interface LeaseRenewal {
+  owner: string;
+  /** The version the lease was claimed on. */
+  version: number;
+  /** The new end of the lease. */
+  until: Date;
+}
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
@@ -149,17 +161,24 @@ export interface Store {
     identifier: string,
     claim: { owner: string; version: number; now: Date; leaseMs: number },
   ): Promise<LeaseClaim>;
-  /** Persists rotated tokens, fenced on `version` and `owner`: version + 1, lease cleared, failures reset. */
+  /**
+   * Persists rotated tokens, fenced on `version` alone (the refresh token of a version rotates
+   * once, so tokens obtained with it are the newest grant even if the lease was lost meanwhile):
+   * version + 1, lease cleared, failures reset. `owner` names the writer (a lease owner, or the
+   * rotation journal) for the record. False when the version moved or the connection is not active.
+   */
   saveRefreshedTokens(
     identifier: string,
     update: {
       owner: string;
       version: number;
-      tokens: Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email">;
+      tokens: RefreshedTokens;
       now: Date;
     },
     event?: NewEvent,
   ): Promise<boolean>;
+  /** Moves a live lease's end; fenced on owner and version. False when the lease is no longer ours. */
+  renewRefreshLease(identifier: string, renewal: LeaseRenewal): Promise<boolean>;
   /** Releases the lease after a transient failure, recording the backoff. Fenced on owner. */
   releaseRefreshLease(
     identifier: string,
@@ -198,4 +217,7 @@ export interface Store {
   // Key rotation
   /** Re-encrypts every secret column under the keyring's first key; returns rows rewritten. */
   reencryptAll(): Promise<number>;
+
+  /** A tiny real write, committed: rejects (a `transient` AirlockError) when the store cannot write now. */
+  checkWritable(): Promise<void>;
 }

@@ -267,19 +267,44 @@ function suite(target: StoreTarget) {
     expect(await counter(metrics, "airlock_refresh_attempts_total", "success")).toBe(1);
   });
 
-  it("keeps the lease when the refresh outlives its timeout, and saves the late answer", async () => {
+  it("answers a caller past its wait, and saves a slow answer that came inside the refresh timeout", async () => {
     await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: -1 });
     await setTokenFault(bed.emulator.url, { delay_ms: 700, count: 1 });
-    const m = manager({ refreshTimeoutMs: 150, leaseMs: 10_000 });
+    const m = manager({ tokenWaitMs: 150, refreshTimeoutMs: 5_000, leaseMs: 10_000 });
     const before = await stats();
     const err = await m.getAccessToken("u1").catch((e: unknown) => e);
     expect(isAirlockError(err, "transient")).toBe(true);
-    // Never released while the request may still rotate the token.
+    expect((err as AirlockError).details?.retry_after_seconds).toBeGreaterThanOrEqual(1);
+    // The refresh goes on under its lease, and nobody else may start one meanwhile.
     expect((await bed.store.getConnection("u1"))?.leaseOwner).not.toBeNull();
     await waitUntil(async () => (await bed.store.getConnection("u1"))?.version === 2);
     const token = await m.getAccessToken("u1");
     expect(token.version).toBe(2);
-    expect((await stats()).refreshes - before.refreshes).toBe(1);
+    const after = await stats();
+    expect(after.refreshes - before.refreshes).toBe(1);
+    expect(after.invalid_grants - before.invalid_grants).toBe(0);
+  });
+
+  it("never resends a refresh token before the lease of an aborted request ends; its reuse is an interruption", async () => {
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: -1 });
+    // Airtable processes (and rotates) 700 ms in, after we gave up at 150 ms.
+    await setTokenFault(bed.emulator.url, { delay_ms: 700, count: 1 });
+    const m = manager({ refreshTimeoutMs: 150, leaseMs: 60_000 });
+    const before = await stats();
+    expect(isAirlockError(await m.getAccessToken("u1").catch((e: unknown) => e), "transient")).toBe(true);
+    const row = await bed.store.getConnection("u1");
+    expect(row?.nextRefreshAttemptAt?.getTime()).toBeGreaterThanOrEqual(bed.clock.now().getTime() + 59_000);
+    await waitUntil(async () => (await stats()).refreshes > before.refreshes);
+    // Still inside the lease: callers get a retryable error and nothing is sent.
+    bed.clock.advance(30_000);
+    expect(isAirlockError(await m.getAccessToken("u1").catch((e: unknown) => e), "transient")).toBe(true);
+    expect((await stats()).invalid_grants).toBe(before.invalid_grants);
+    // Past it, the stale token is tried once; the rejection says what happened.
+    bed.clock.advance(31_000);
+    const dead = await m.getAccessToken("u1").catch((e: unknown) => e);
+    expect(isAirlockError(dead, "reauth_required")).toBe(true);
+    expect((dead as AirlockError).details).toEqual({ reason: "refresh_interrupted" });
+    expect((await stats()).invalid_grants - before.invalid_grants).toBe(1);
   });
 
   it("does not refresh on every call when tokens live shorter than twice the skew", async () => {

@@ -1,12 +1,16 @@
 /**
- * "Give me a valid access token": the algorithm of DESIGN.md ("The core promise"), steps 1–9.
+ * "Give me a valid access token": the algorithm of ARCHITECTURE.md ("The token algorithm").
  *
  * - In-process single-flight per identifier, and a hot-path cache keyed by identifier that answers
  *   a valid token with no database round trip (invalidated by the store's change notifications and
  *   re-checked after a short TTL).
  * - Across processes: a lease claimed with one conditional UPDATE, fenced on the row version; the
- *   refresh token sent upstream is always one read under our own lease; the rotated tokens are saved,
- *   fenced on the old version, before anyone sees them. Losers wait for the version to move.
+ *   refresh token sent upstream is always one read under our own lease, and it is never sent again
+ *   while a request with it may still be in flight (the lease outlives the one refresh timeout).
+ * - Rotated tokens go to the {@link RotationKeeper} (journal + fenced save, held in memory and
+ *   retried while the store fails) before anyone sees them.
+ * - Callers wait at most `tokenWaitMs`: then they get the current token if it still works, else a
+ *   retryable `transient` error; the refresh itself goes on.
  * - A rejected grant becomes `reauth_required` exactly once; transient failures back off with
  *   jitter and keep the connection `active`.
  */
@@ -16,17 +20,32 @@ import type { TokenRefresher, TokenSet } from "../airtable/types.js";
 import { AirlockError, isAirlockError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import type { RotationJournal } from "../store/journal.js";
 import type { ConnectionRecord, Store } from "../store/types.js";
+import { RotationKeeper } from "./rotation-keeper.js";
 
 export interface TokenManagerOptions {
   store: Store;
   refresher: TokenRefresher;
   /** A token is refreshed when it expires within this window (default 5 minutes). */
   skewMs?: number | undefined;
-  /** How long a refresh lease lasts (default 30 s); a holder that dies blocks others at most this long. */
-  leaseMs?: number | undefined;
-  /** Give up waiting on the token endpoint after this long (default 10 s; must be well inside the lease). */
+  /**
+   * The one timeout of a token request (default 30 s): the request is aborted then, and its refresh
+   * token is not sent again before the lease it was sent under has ended.
+   */
   refreshTimeoutMs?: number | undefined;
+  /**
+   * How long a refresh lease lasts (default: the refresh timeout + 90 s, so a request Airtable is
+   * still processing after we gave up cannot overlap the next one); a holder that dies blocks
+   * refreshes of that connection at most this long.
+   */
+  leaseMs?: number | undefined;
+  /** How long a caller waits for a refresh before it gets the current token or a retryable error (default 10 s). */
+  tokenWaitMs?: number | undefined;
+  /** Where rotated tokens wait for the store (see store/journal.ts); without it, memory only. */
+  journal?: RotationJournal | undefined;
+  /** How often the journal is checked for rotations another process left behind (default 10 s). */
+  journalScanIntervalMs?: number | undefined;
   /** The clock (tests inject one). */
   now?: (() => Date) | undefined;
   logger?: Logger | undefined;
@@ -71,19 +90,26 @@ interface CacheEntry {
   recheckAt: number;
 }
 
+/** The newest row a flight has read: what a caller past its wait deadline is answered from. */
+interface Seen {
+  row: ConnectionRecord | undefined;
+}
+
 interface Flight {
   promise: Promise<AccessToken>;
   forced: boolean;
+  seen: Seen;
 }
 
-type Settled =
-  | { ok: true; tokens: TokenSet; seconds: number }
-  | { ok: false; error: unknown; seconds: number };
+type Settled = { ok: true; tokens: TokenSet } | { ok: false; error: unknown };
 type Outcome = { done: AccessToken } | { retry: ConnectionRecord };
 
 const DEFAULT_SKEW_MS = 5 * 60_000;
-const DEFAULT_LEASE_MS = 30_000;
-const DEFAULT_REFRESH_TIMEOUT_MS = 10_000;
+const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
+const DEFAULT_LEASE_MARGIN_MS = 90_000;
+const DEFAULT_TOKEN_WAIT_MS = 10_000;
+/** Network failures that happen before a request is sent: Airtable cannot have rotated. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 const MAX_BACKOFF_MS = 5 * 60_000;
 /** In degraded mode (refresh failing), a token with at least this much life left is still handed out. */
 const MIN_USABLE_MS = 10_000;
@@ -103,6 +129,7 @@ export class TokenManager {
   readonly #skewMs: number;
   readonly #leaseMs: number;
   readonly #timeoutMs: number;
+  readonly #tokenWaitMs: number;
   readonly #nowMs: () => number;
   readonly #log: Logger;
   readonly #metrics: Metrics | undefined;
@@ -115,7 +142,8 @@ export class TokenManager {
   readonly #latest = new Map<string, number>();
   readonly #flights = new Map<string, Flight>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  readonly #background = new Set<Promise<void>>();
+  readonly #keeper: RotationKeeper;
+  readonly #journalScan: NodeJS.Timeout | undefined;
   readonly #unsubscribe: (() => void) | undefined;
   #leaseSeq = 0;
 
@@ -123,9 +151,13 @@ export class TokenManager {
     this.#store = options.store;
     this.#refresher = options.refresher;
     this.#skewMs = options.skewMs ?? DEFAULT_SKEW_MS;
-    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.#timeoutMs =
-      options.refreshTimeoutMs ?? Math.min(DEFAULT_REFRESH_TIMEOUT_MS, Math.floor(this.#leaseMs / 3));
+      options.refreshTimeoutMs ??
+      (options.leaseMs === undefined
+        ? DEFAULT_REFRESH_TIMEOUT_MS
+        : Math.min(DEFAULT_REFRESH_TIMEOUT_MS, Math.floor(options.leaseMs / 3)));
+    this.#leaseMs = options.leaseMs ?? this.#timeoutMs + DEFAULT_LEASE_MARGIN_MS;
+    this.#tokenWaitMs = options.tokenWaitMs ?? DEFAULT_TOKEN_WAIT_MS;
     if (this.#timeoutMs >= this.#leaseMs) {
       throw new AirlockError(
         "config_invalid",
@@ -143,9 +175,49 @@ export class TokenManager {
     this.#cacheTtlMs = options.cacheTtlMs ?? (options.store.kind === "postgres" ? 10_000 : 1_000);
     this.#backoffBaseMs = options.backoffBaseMs ?? 2_000;
     this.#refreshedEvents = options.refreshedEvents ?? false;
+    this.#keeper = new RotationKeeper({
+      store: options.store,
+      journal: options.journal,
+      leaseMs: this.#leaseMs,
+      nowMs: this.#nowMs,
+      logger: this.#log,
+      metrics: this.#metrics,
+      eventFor: (rotation) =>
+        this.#refreshedEvents
+          ? { type: "connection.refreshed", data: { version: rotation.baseVersion + 1 } }
+          : undefined,
+      onSettled: (identifier) => {
+        this.#cache.delete(identifier);
+        this.#wake(identifier);
+      },
+    });
+    if (options.journal) {
+      this.#journalScan = setInterval(() => {
+        this.recoverJournal().catch((err: unknown) =>
+          this.#log.warn({ err }, "rotation journal scan failed; retrying on the next pass"),
+        );
+      }, options.journalScanIntervalMs ?? 10_000);
+      this.#journalScan.unref();
+    }
     this.#unsubscribe = options.store.onConnectionChanged?.((identifier, version) =>
       this.#changed(identifier, version),
     );
+  }
+
+  /**
+   * Applies rotations that another process journaled but never saved (it died, or the store was
+   * down), fenced on version. Run at start before serving; also runs on a timer.
+   *
+   * @example
+   * await tokens.recoverJournal(); // before the HTTP server accepts requests
+   */
+  recoverJournal(): Promise<number> {
+    return this.#keeper.recover();
+  }
+
+  /** Rotations this process holds in memory because the store has not confirmed them (for /healthz). */
+  get heldRotations(): number {
+    return this.#keeper.heldCount;
   }
 
   /**
@@ -179,60 +251,86 @@ export class TokenManager {
   }
 
   /**
-   * Stops listening for changes and waits (briefly) for refreshes still running in the background.
+   * Finishes in-flight refreshes and the saves of their rotations, at most `deadlineMs` in all
+   * (default: the refresh timeout), then stops listening. What the store still has not confirmed
+   * by then stays in the journal for the next start.
    *
    * @example
-   * await tokens.close();
+   * await tokens.close({ deadlineMs: 30_000 });
    * await store.close();
    */
-  async close(): Promise<void> {
+  async close(options: { deadlineMs?: number } = {}): Promise<void> {
+    const deadline = performance.now() + (options.deadlineMs ?? this.#timeoutMs);
+    clearInterval(this.#journalScan);
+    const flights = [...this.#flights.values()].map((flight) => flight.promise);
+    if (flights.length > 0) {
+      await raceTimer(Promise.allSettled(flights), deadline - performance.now());
+    }
+    await this.#keeper.drain(Math.max(0, deadline - performance.now()));
     this.#unsubscribe?.();
     this.#cache.clear();
     for (const id of [...this.#waiters.keys()]) this.#wake(id);
-    if (this.#background.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.#background]),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, this.#timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
   }
 
-  // Step 1: single-flight ---------------------------------------------------------------------
+  // Step 1: single-flight, and the caller's wait deadline --------------------------------------
 
   async #join(identifier: string, options: GetAccessTokenOptions): Promise<AccessToken> {
     const forced = options.force === true;
     for (;;) {
       const flight = this.#flights.get(identifier);
       if (!flight) break;
-      if (!forced) return flight.promise;
+      if (!forced) return this.#within(flight, options);
       if (!flight.forced) {
         // A plain read in progress may not refresh; let it finish, then start our own forced flight.
         await flight.promise.catch(() => undefined);
         continue;
       }
-      const result = await flight.promise;
+      const result = await this.#within(flight, options);
       if (options.rejectedAccessToken === undefined || result.accessToken !== options.rejectedAccessToken) {
         return result;
       }
     }
-    const promise = this.#acquire(identifier, options).finally(() => {
+    const seen: Seen = { row: undefined };
+    const promise = this.#acquire(identifier, options, seen).finally(() => {
       if (this.#flights.get(identifier)?.promise === promise) {
         this.#flights.delete(identifier);
         this.#latest.delete(identifier);
       }
     });
-    this.#flights.set(identifier, { promise, forced });
-    return promise;
+    const flight: Flight = { promise, forced, seen };
+    this.#flights.set(identifier, flight);
+    return this.#within(flight, options);
+  }
+
+  /** The flight's answer, or after `tokenWaitMs` the current token if it still works, else `transient`. */
+  async #within(flight: Flight, options: GetAccessTokenOptions): Promise<AccessToken> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.#tokenWaitMs);
+    });
+    try {
+      const answer = await Promise.race([flight.promise, late]);
+      if (answer !== undefined) return answer;
+    } finally {
+      clearTimeout(timer);
+    }
+    const row = flight.seen.row;
+    if (row === undefined) {
+      throw new AirlockError("transient", "The token store did not answer in time.", {
+        hint: "Retry shortly; check the database if it keeps happening.",
+        details: { retry_after_seconds: 2 },
+      });
+    }
+    return this.#degraded(row, options, this.#nowMs(), undefined, "refreshing");
   }
 
   // Steps 2–8 ---------------------------------------------------------------------------------
 
-  async #acquire(identifier: string, options: GetAccessTokenOptions): Promise<AccessToken> {
+  async #acquire(identifier: string, options: GetAccessTokenOptions, seen: Seen): Promise<AccessToken> {
+    const held = this.#fromHeld(identifier, options);
+    if (held) return held;
     let row = await this.#read(identifier);
+    seen.row = row;
     const firstVersion = row.version;
     for (;;) {
       this.#assertActive(row);
@@ -242,7 +340,7 @@ export class TokenManager {
       if (nextAttempt !== undefined && nextAttempt > now) {
         // Backing off after transient failures: no upstream call until the recorded time.
         this.#metrics?.refreshAttempts.inc({ outcome: "skipped" });
-        return this.#degraded(row, options, now, undefined);
+        return this.#degraded(row, options, now, undefined, "backoff");
       }
       const owner = `${this.#owner}#${++this.#leaseSeq}`;
       const claim = await this.#store.claimRefreshLease(identifier, {
@@ -252,19 +350,36 @@ export class TokenManager {
         leaseMs: this.#leaseMs,
       });
       if (!claim.claimed) {
+        // Someone else is refreshing. A token that still works is answered at once; otherwise wait.
+        if (this.#usable(row, options, now)) return tokenOf(row);
         row = await this.#waitForOther(identifier, row);
+        seen.row = row;
         continue;
       }
       // The refresh token we send is the one read under our own lease.
       const leased = await this.#read(identifier);
+      seen.row = leased;
       if (leased.leaseOwner !== owner || leased.version !== row.version) {
         row = leased;
         continue;
       }
-      const outcome = await this.#refresh(leased, owner, claim.takeover, options);
+      const outcome = await this.#refresh(leased, owner, claim.takeover, now, options);
       if ("done" in outcome) return outcome.done;
       row = outcome.retry;
+      seen.row = row;
     }
+  }
+
+  /** Rotated tokens the store has not confirmed yet are this process's truth (the row is older). */
+  #fromHeld(identifier: string, options: GetAccessTokenOptions): AccessToken | undefined {
+    const held = this.#keeper.held(identifier);
+    if (!held || held.tokens.accessToken === options.rejectedAccessToken) return undefined;
+    const token: AccessToken = Object.freeze({
+      accessToken: held.tokens.accessToken,
+      expiresAt: held.tokens.accessTokenExpiresAt,
+      version: held.baseVersion + 1,
+    });
+    return this.#nowMs() < held.tokens.accessTokenExpiresAt.getTime() - MIN_USABLE_MS ? token : undefined;
   }
 
   #needsRefresh(
@@ -310,11 +425,12 @@ export class TokenManager {
     }
   }
 
-  /** Steps 5–8, holding the lease. */
+  /** Steps 5–8, holding the lease claimed at `claimedAt`. */
   async #refresh(
     leased: ConnectionRecord,
     owner: string,
     takeover: boolean,
+    claimedAt: number,
     options: GetAccessTokenOptions,
   ): Promise<Outcome> {
     if (leased.refreshTokenExpiresAt.getTime() <= this.#nowMs()) {
@@ -322,108 +438,81 @@ export class TokenManager {
       return this.#markDead(leased, "refresh_expired");
     }
     const started = performance.now();
-    const call: Promise<Settled> = Promise.resolve()
-      .then(() => this.#refresher.refresh(leased.refreshToken))
+    // The one timeout: the request is aborted here, well inside the lease (see leaseMs).
+    const settled: Settled = await this.#refresher
+      .refresh(leased.refreshToken, { signal: AbortSignal.timeout(this.#timeoutMs) })
       .then(
-        (tokens) => ({ ok: true, tokens, seconds: (performance.now() - started) / 1000 }),
-        (error: unknown) => ({ ok: false, error, seconds: (performance.now() - started) / 1000 }),
+        (tokens) => ({ ok: true as const, tokens }),
+        (error: unknown) => ({ ok: false as const, error }),
       );
-    let timer: NodeJS.Timeout | undefined;
-    const settled = await Promise.race([
-      call,
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), this.#timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (settled === undefined) {
-      // The request is still out: Airtable may yet rotate the token. Keep the lease (never release
-      // it here, or someone else would send the same refresh token); a late answer is still saved
-      // under it, and if none comes the lease expires and the next holder knows it is a takeover.
-      this.#metrics?.refreshAttempts.inc({ outcome: "transient" });
-      this.#log.warn(
-        { identifier: leased.identifier, timeoutMs: this.#timeoutMs },
-        "token refresh timed out",
-      );
-      this.#track(
-        call.then(async (late) => {
-          await this.#settle(leased, owner, takeover, late, options, false).catch((err: unknown) => {
-            if (!isAirlockError(err))
-              this.#log.error({ err, identifier: leased.identifier }, "late refresh failed");
-          });
-        }),
-      );
-      return { done: this.#degraded(leased, options, this.#nowMs(), undefined) };
-    }
-    return this.#settle(leased, owner, takeover, settled, options, true);
+    this.#metrics?.refreshLatency.observe((performance.now() - started) / 1000);
+    if (settled.ok) return this.#saveRotation(leased, owner, settled.tokens);
+    return this.#handleFailure(leased, owner, takeover, claimedAt, settled.error, options);
   }
 
-  async #settle(
+  /** Step 6: the rotation is journaled and saved (or held and retried) before anyone sees it. */
+  async #saveRotation(leased: ConnectionRecord, owner: string, tokens: TokenSet): Promise<Outcome> {
+    const id = leased.identifier;
+    this.#metrics?.refreshAttempts.inc({ outcome: "success" });
+    const outcome = await this.#keeper.persist({
+      identifier: id,
+      baseVersion: leased.version,
+      owner,
+      tokens: {
+        scopes: tokens.scopes,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+        refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+      },
+      obtainedAt: tokens.obtainedAt,
+    });
+    if (outcome === "superseded") {
+      // The row moved on (a reconnect, or the journal of another process applied these very tokens).
+      this.#log.warn({ identifier: id }, "rotated tokens not saved: the connection changed meanwhile");
+      return { retry: await this.#read(id) };
+    }
+    this.#log.info(
+      { identifier: id, version: leased.version + 1, held: outcome === "held" },
+      "token refreshed",
+    );
+    const token = this.#remember({
+      identifier: id,
+      accessToken: tokens.accessToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      lastRefreshedAt: tokens.obtainedAt,
+      version: leased.version + 1,
+    });
+    this.#wake(id);
+    return { done: token };
+  }
+
+  /** Steps 7–8: a dead grant, or a transient failure that backs off and keeps the connection active. */
+  async #handleFailure(
     leased: ConnectionRecord,
     owner: string,
     takeover: boolean,
-    settled: Settled,
+    claimedAt: number,
+    error: unknown,
     options: GetAccessTokenOptions,
-    count: boolean,
   ): Promise<Outcome> {
     const id = leased.identifier;
-    if (count) this.#metrics?.refreshLatency.observe(settled.seconds);
-    if (settled.ok) {
-      if (count) this.#metrics?.refreshAttempts.inc({ outcome: "success" });
-      const { tokens } = settled;
-      const savedAt = new Date(this.#nowMs());
-      const saved = await this.#store.saveRefreshedTokens(
-        id,
-        {
-          owner,
-          version: leased.version,
-          tokens: {
-            scopes: tokens.scopes,
-            accessToken: tokens.accessToken,
-            refreshToken: tokens.refreshToken,
-            accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-            refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
-          },
-          now: savedAt,
-        },
-        this.#refreshedEvents
-          ? { type: "connection.refreshed", data: { version: leased.version + 1 } }
-          : undefined,
-      );
-      if (!saved) {
-        // Our lease was taken over (it expired): these tokens were never stored, so nobody may use them.
-        this.#log.warn({ identifier: id }, "refreshed tokens discarded: the lease was lost before saving");
-        return { retry: await this.#read(id) };
-      }
-      this.#log.info(
-        { identifier: id, version: leased.version + 1, seconds: settled.seconds },
-        "token refreshed",
-      );
-      const token = this.#remember({
-        identifier: id,
-        accessToken: tokens.accessToken,
-        accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-        lastRefreshedAt: savedAt,
-        version: leased.version + 1,
-      });
-      this.#wake(id);
-      return { done: token };
-    }
-
-    const { error } = settled;
     if (isAirlockError(error, "reauth_required")) {
-      if (count) this.#metrics?.refreshAttempts.inc({ outcome: takeover ? "interrupted" : "invalid_grant" });
+      this.#metrics?.refreshAttempts.inc({ outcome: takeover ? "interrupted" : "invalid_grant" });
       return this.#markDead(leased, takeover ? "refresh_interrupted" : "invalid_grant");
     }
-
     // Transient (network, timeout, 5xx, 409, 429), or something unexpected: back off, stay active.
-    if (count) this.#metrics?.refreshAttempts.inc({ outcome: "transient" });
+    this.#metrics?.refreshAttempts.inc({ outcome: "transient" });
     const now = this.#nowMs();
     const failures = leased.refreshFailures + 1;
-    const nextAttemptAt = new Date(now + this.#backoff(failures));
-    // No HTTP status means no answer (network error, timeout): the request may still have rotated
-    // the tokens, so a later invalid_grant is reported as an interrupted refresh.
-    const uncertain = !(isAirlockError(error) && typeof error.details?.status === "number");
+    // No answer after the request left: Airtable may have rotated, or may still be processing it.
+    // The refresh token is not sent again before the lease it went out under has ended, and a
+    // later rejection of it is reported as an interrupted refresh.
+    const uncertain = isUncertain(error);
+    const backoffUntil = now + this.#backoff(failures);
+    const nextAttemptAt = new Date(
+      uncertain ? Math.max(backoffUntil, claimedAt + this.#leaseMs) : backoffUntil,
+    );
     await this.#store.releaseRefreshLease(id, { owner, failed: true, nextAttemptAt, uncertain });
     this.#log.warn(
       {
@@ -437,7 +526,8 @@ export class TokenManager {
     );
     this.#wake(id);
     if (isAirlockError(error) && !error.retryable) throw error;
-    return { done: this.#degraded(leased, options, now, error) };
+    const row = { ...leased, nextRefreshAttemptAt: nextAttemptAt };
+    return { done: this.#degraded(row, options, now, error, "failed") };
   }
 
   /** Step 7: the grant is dead unless someone else refreshed meanwhile. Exactly one event. */
@@ -456,18 +546,32 @@ export class TokenManager {
     return { retry: await this.#read(id) };
   }
 
-  /** After a failed or skipped refresh: the current token if it still works, else a retryable error. */
-  #degraded(row: ConnectionRecord, options: GetAccessTokenOptions, now: number, cause: unknown): AccessToken {
-    const usable =
+  /** The current token still works for this caller (not expiring within seconds, not the one rejected). */
+  #usable(row: ConnectionRecord, options: GetAccessTokenOptions, now: number): boolean {
+    return (
       row.accessTokenExpiresAt.getTime() - now > MIN_USABLE_MS &&
-      row.accessToken !== options.rejectedAccessToken;
-    if (usable) {
-      return { accessToken: row.accessToken, expiresAt: row.accessTokenExpiresAt, version: row.version };
-    }
-    const retryAt = row.nextRefreshAttemptAt?.getTime() ?? now + this.#backoffBaseMs;
+      row.accessToken !== options.rejectedAccessToken
+    );
+  }
+
+  /** When no fresh token can be had now: the current token if it still works, else a retryable error. */
+  #degraded(
+    row: ConnectionRecord,
+    options: GetAccessTokenOptions,
+    now: number,
+    cause: unknown,
+    why: "backoff" | "failed" | "refreshing",
+  ): AccessToken {
+    if (this.#usable(row, options, now)) return tokenOf(row);
+    const retryAt =
+      why === "refreshing"
+        ? now + this.#backoffBaseMs
+        : (row.nextRefreshAttemptAt?.getTime() ?? now + this.#backoffBaseMs);
     throw new AirlockError(
       "transient",
-      `The access token of "${row.identifier}" could not be refreshed right now.`,
+      why === "refreshing"
+        ? `The access token of "${row.identifier}" is being refreshed and the refresh is taking long.`
+        : `The access token of "${row.identifier}" could not be refreshed right now.`,
       {
         hint: "Airtable's token endpoint is failing or slow; retry shortly. The connection stays active.",
         details: { retry_after_seconds: Math.max(1, Math.ceil((retryAt - now) / 1000)) },
@@ -571,16 +675,33 @@ export class TokenManager {
     });
   }
 
-  #track(task: Promise<void>): void {
-    this.#background.add(task);
-    void task.finally(() => this.#background.delete(task));
-  }
-
   /** Exponential backoff with jitter in [d/2, d]: at most 6 attempts per connection in the first minute. */
   #backoff(failures: number): number {
     const ceiling = Math.min(MAX_BACKOFF_MS, this.#backoffBaseMs * 2 ** Math.min(failures - 1, 20));
     return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   }
+}
+
+function tokenOf(row: ConnectionRecord): AccessToken {
+  return { accessToken: row.accessToken, expiresAt: row.accessTokenExpiresAt, version: row.version };
+}
+
+/** The request may have reached Airtable without an answer coming back (timeout, reset, dropped). */
+function isUncertain(error: unknown): boolean {
+  if (!isAirlockError(error)) return true;
+  if (typeof error.details?.status === "number") return false;
+  const reason = error.details?.reason;
+  return !(typeof reason === "string" && NEVER_SENT.has(reason));
+}
+
+function raceTimer(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, ms));
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function describe(error: unknown): { code?: string; message: string } {

@@ -123,6 +123,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const config = readServiceConfig({
     PORT: "0",
     DATABASE_URL: databaseUrl,
+    // Each service its own journal (the default for PostgreSQL is the working directory's).
+    AIRLOCK_JOURNAL_DIR: join(dir, "journal"),
     AIRLOCK_SECRET_KEY: SECRET_KEY,
     AIRLOCK_ENCRYPTION_KEYS: generateKeyringValue("test1"),
     ...options.env,
