@@ -4,7 +4,7 @@
  * plaintext in memory and the database only ever holds ciphertext.
  *
  * Concurrency contract: every method is a single atomic statement or transaction; none holds a
- * lock across a call to Airtable. Lease and fencing rules are in DESIGN.md ("The core promise").
+ * lock across a call to Airtable. Lease and fencing rules are in ARCHITECTURE.md ("The token algorithm", "Durability").
  */
 
 export type ConnectionStatus = "active" | "reauth_required" | "revoked";
