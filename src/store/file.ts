@@ -234,15 +234,24 @@ export class FileCredentialStore {
   }
 
   /** Deletes the profile's file; false when there was none. */
+  /**
+   * Deletes the profile's file; false when there was none. Through a symlink, the tokens in the
+   * link's target go too (a logout that left them there would leave a live grant behind).
+   */
   async delete(profile: string): Promise<boolean> {
-    try {
-      await unlink(this.path(profile));
-    } catch (error) {
-      if (isErrno(error, "ENOENT")) return false;
-      throw error;
+    const path = this.path(profile);
+    const target = (await isSymlink(path).catch(() => false)) ? await lastLinkTarget(path) : null;
+    let deleted = false;
+    for (const file of target === null ? [path] : [target, path]) {
+      try {
+        await unlink(file);
+        deleted = true;
+        await syncDirectory(dirname(file));
+      } catch (error) {
+        if (!isErrno(error, "ENOENT")) throw error;
+      }
     }
-    await syncDirectory(this.home);
-    return true;
+    return deleted;
   }
 
   /** Creates AIRLOCK_HOME (0700) if missing. An existing folder keeps its mode: it may be shared (e.g. a temp dir). */

@@ -48,7 +48,7 @@ ${COMMON_FLAGS}
  * await api.whoami();
  */
 export async function profileApi(context: CommandContext, profile: string): Promise<AirtableApi> {
-  const store = credentialStore(context.env);
+  const store = credentialStore(context.env, context.output);
   const options = { store, profile, env: context.env, signal: context.signal };
   let current: StoredCredentials = await freshCredentials(options);
   return new AirtableApi({

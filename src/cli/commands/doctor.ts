@@ -126,7 +126,7 @@ async function callbackPortCheck(redirectUri: string): Promise<DoctorCheck> {
 }
 
 async function credentialChecks(context: CommandContext, profile: string): Promise<DoctorCheck[]> {
-  const store = credentialStore(context.env);
+  const store = credentialStore(context.env, context.output);
   const path = store.path(profile);
   const login = profile === "default" ? "airlock login" : `airlock login --profile ${profile}`;
   let credentials: Awaited<ReturnType<typeof store.read>>;

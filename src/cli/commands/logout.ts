@@ -35,7 +35,7 @@ export async function logoutCommand(argv: string[], context: CommandContext): Pr
     return ExitCode.ok;
   }
   const profile = validateProfileName(values.profile ?? "default");
-  const store = credentialStore(context.env);
+  const store = credentialStore(context.env, context.output);
   const path = store.path(profile);
   if (!(await store.delete(profile))) {
     output.err(`Not logged in (profile "${profile}"): nothing to delete at ${path}.`);

@@ -37,7 +37,7 @@ export async function statusCommand(argv: string[], context: CommandContext): Pr
     return ExitCode.ok;
   }
   const profile = validateProfileName(values.profile ?? "default");
-  const store = credentialStore(context.env);
+  const store = credentialStore(context.env, context.output);
   const path = store.path(profile);
   const credentials = await store.read(profile);
   if (!credentials) {

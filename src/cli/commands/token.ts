@@ -38,7 +38,7 @@ export async function tokenCommand(argv: string[], context: CommandContext): Pro
   }
   const profile = validateProfileName(values.profile ?? "default");
   const credentials = await freshCredentials({
-    store: credentialStore(context.env),
+    store: credentialStore(context.env, context.output),
     profile,
     env: context.env,
     signal: context.signal,
