@@ -23,6 +23,7 @@ import {
 } from "../support/private-postgres.js";
 import {
   type Answer,
+  bumped,
   type Cluster,
   type ClusterOptions,
   type Instance,
@@ -30,7 +31,10 @@ import {
   sleep,
   startCluster,
   summarize,
+  versionsOf,
   waitFor,
+  waitForSettledRows,
+  waitForTokenRequests,
 } from "./harness.js";
 
 const missing = privatePostgresMissing();
@@ -77,49 +81,6 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
     return () => cluster!;
   }
 
-  /** Resolves once every armed token fault was taken, i.e. its requests reached the token endpoint. */
-  async function tokenRequestsArrived(cluster: Cluster, what: string): Promise<void> {
-    await waitFor(async () => (await cluster.emulator.armed()).token === null, {
-      timeoutMs: 20_000,
-      intervalMs: 25,
-      message: `${what} never reached the emulator's token endpoint`,
-    });
-  }
-
-  /**
-   * Waits until every row is `active` at `expected` version with no lease; the error names the rows
-   * that are not (the store may be down meanwhile: that just means "not yet").
-   */
-  async function rowsSettle(
-    cluster: Cluster,
-    expected: Map<string, number>,
-    timeoutMs = 30_000,
-  ): Promise<void> {
-    await waitFor(
-      async () => {
-        const rows = await Promise.all([...expected.keys()].map((id) => cluster.row(id)));
-        const wrong = rows.filter(
-          (row) =>
-            row === undefined ||
-            row.status !== "active" ||
-            row.lease_owner !== null ||
-            row.version !== expected.get(row.identifier),
-        );
-        if (wrong.length > 0)
-          throw new Error(`${wrong.length} rows not settled: ${JSON.stringify(wrong.slice(0, 3))}`);
-        return true;
-      },
-      { timeoutMs, intervalMs: 250, message: "the rows did not end active at version + 1 without a lease" },
-    );
-  }
-
-  async function versions(cluster: Cluster, ids: string[]): Promise<Map<string, number>> {
-    const rows = await Promise.all(ids.map((id) => cluster.row(id)));
-    return new Map(rows.map((row, i) => [ids[i]!, row!.version]));
-  }
-
-  const plusOne = (map: Map<string, number>) => new Map([...map].map(([id, v]) => [id, v + 1]));
-
   // ---------------------------------------------------------------------------------------------
 
   describe("PostgreSQL down for 8 s while 20 refreshes are in flight", () => {
@@ -132,13 +93,13 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
     it("answers 200 or 503 transient (never 500), then saves all 20 rotations: 20 refreshes, 0 invalid_grant", async () => {
       const c = cluster();
       const before = await c.emulator.stats();
-      const at = await versions(c, ids);
+      const at = await versionsOf(c, ids);
       await c.advanceAll(HOUR_PLUS);
       // An arrival counter: each token request takes one fault (1 ms: nothing else changes).
       await c.emulator.faults({ token: { delay_ms: 1, count: ids.length } });
 
       const answers = Promise.all(ids.map((id, i) => c.proxy(i % 2, id, WHOAMI, { timeoutMs: 60_000 })));
-      await tokenRequestsArrived(c, "the 20 refreshes");
+      await waitForTokenRequests(c, "the 20 refreshes");
       await server.stop("fast");
       const atStop = await c.emulator.stats();
       expect(
@@ -151,7 +112,7 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
       const first = await answers;
       expect.soft(first.every(okOrTransient), JSON.stringify(summarize(first))).toBe(true);
 
-      await rowsSettle(c, plusOne(at));
+      await waitForSettledRows(c, bumped(at));
       const second = await Promise.all(ids.map((id, i) => c.proxy(i % 2, id)));
       expect.soft(summarize(second)).toEqual({ 200: ids.length });
 
@@ -183,7 +144,7 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
         timeoutMs: 10_000,
         message: "A never took the refresh lease",
       });
-      await tokenRequestsArrived(c, "A's refresh");
+      await waitForTokenRequests(c, "A's refresh");
       const exit = a.stopGracefully("SIGTERM");
 
       const answer = await inFlight;
@@ -222,7 +183,7 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
         await c.advanceAll(HOUR_PLUS);
 
         const firstCall = c.proxy(0, id, WHOAMI, { timeoutMs: 40_000 });
-        await tokenRequestsArrived(c, "the slow refresh");
+        await waitForTokenRequests(c, "the slow refresh");
         const arrived = performance.now();
         const first = await firstCall;
         expect
@@ -248,7 +209,7 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
         expect.soft(after.refreshes - before.refreshes, "upstream refreshes").toBe(1);
         expect.soft(after.invalid_grants - before.invalid_grants, "invalid_grants").toBe(0);
 
-        await rowsSettle(c, new Map([[id, version + 1]]));
+        await waitForSettledRows(c, new Map([[id, version + 1]]));
         const final = await Promise.all([0, 1, 0, 1].map((i) => c.proxy(i, id)));
         expect.soft(summarize(final)).toEqual({ 200: 4 });
         expect.soft(await c.events("connection.reauth_required", id)).toEqual([]);
@@ -271,7 +232,7 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
         await c.advanceAll(HOUR_PLUS);
 
         const during: Promise<Answer>[] = [c.proxy(0, id)];
-        await tokenRequestsArrived(c, "the refresh");
+        await waitForTokenRequests(c, "the refresh");
         const arrived = performance.now();
         // Inside the lease (it started before the arrival): callers on both instances, no resend.
         let tick = 1;
@@ -378,7 +339,7 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
           timeoutMs: 10_000,
           message: "A never took the refresh lease",
         });
-        await tokenRequestsArrived(c, "A's refresh");
+        await waitForTokenRequests(c, "A's refresh");
         await server.stop("fast"); // so the save fails when Airtable's answer comes
         await waitFor(() => rotations(a).length > 0, {
           timeoutMs: 20_000,
@@ -389,7 +350,7 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
         await server.start();
         await a.start();
 
-        await rowsSettle(c, new Map([[id, version + 1]]));
+        await waitForSettledRows(c, new Map([[id, version + 1]]));
         const answer = await c.proxy(a, id);
         expect.soft(answer.status, answer.error ?? answer.body).toBe(200);
         const after = await c.emulator.stats();

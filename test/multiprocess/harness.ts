@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import type { z } from "zod";
-import type { faultsBodySchema } from "../../src/emulator/faults.js";
+import type { FaultInjector, faultsBodySchema } from "../../src/emulator/faults.js";
 import type { EmulatorStats } from "../../src/emulator/stats.js";
 
 import { libfaketime } from "../support/faketime.js";
@@ -27,6 +27,8 @@ export { freePort };
 
 /** What `POST /__emulator/faults` accepts (defaults such as `count` may be left out). */
 type FaultsBody = z.input<typeof faultsBodySchema>;
+/** What `GET /__emulator/faults` answers: the armed faults with their remaining counts. */
+export type ArmedFaults = ReturnType<FaultInjector["snapshot"]>;
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CLI = process.env.AIRLOCK_MP_CLI?.trim() || join(ROOT, "dist/cli/main.js");
@@ -225,6 +227,11 @@ export interface Emulator {
   stats(): Promise<EmulatorStats>;
   advanceClock(seconds: number): Promise<void>;
   faults(faults: FaultsBody): Promise<void>;
+  /**
+   * The armed faults. A fault is taken when a request arrives (before any delay), so a token fault
+   * whose `remaining` reached 0 (`token: null`) tells that its requests reached Airtable.
+   */
+  armed(): Promise<ArmedFaults>;
 }
 
 /** Starts `airlock emulator` as its own process (token endpoint latency 300 ms unless told). */
@@ -277,6 +284,7 @@ export async function startEmulator(options: {
     faults: async (faults) => {
       await control("faults", faults);
     },
+    armed: () => control("faults") as Promise<ArmedFaults>,
   };
 }
 
@@ -408,6 +416,12 @@ export interface Cluster {
   api(path: string, init?: RequestInit & { instance?: number }): Promise<Response>;
   /** Runs the real connect flow (connect link → emulator consent → callback) for `identifier`. */
   connect(identifier: string): Promise<void>;
+  /** `GET /v1/proxy/<identifier><path>` (default `/v0/meta/whoami`) on an instance; never throws. */
+  proxy(instance: Instance | number, identifier: string, path?: string, init?: CallInit): Promise<Answer>;
+  /** The connection's row as stored (undefined when absent); throws while the store is down. */
+  row(identifier: string): Promise<ConnectionRow | undefined>;
+  /** The `data` of every event of `type` (e.g. `connection.reauth_required`), optionally for one identifier. */
+  events(type: string, identifier?: string): Promise<{ identifier: string; data: unknown }[]>;
   /** Moves every instance's clock and the emulator's clock forward by `seconds`. */
   advanceAll(seconds: number): Promise<void>;
   close(): Promise<void>;
@@ -541,6 +555,28 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return fetch(`${instances[instance]!.url}${path}`, { ...rest, headers });
     },
     connect: (identifier) => runConnectFlow(cluster, identifier),
+    proxy(instance, identifier, path = "/v0/meta/whoami", init = {}) {
+      const target = typeof instance === "number" ? instances[instance]! : instance;
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${secretKey}`);
+      return call(`${target.url}/v1/proxy/${encodeURIComponent(identifier)}${path}`, { ...init, headers });
+    },
+    async row(identifier) {
+      const rows = await db.query<StoredRow>(
+        "SELECT identifier, status, status_reason, lease_owner, lease_until, version FROM connections WHERE identifier = $1",
+        [identifier],
+      );
+      return rows[0] && toConnectionRow(rows[0]);
+    },
+    async events(type, identifier) {
+      const rows = await db.query<{ identifier: string; data: string }>(
+        identifier === undefined
+          ? "SELECT identifier, data FROM events WHERE type = $1 ORDER BY id"
+          : "SELECT identifier, data FROM events WHERE type = $1 AND identifier = $2 ORDER BY id",
+        identifier === undefined ? [type] : [type, identifier],
+      );
+      return rows.map((r) => ({ identifier: r.identifier, data: JSON.parse(r.data) as unknown }));
+    },
     async advanceAll(seconds) {
       for (const instance of instances) instance.clock.advance(seconds);
       await emulator.advanceClock(seconds);
@@ -559,6 +595,147 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
   };
   return cluster;
+}
+
+/** A connection row as the multi-process tests look at it (the version as a number). */
+export interface ConnectionRow {
+  identifier: string;
+  status: string;
+  status_reason: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  version: number;
+}
+
+interface StoredRow {
+  identifier: string;
+  status: string;
+  status_reason: string | null;
+  lease_owner: string | null;
+  lease_until: string | number | null;
+  version: string | number;
+}
+
+function toConnectionRow(row: StoredRow): ConnectionRow {
+  return {
+    ...row,
+    lease_until: row.lease_until === null ? null : Number(row.lease_until),
+    version: Number(row.version),
+  };
+}
+
+/** An HTTP answer read to the end, or status 0 with the network error (connection reset, timeout). */
+export interface Answer {
+  status: number;
+  body: string;
+  headers: Headers;
+  /** The network error when status is 0. */
+  error?: string;
+}
+
+export type CallInit = RequestInit & { timeoutMs?: number };
+
+/**
+ * `fetch` that reads the whole body and never throws: a broken connection or a timeout (default
+ * 60 s) is status 0 with the error, so a test can count it among the answers.
+ *
+ * @example
+ * const answer = await call(`${instance.url}/healthz`);
+ * expect(answer.status).toBe(200);
+ */
+export async function call(url: string, init: CallInit = {}): Promise<Answer> {
+  const { timeoutMs = 60_000, ...rest } = init;
+  try {
+    const response = await fetch(url, { ...rest, signal: rest.signal ?? AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, body: await response.text(), headers: response.headers };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause ? ` (${cause.code ?? ""} ${cause.message ?? ""})` : "";
+    return { status: 0, body: "", headers: new Headers(), error: `${(error as Error).message}${detail}` };
+  }
+}
+
+/** The `error.code` of an Airlock error body (`{error: {code, …}}`), if it is one. */
+export function errorCode(answer: Answer): string | undefined {
+  try {
+    const parsed = JSON.parse(answer.body) as { error?: { code?: unknown } };
+    return typeof parsed.error?.code === "string" ? parsed.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A retryable store or refresh failure as the contract says: 503 `transient` with `Retry-After`. */
+export function isTransient(answer: Answer): boolean {
+  return answer.status === 503 && errorCode(answer) === "transient" && answer.headers.has("retry-after");
+}
+
+/** `{"200": 18, "503 transient": 2, "500 internal": 1}`: answers summarised for assertion messages. */
+export function summarize(answers: Answer[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const answer of answers) {
+    const key =
+      answer.status === 0
+        ? `0 ${answer.error ?? "network error"}`
+        : [answer.status, errorCode(answer)].filter(Boolean).join(" ");
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Resolves once every armed token fault was taken, i.e. its requests reached the token endpoint
+ * (arm `{token: {delay_ms: 1, count: N}}` as an arrival counter when no other fault is wanted).
+ */
+export async function waitForTokenRequests(cluster: Cluster, what: string): Promise<void> {
+  await waitFor(async () => (await cluster.emulator.armed()).token === null, {
+    timeoutMs: 20_000,
+    intervalMs: 25,
+    message: `${what} never reached the emulator's token endpoint`,
+  });
+}
+
+/** The current version of each connection. */
+export async function versionsOf(cluster: Cluster, ids: string[]): Promise<Map<string, number>> {
+  const rows = await Promise.all(ids.map((id) => cluster.row(id)));
+  return new Map(rows.map((row, i) => [ids[i]!, row?.version ?? Number.NaN]));
+}
+
+/** The same versions, one refresh later. */
+export function bumped(versions: Map<string, number>): Map<string, number> {
+  return new Map([...versions].map(([id, version]) => [id, version + 1]));
+}
+
+/**
+ * Waits until every connection in `expected` is `active` at its expected version with no lease;
+ * the error names the rows that are not. A store that is down meanwhile just means "not yet".
+ */
+export async function waitForSettledRows(
+  cluster: Cluster,
+  expected: Map<string, number>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const rows = await Promise.all([...expected.keys()].map((id) => cluster.row(id)));
+      const wrong = rows.filter(
+        (row, i) =>
+          row === undefined ||
+          row.status !== "active" ||
+          row.lease_owner !== null ||
+          row.version !== expected.get([...expected.keys()][i]!),
+      );
+      if (wrong.length > 0) {
+        throw new Error(`${wrong.length} rows not settled, e.g. ${JSON.stringify(wrong.slice(0, 3))}`);
+      }
+      return true;
+    },
+    {
+      timeoutMs,
+      intervalMs: 250,
+      message: "the rows did not end active at the expected version without a lease",
+    },
+  );
 }
 
 async function waitHealthy(instance: Instance): Promise<void> {
