@@ -1,8 +1,9 @@
 /**
- * Operations endpoints: `GET /healthz` (the store answers), `GET /metrics` (Prometheus text; the
- * connection gauge is sampled at scrape time). `GET /openapi.json` is served by app.ts.
+ * Operations endpoints: `GET /healthz` (the store accepts a write), `GET /metrics` (Prometheus
+ * text; the connection gauge is sampled at scrape time). `GET /openapi.json` is served by app.ts.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { AirlockError } from "../errors.js";
 import type { ConnectionStatus } from "../store/types.js";
 import type { ServiceContext } from "./context.js";
 import type { AppEnv } from "./request-log.js";
@@ -12,6 +13,11 @@ const HealthSchema = z
     status: z.enum(["ok", "unavailable"]),
     store: z.enum(["sqlite", "postgres"]),
     demo: z.boolean(),
+    store_error: z.string().optional().openapi({
+      description:
+        "Only when unavailable: the database driver's error code (SQLITE_FULL, SQLITE_READONLY, ECONNREFUSED, 57P01...).",
+      example: "SQLITE_FULL",
+    }),
   })
   .openapi("Health");
 
@@ -19,11 +25,11 @@ const healthRoute = createRoute({
   method: "get",
   path: "/healthz",
   tags: ["operations"],
-  summary: "Liveness and store reachability",
+  summary: "Liveness, and whether the store accepts writes",
   responses: {
     200: { description: "Healthy", content: { "application/json": { schema: HealthSchema } } },
     503: {
-      description: "The store does not answer",
+      description: "The store cannot write (down, unreachable, disk full, read-only, locked)",
       content: { "application/json": { schema: HealthSchema } },
     },
   },
@@ -52,12 +58,16 @@ export function opsRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
 
   app.openapi(healthRoute, async (c) => {
     const base = { store: ctx.store.kind, demo: ctx.demo !== null };
+    c.header("Cache-Control", "no-store");
     try {
-      await ctx.store.countConnectionsByStatus();
+      // One tiny committed write: a store that only reads (full disk, read-only, standby) is not healthy.
+      await ctx.store.checkWritable();
       return c.json({ status: "ok" as const, ...base }, 200);
     } catch (error) {
-      c.var.log.error({ err: error }, "health check: store unavailable");
-      return c.json({ status: "unavailable" as const, ...base }, 503);
+      const storeError = storeErrorCode(error);
+      const original = error instanceof AirlockError && error.cause !== undefined ? error.cause : error;
+      c.var.log.error({ err: original, store_error: storeError }, "health check: store cannot write");
+      return c.json({ status: "unavailable" as const, ...base, store_error: storeError }, 503);
     }
   });
 
@@ -74,4 +84,14 @@ export function opsRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   });
 
   return app;
+}
+
+/** The driver's code behind a store failure (`details.store_error`), else the error's own code. */
+function storeErrorCode(error: unknown): string {
+  if (error instanceof AirlockError) {
+    const code = error.details?.store_error;
+    return typeof code === "string" ? code : error.code;
+  }
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : "unknown";
 }

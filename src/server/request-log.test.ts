@@ -5,6 +5,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { createLogger } from "../log.js";
 import { type AppEnv, logSafePath, requestHeader, requestLog } from "./request-log.js";
 
 describe("logSafePath", () => {
@@ -14,6 +15,16 @@ describe("logSafePath", () => {
     );
     expect(logSafePath("http://h/v1/proxy/u/v0/x?access_token=t&offset=itr")).toBe(
       "/v1/proxy/u/v0/x?access_token=%5Bredacted%5D&offset=itr",
+    );
+  });
+  it("redacts credential-like parameters by name, in any case, however the name is encoded", () => {
+    expect(logSafePath("http://h/oauth/callback?CODE=abc&%73tate=xyz")).toBe(
+      "/oauth/callback?CODE=%5Bredacted%5D&state=%5Bredacted%5D",
+    );
+    expect(
+      logSafePath("http://h/x?auth_code=a&id_token=b&clientSecret=c&apiKey=d&offset=itr&pageSize=5"),
+    ).toBe(
+      "/x?auth_code=%5Bredacted%5D&id_token=%5Bredacted%5D&clientSecret=%5Bredacted%5D&apiKey=%5Bredacted%5D&offset=itr&pageSize=5",
     );
   });
   it("redacts connect tokens in the path", () => {
@@ -53,6 +64,38 @@ describe("requestLog", () => {
     });
     const generated = await app.request("/quiet", { headers: { "x-request-id": "bad id with spaces" } });
     expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("requestLog and OAuth callback codes", () => {
+  it("never writes a callback's code or state, on success, on failure, or through a handler's log", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "trace",
+      stream: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    });
+    const app = new Hono<AppEnv>();
+    app.use("*", requestLog(logger));
+    app.get("/oauth/callback", (c) => {
+      c.var.log.info({ error: "invalid_grant", code: "invalid_grant" }, "callback refused");
+      return c.req.query("fail") ? c.text("boom", 500) : c.text("ok");
+    });
+    const code = "AUTHCODE.abc123-SECRET-value";
+    const state = "STATE-secret-xyz";
+    await app.request(`/oauth/callback?code=${code}&state=${state}`);
+    await app.request(`/oauth/callback?state=${state}&code=${encodeURIComponent(code)}&fail=1`);
+    const text = lines.join("");
+    expect(text).toContain("request failed");
+    expect(text).toContain('"path":"/oauth/callback?code=%5Bredacted%5D&state=%5Bredacted%5D"');
+    // Error codes are no longer blanked: only the secrets' values are gone.
+    expect(text).toContain('"code":"invalid_grant"');
+    expect(text).not.toContain("AUTHCODE");
+    expect(text).not.toContain("STATE-secret");
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * Request ids and one structured log line per request. Paths are logged without secrets: connect
- * tokens in `/connect/<token>` and the `code`/`state` (and token-like) query parameters are redacted.
+ * tokens in `/connect/<token>` and the `code`/`state` (and token-like) query parameters are redacted,
+ * which is what keeps OAuth authorization codes out of the logs (log.ts no longer blanks `code`
+ * fields, so that error codes show).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -24,6 +26,13 @@ const SECRET_QUERY_KEYS = new Set([
   "api_key",
   "key",
 ]);
+/** Any other parameter named like a credential (`auth_code`, `id_token`, `clientSecret`, ...). */
+const SECRET_QUERY_KEY_RE = /(code|token|secret|password|verifier|key)$/;
+
+function isSecretQueryKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return SECRET_QUERY_KEYS.has(lower) || SECRET_QUERY_KEY_RE.test(lower);
+}
 
 /**
  * The Node request behind a Hono context, when served by `@hono/node-server` (absent in
@@ -91,7 +100,7 @@ export function logSafePath(url: string): string {
   if (parsed.search === "") return path;
   const parts: string[] = [];
   for (const [key, value] of parsed.searchParams) {
-    const safe = SECRET_QUERY_KEYS.has(key.toLowerCase()) ? "[redacted]" : value;
+    const safe = isSecretQueryKey(key) ? "[redacted]" : value;
     parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(safe)}`);
   }
   return `${path}?${parts.join("&")}`;

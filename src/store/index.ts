@@ -5,14 +5,16 @@
 import { AirlockError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Keyring } from "./crypto.js";
+import type { StoreFailureListener } from "./failures.js";
 import { openPostgresStore } from "./postgres.js";
 import type { SqlStore } from "./sql-store.js";
 import { openSqliteStore } from "./sqlite.js";
 
 export { encryptionContext, generateKeyringValue, Keyring, parseEncryptionKeys } from "./crypto.js";
+export { type StoreFailureContext, type StoreFailureListener, storeFailure } from "./failures.js";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres.js";
 export { DELETED_VERSION, SqlStore } from "./sql-store.js";
-export { openSqliteStore } from "./sqlite.js";
+export { openSqliteStore, type SqliteStoreOptions } from "./sqlite.js";
 export type * from "./types.js";
 
 export const DEFAULT_DATABASE_URL = "./airlock.db";
@@ -26,6 +28,11 @@ export interface OpenStoreOptions {
   schema?: string | undefined;
   /** Run migrations before returning (default true). */
   migrate?: boolean | undefined;
+  /**
+   * Told about every driver error that became a `transient` store failure (database down, disk
+   * full, file locked or read-only): `failure.details.store_error` is the driver's code.
+   */
+  onFailure?: StoreFailureListener | undefined;
 }
 
 /**

@@ -115,5 +115,17 @@ function migrations(kind: SqlKind): Record<string, Migration> {
           .execute();
       },
     },
+    "0002_airlock_health": {
+      // One row, rewritten by every health check (and by SQLite's migrate()): a real write, which a
+      // read-only file, a full disk, a stopped or a read-only PostgreSQL fails.
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable("airlock_health")
+          .addColumn("id", "integer", (c) => c.primaryKey())
+          .addColumn("checked_at", int64, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -9,8 +9,10 @@ import pg from "pg";
 import { AirlockError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
+import { type StoreFailureListener, storeFailure } from "./failures.js";
 import type { Database } from "./schema.js";
 import { type SqlDialect, SqlStore, type SqlStoreOptions } from "./sql-store.js";
+import { translatingDialect } from "./translating-driver.js";
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 const RECONNECT_MIN_MS = 100;
@@ -21,6 +23,8 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
   schema?: string | undefined;
   /** Pool size per instance (default 10). */
   poolSize?: number | undefined;
+  /** Told about every driver error translated into a `transient` store failure (metrics). */
+  onFailure?: StoreFailureListener | undefined;
 }
 
 /**
@@ -55,24 +59,41 @@ export function openPostgresStore(databaseUrl: string, options: PostgresStoreOpt
   const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10, application_name: "airlock" });
   // An idle client's error (server restart, network blip) must not crash the process; the pool replaces it.
   pool.on("error", (err) => log.warn({ err: errorSummary(err) }, "postgres pool client error"));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // A checked-out client whose socket dies also emits "error", and pg-pool listens only on idle
+  // ones: unheard, that is an uncaught exception, a crash in the middle of an outage. The query in
+  // flight is rejected anyway (and translated), and the pool discards the broken client on release.
+  pool.on("connect", (client) => {
+    client.on("error", (err) => log.debug({ err: errorSummary(err) }, "postgres client error while in use"));
+  });
+  const location = describeServer(connectionString);
+  // Every query, transaction step and connection attempt: an outage becomes `transient`, not `internal`.
+  const dialect = translatingDialect(new PostgresDialect({ pool }), {
+    recognise: (error) => storeFailure(error, { kind: "postgres", location }),
+    onFailure(failure) {
+      log.warn({ err: failure.cause, store_error: failure.details?.store_error }, failure.message);
+      options.onFailure?.(failure, "postgres");
+    },
+  });
+  const db = new Kysely<Database>({ dialect });
   const channel = `airlock_connections:${schema}`;
   const listener = new NotificationListener(
     { ...config, application_name: `airlock-listener:${schema}`.slice(0, 63) },
     channel,
     log,
   );
-  const dialect: SqlDialect = {
+  const storeDialect: SqlDialect = {
     kind: "postgres",
     migrationTableSchema: schema,
     async guardMigration(migrate) {
       try {
         await sql`select 1`.execute(db);
-      } catch (cause) {
+      } catch (caught) {
+        // Name the driver's own error (ECONNREFUSED, 28P01...), not the `transient` it became.
+        const cause = caught instanceof AirlockError && caught.cause !== undefined ? caught.cause : caught;
         const { message, code } = errorSummary(cause);
         throw new AirlockError(
           "config_invalid",
-          `Cannot connect to PostgreSQL at ${describeServer(connectionString)}: ${code ?? message}.`,
+          `Cannot connect to PostgreSQL at ${location}: ${code ?? message}.`,
           {
             hint: "Check DATABASE_URL (host, port, user, password, database) and that the server is running and reachable.",
             cause,
@@ -95,7 +116,7 @@ export function openPostgresStore(databaseUrl: string, options: PostgresStoreOpt
       await db.destroy();
     },
   };
-  return new SqlStore(db, dialect, options);
+  return new SqlStore(db, storeDialect, options);
 }
 
 /**

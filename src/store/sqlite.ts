@@ -3,30 +3,48 @@
  * processes on one machine can share the file. Changes are announced to listeners in this process
  * only (SQLite has no cross-process notification; other processes poll).
  */
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { CompiledQuery, type DatabaseConnection, Kysely, SqliteDialect, SqliteDriver } from "kysely";
 import { AirlockError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
+import { type StoreFailureListener, storeFailure } from "./failures.js";
 import type { Database } from "./schema.js";
 import { type SqlDialect, SqlStore, type SqlStoreOptions } from "./sql-store.js";
+import { translatingDialect } from "./translating-driver.js";
 
 /** How long a writer waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
+/** The one-row table `migrate()` writes to prove the file is writable (migration 0002). */
+const HEALTH_UPSERT =
+  "insert into airlock_health (id, checked_at) values (1, ?) on conflict (id) do update set checked_at = excluded.checked_at";
+
+export interface SqliteStoreOptions extends SqlStoreOptions {
+  /** Told about every driver error translated into a `transient` store failure (metrics). */
+  onFailure?: StoreFailureListener | undefined;
+  /**
+   * Injected for tests: receives the file's better-sqlite3 connection (shared by every store on the
+   * file in this process), e.g. to set a `max_page_count` that makes the database full.
+   */
+  onOpen?: ((sqlite: BetterSqlite3.Database) => void) | undefined;
+}
+
 /**
- * Opens (creating when absent) a SQLite store at `path`. Call `migrate()` before use.
+ * Opens (creating when absent) a SQLite store at `path`. Call `migrate()` before use: it also
+ * proves the file is writable, failing with `config_invalid` on a read-only file or mount.
  *
  * @example
  * const store = openSqliteStore("./airlock.db", { keyring });
  * await store.migrate();
  */
-export function openSqliteStore(path: string, options: SqlStoreOptions): SqlStore {
+export function openSqliteStore(path: string, options: SqliteStoreOptions): SqlStore {
   const log = options.logger ?? silentLogger;
   const file = openShared(path);
-  return new SqlStore(file.db, sqliteDialect(file, log), options);
+  options.onOpen?.(file.sqlite);
+  return new SqlStore(file.db, sqliteDialect(file, log, options.onFailure), options);
 }
 
 interface SharedFile {
@@ -36,6 +54,10 @@ interface SharedFile {
   feed: ChangeFeed;
   refs: number;
   migrating: Promise<void>;
+  /** The driver error `error` stands for, translated and reported to every store on the file. */
+  translate(error: unknown): unknown;
+  /** One per store open on the file (stores sharing the connection share its failures). */
+  failureListeners: Set<(failure: AirlockError) => void>;
 }
 
 /**
@@ -60,36 +82,61 @@ function openShared(path: string): SharedFile {
     if (key) mkdirSync(dirname(key), { recursive: true });
     sqlite = new BetterSqlite3(key ?? ":memory:");
   } catch (cause) {
-    throw new AirlockError(
-      "config_invalid",
-      `Cannot open the SQLite database at ${key}: ${(cause as Error).message}.`,
-      {
-        hint: "Set DATABASE_URL to a file path Airlock can create and write (its folder must be writable), or to a postgres:// URL.",
-        cause,
-      },
-    );
+    throw openFailure(key, cause);
   }
-  // Ciphertext only, but still nobody else's business.
-  if (key && !existed) chmodSync(key, 0o600);
-  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma("foreign_keys = ON");
+  try {
+    // Ciphertext only, but still nobody else's business.
+    if (key && !existed) chmodSync(key, 0o600);
+    sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Fails on a read-only mount (SQLite cannot create the -shm file, or switch the journal mode).
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("foreign_keys = ON");
+  } catch (cause) {
+    sqlite.close();
+    throw openFailure(key, cause);
+  }
+  const failureListeners = new Set<(failure: AirlockError) => void>();
+  const context = { kind: "sqlite", location: key ?? ":memory:" } as const;
+  const translation = {
+    recognise: (error: unknown) => storeFailure(error, context),
+    onFailure: (failure: AirlockError) => {
+      for (const listener of failureListeners) listener(failure);
+    },
+  };
   const file: SharedFile = {
     key,
     sqlite,
-    db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) }),
+    db: new Kysely<Database>({
+      dialect: translatingDialect(new ImmediateSqliteDialect(sqlite), translation),
+    }),
     feed: new ChangeFeed(silentLogger),
     refs: 1,
     migrating: Promise.resolve(),
+    translate(error) {
+      const failure = translation.recognise(error);
+      if (!failure) return error;
+      translation.onFailure(failure);
+      return failure;
+    },
+    failureListeners,
   };
   if (key) shared.set(key, file);
   return file;
 }
 
-function sqliteDialect(file: SharedFile, log: Logger): SqlDialect {
+function sqliteDialect(
+  file: SharedFile,
+  log: Logger,
+  onFailure: StoreFailureListener | undefined,
+): SqlDialect {
   const { sqlite, feed } = file;
   let closed = false;
+  const reportFailure = (failure: AirlockError) => {
+    log.warn({ err: failure.cause, store_error: failure.details?.store_error }, failure.message);
+    onFailure?.(failure, "sqlite");
+  };
+  file.failureListeners.add(reportFailure);
   return {
     kind: "sqlite",
     async guardMigration(migrate) {
@@ -98,13 +145,15 @@ function sqliteDialect(file: SharedFile, log: Logger): SqlDialect {
       // same time waits, then finds the migrations already applied.
       // Stores sharing this connection in one process take turns first.
       const run = file.migrating.then(async () => {
-        sqlite.exec("BEGIN IMMEDIATE");
         try {
+          sqlite.exec("BEGIN IMMEDIATE");
           await migrate();
+          // BEGIN IMMEDIATE succeeds on a read-only file: only a real write proves we can write.
+          sqlite.prepare(HEALTH_UPSERT).run(Date.now());
           sqlite.exec("COMMIT");
         } catch (err) {
           if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
-          throw err;
+          throw readOnlyFailure(file.key, err) ?? file.translate(err);
         }
       });
       file.migrating = run.catch(() => undefined);
@@ -126,6 +175,7 @@ function sqliteDialect(file: SharedFile, log: Logger): SqlDialect {
       if (closed) return;
       closed = true;
       file.refs--;
+      file.failureListeners.delete(reportFailure);
       if (file.refs > 0) return;
       if (file.key) shared.delete(file.key);
       await file.db.destroy();
@@ -146,12 +196,92 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 
   override createDriver(): SqliteDriver {
-    return new ImmediateSqliteDriver({ database: this.#sqlite });
+    return new ImmediateSqliteDriver(this.#sqlite);
   }
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #sqlite: BetterSqlite3.Database;
+
+  constructor(sqlite: BetterSqlite3.Database) {
+    super({ database: sqlite });
+    this.#sqlite = sqlite;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw("begin immediate"));
   }
+
+  /**
+   * SQLite rolls the transaction back itself on SQLITE_FULL, SQLITE_IOERR and friends; a ROLLBACK
+   * then fails with "cannot rollback - no transaction is active", and Kysely would throw that
+   * instead of the real error.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.#sqlite.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+/** The `config_invalid` error for a database that cannot be opened (read-only, or otherwise). */
+function openFailure(key: string | null, cause: unknown): AirlockError {
+  return (
+    readOnlyFailure(key, cause) ??
+    new AirlockError(
+      "config_invalid",
+      `Cannot open the SQLite database at ${key}: ${(cause as Error).message}.`,
+      {
+        hint: "Set DATABASE_URL to a file path Airlock can create and write (its folder must be writable), or to a postgres:// URL.",
+        cause,
+      },
+    )
+  );
+}
+
+/**
+ * `config_invalid` when `error` means the file cannot be written: SQLite said read-only, or could
+ * not open a file while the file or its folder is not writable (a read-only mount, mode 0444).
+ */
+function readOnlyFailure(key: string | null, error: unknown): AirlockError | null {
+  if (key === null) return null;
+  const original = driverError(error);
+  if (!original) return null;
+  const code = original.code;
+  if (!/^(SQLITE_READONLY|SQLITE_CANTOPEN|EROFS|EACCES|EPERM)/.test(code)) return null;
+  const reason =
+    unwritable(key) ??
+    (code.startsWith("SQLITE_READONLY") ? `SQLite refused to write: ${original.message}` : null);
+  if (reason === null) return null;
+  return new AirlockError("config_invalid", `The SQLite database at ${key} is read-only (${reason}).`, {
+    hint: `Make ${key} and its folder writable by the user running Airlock, on a read-write mount (SQLite creates ${key}-wal and ${key}-shm beside it), or set DATABASE_URL to a writable location.`,
+    cause: error,
+  });
+}
+
+/** Why the file or its folder cannot be written, or null when both can (or the file is absent). */
+function unwritable(key: string): string | null {
+  for (const target of [key, dirname(key)]) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EROFS") return "it is on a read-only file system";
+      if (code === "EACCES" || code === "EPERM") {
+        return target === key
+          ? "the file is not writable by this user"
+          : "its folder is not writable by this user, so SQLite cannot create the -wal and -shm files";
+      }
+    }
+  }
+  return null;
+}
+
+/** The first error in the cause chain that carries a driver or system `code`. */
+function driverError(error: unknown): { code: string; message: string } | null {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (!(current instanceof AirlockError) && typeof code === "string")
+      return { code, message: current.message };
+    current = current.cause;
+  }
+  return null;
 }
