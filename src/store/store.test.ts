@@ -381,7 +381,8 @@ for (const target of targets) {
       expect(await store.getConnection("u1")).toMatchObject({ leaseOwner: "o", leaseUntil: at(5000) });
       // Renewed: still nobody else at a time the first lease would have ended.
       expect(
-        (await store.claimRefreshLease("u1", { owner: "y", version: 1, now: at(2000), leaseMs: 1000 })).claimed,
+        (await store.claimRefreshLease("u1", { owner: "y", version: 1, now: at(2000), leaseMs: 1000 }))
+          .claimed,
       ).toBe(false);
     });
 
