@@ -341,6 +341,10 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
         });
         await waitForTokenRequests(c, "A's refresh");
         await server.stop("fast"); // so the save fails when Airtable's answer comes
+        expect(
+          (await c.emulator.stats()).refreshes,
+          "PostgreSQL went down only after Airtable answered",
+        ).toBe(before.refreshes);
         await waitFor(() => rotations(a).length > 0, {
           timeoutMs: 20_000,
           message: `no *.rotation file appeared in A's journal (${a.env.AIRLOCK_JOURNAL_DIR}); A's output:\n${a.output().slice(-2000)}`,
