@@ -307,9 +307,15 @@ describe.skipIf(missing !== undefined)("refresh durability (issue 7)", () => {
   // ---------------------------------------------------------------------------------------------
 
   describe("kill -9 of the lease holder", () => {
-    const journals = mkdtempSync(join(tmpdir(), "airlock-journals-"));
+    // Each instance its own journal folder, as on separate machines.
+    let journals = "";
     const journalEnv = (index: number) => ({ AIRLOCK_JOURNAL_DIR: join(journals, `serve-${index}`) });
-    afterAll(() => rmSync(journals, { recursive: true, force: true }));
+    beforeAll(() => {
+      journals = mkdtempSync(join(tmpdir(), "airlock-journals-"));
+    });
+    afterAll(() => {
+      if (journals) rmSync(journals, { recursive: true, force: true });
+    });
 
     const rotations = (instance: Instance) => {
       try {
