@@ -95,3 +95,16 @@ export class AirlockError extends Error {
 export function isAirlockError(value: unknown, code?: AirlockErrorCode): value is AirlockError {
   return value instanceof AirlockError && (code === undefined || value.code === code);
 }
+
+/**
+ * The machine code an Error carries in its own `code` (Node's errno `ENOENT`, a driver's
+ * `SQLITE_FULL` or SQLSTATE `08006`), when it is a string; undefined for anything else.
+ *
+ * @example
+ * if (errorCode(error) === "ENOENT") return null;
+ */
+export function errorCode(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}

@@ -3,7 +3,6 @@
  * `airlock login` before anything is authorized; a refresh through a symlinked credentials file
  * keeps the link; a file other users can read is warned about once, and still works.
  */
-import { execFileSync } from "node:child_process";
 import { chmod, lstat, mkdir, readFile, readlink, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -17,30 +16,31 @@ import {
   secrets,
   setup,
 } from "./cli-harness.js";
+import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "./support/small-volume.js";
+
+const noMount = smallVolumeMissing();
+if (noMount) process.stderr.write(`[skip] airlock login on a read-only AIRLOCK_HOME (EROFS): ${noMount}\n`);
 
 let s: Setup;
-const unmounts: string[] = [];
+const volumes: SmallVolume[] = [];
 beforeEach(async () => {
   s = await setup();
 });
 afterEach(async () => {
-  for (const dir of unmounts.splice(0)) execFileSync("umount", [dir], { stdio: "ignore" });
+  for (const volume of volumes.splice(0)) volume.unmount();
   await s.cleanup();
 });
 afterAll(() => {
   assertNoSecretsPrinted();
 });
 
-/** Mounts a read-only tmpfs on a new folder under the test's home; null when mounting is not permitted. */
-async function readOnlyFolder(name: string): Promise<string | null> {
+/** Mounts a read-only tmpfs on a new folder under the test's home. */
+async function readOnlyFolder(name: string): Promise<string> {
   const dir = join(s.home, name);
   await mkdir(dir);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir], { stdio: "ignore" });
-  } catch {
-    return null;
-  }
-  unmounts.push(dir);
+  const volume = mountSmallVolume(1, { at: dir });
+  volumes.push(volume);
+  volume.remountReadOnly();
   return dir;
 }
 
@@ -73,16 +73,14 @@ describe("airlock login with an unwritable AIRLOCK_HOME", () => {
     await expectRefusedBeforeAuthorizing(join(s.home, "a-file", "airlock"), /ENOTDIR/, ["--no-browser"]);
   });
 
-  it("a read-only folder (EROFS) fails before the loopback flow and before the paste prompt", async (context) => {
-    const home = await readOnlyFolder("ro-home");
-    if (!home) {
-      process.stderr.write("[skip] read-only tmpfs: mount is not permitted here\n");
-      context.skip();
-      return;
-    }
-    await expectRefusedBeforeAuthorizing(home, /EROFS/, ["--no-browser"]);
-    await expectRefusedBeforeAuthorizing(home, /EROFS/, ["--paste"]);
-  });
+  it.skipIf(noMount !== undefined)(
+    "a read-only folder (EROFS) fails before the loopback flow and before the paste prompt",
+    async () => {
+      const home = await readOnlyFolder("ro-home");
+      await expectRefusedBeforeAuthorizing(home, /EROFS/, ["--no-browser"]);
+      await expectRefusedBeforeAuthorizing(home, /EROFS/, ["--paste"]);
+    },
+  );
 });
 
 describe.skipIf(process.platform === "win32")("a symlinked credentials file", () => {

@@ -19,11 +19,11 @@ import {
   TEST_DATABASE_URL,
   type TestService,
 } from "./security/harness.js";
+import { mountSmallVolume, smallVolumeMissing } from "./support/small-volume.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
-import { mountTmpfs, tmpfsMissing } from "./support/tmpfs.js";
 
 announcePostgresSkip("service-store-failures");
-const noMount = tmpfsMissing();
+const noMount = smallVolumeMissing();
 if (noMount) console.warn(`[skip] service on a full SQLite disk: ${noMount}`);
 
 interface ErrorBody {
@@ -120,10 +120,10 @@ describe("service with a SQLite file it cannot write", () => {
     expect(logs).not.toMatch(/"code":"\[redacted\]"/);
   });
 
-  it.skipIf(noMount !== null)(
+  it.skipIf(noMount !== undefined)(
     "a full disk: writes and /healthz answer 503 SQLITE_FULL until space is freed",
     async () => {
-      const volume = mountTmpfs(4);
+      const volume = mountSmallVolume(4);
       try {
         const t = await startTestService({
           env: { DATABASE_URL: join(volume.dir, "airlock.db") },

@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { link, readFile, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AirlockError } from "../errors.js";
+import { AirlockError, errorCode } from "../errors.js";
 
 export interface FileLockOptions {
   /** Give up after this long (monotonic time). Default 60 s. */
@@ -91,7 +91,7 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
     await link(tmp, path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if (errorCode(error) === "EEXIST") return false;
     throw error;
   } finally {
     await unlink(tmp).catch(() => {});
@@ -104,7 +104,7 @@ async function readOwner(path: string): Promise<LockOwner | "missing"> {
   try {
     raw = await readFile(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
+    if (errorCode(error) === "ENOENT") return "missing";
     throw error;
   }
   try {
@@ -126,7 +126,7 @@ function isStale(owner: LockOwner): boolean {
     return false;
   } catch (error) {
     // EPERM: the process exists but belongs to someone else: alive.
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
+    return errorCode(error) === "ESRCH";
   }
 }
 

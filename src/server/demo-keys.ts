@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { AirlockError } from "../errors.js";
+import { AirlockError, errorCode } from "../errors.js";
 import { generateKeyringValue } from "../store/crypto.js";
 import { airlockDataDir, sqliteFile } from "./data-dir.js";
 import { randomToken } from "./secrets.js";
@@ -61,7 +61,7 @@ export function loadOrCreateDemoKeys(path: string): DemoKeys {
     writeFileSync(path, `${JSON.stringify(fresh, null, 2)}\n`, { flag: "wx", mode: 0o600 });
     return { secretKey: fresh.secret_key, encryptionKeys: fresh.encryption_keys, created: true, path };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if (errorCode(error) !== "EEXIST") throw error;
   }
   let parsed: z.infer<typeof DemoKeysSchema>;
   try {

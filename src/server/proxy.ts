@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import type { Context, Hono } from "hono";
 import type { Dispatcher } from "undici";
 import { Pool, errors as undiciErrors } from "undici";
-import { AirlockError } from "../errors.js";
+import { AirlockError, errorCode } from "../errors.js";
 import type { ServiceContext } from "./context.js";
 import { statusForCode, toAirlockError } from "./http-errors.js";
 import { checkProxyPath, decodeUntilStable, refuseProxyPath, upstreamBase } from "./proxy-path.js";
@@ -171,11 +171,10 @@ function responseHeaders(raw: Record<string, string | string[] | undefined>): Re
 
 /** The error code of an undici failure (on the error itself, or on its cause for socket errors). */
 function failureCode(error: unknown): string | undefined {
-  const own = (error as { code?: unknown } | null)?.code;
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  if (typeof cause === "string" && RETRYABLE_CODES.has(cause)) return cause;
-  if (typeof own === "string") return own;
-  return typeof cause === "string" ? cause : undefined;
+  const own = errorCode(error);
+  const cause = error instanceof Error ? errorCode(error.cause) : undefined;
+  if (cause !== undefined && RETRYABLE_CODES.has(cause)) return cause;
+  return own ?? cause;
 }
 
 /** Path and query of the normalised request URL, cut from the href string (no `new URL` per request). */

@@ -10,7 +10,7 @@
  * therefore at least once: receivers deduplicate on `webhook-id`.
  */
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { AirlockError } from "../errors.js";
+import { AirlockError, errorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { OutboxItem, Store } from "../store/types.js";
@@ -20,16 +20,22 @@ export const WEBHOOK_EVENT_TYPES = [
   "connection.created",
   "connection.reauth_required",
   "connection.recovered",
+  "connection.reconnected",
   "connection.deleted",
   "connection.refreshed",
+  "connection.refresh_failed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-/** Sent unless `AIRLOCK_WEBHOOK_EVENTS` says otherwise (`connection.refreshed` is opt-in: it is chatty). */
+/**
+ * Sent unless `AIRLOCK_WEBHOOK_EVENTS` says otherwise (`connection.refreshed` and
+ * `connection.refresh_failed` are opt-in: they are chatty).
+ */
 export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = [
   "connection.created",
   "connection.reauth_required",
   "connection.recovered",
+  "connection.reconnected",
   "connection.deleted",
 ];
 
@@ -327,11 +333,7 @@ function parseReceiverUrl(value: string): URL {
 function describeNetworkError(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === "TimeoutError" || error.name === "AbortError") return "timeout";
-    const cause = (error as { cause?: { code?: unknown } }).cause;
-    if (cause && typeof cause.code === "string") return cause.code;
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    return error.name;
+    return errorCode(error.cause) ?? errorCode(error) ?? error.name;
   }
   return "unknown error";
 }

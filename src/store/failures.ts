@@ -4,7 +4,7 @@
  * become one retryable `transient` AirlockError (HTTP 503 with Retry-After) whose hint names the
  * fix; the driver's own error stays as `cause`, for the log.
  */
-import { AirlockError } from "../errors.js";
+import { AirlockError, errorCode } from "../errors.js";
 
 /** Which database an error came from, so the hint can name it. */
 export interface StoreFailureContext {
@@ -174,8 +174,7 @@ function recognise(error: unknown): { family: Family; code: string } | null {
     }
   }
   if (!(error instanceof Error)) return null;
-  const raw = (error as { code?: unknown }).code;
-  const code = typeof raw === "string" ? raw : undefined;
+  const code = errorCode(error);
   if (code !== undefined) {
     if (NETWORK_CODES.has(code)) return { family: UNREACHABLE, code };
     const fileSystem = FILE_SYSTEM_CODES[code];

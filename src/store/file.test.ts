@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import {
   chmod,
   lstat,
@@ -16,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { storedCredentials } from "../../test/support/credentials.js";
+import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
 import { isAirlockError } from "../errors.js";
 import {
   FileCredentialStore,
@@ -142,20 +142,17 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code: str
   return error as Error & { code: string; hint: string };
 }
 
-/**
- * Mounts a read-only tmpfs on `dir` (after writing `seed` files into it), which root cannot write
- * either; null when mounting is not permitted here (not root, or no CAP_SYS_ADMIN).
- */
-function mountReadOnly(dir: string, seed: Record<string, string> = {}): (() => void) | null {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dir], { stdio: "ignore" });
-  } catch {
-    return null;
-  }
-  for (const [name, body] of Object.entries(seed))
-    execFileSync("sh", ["-c", 'cat > "$1"', "sh", join(dir, name)], { input: body });
-  execFileSync("mount", ["-o", "remount,ro", dir], { stdio: "ignore" });
-  return () => execFileSync("umount", [dir], { stdio: "ignore" });
+const noMount = smallVolumeMissing();
+if (noMount && process.platform !== "win32") {
+  process.stderr.write(`[skip] FileCredentialStore on a read-only folder (EROFS): ${noMount}\n`);
+}
+
+/** Mounts a read-only tmpfs on `dir` (after writing `seed` files into it), which root cannot write either. */
+async function mountReadOnly(dir: string, seed: Record<string, string> = {}): Promise<SmallVolume> {
+  const volume = mountSmallVolume(1, { at: dir });
+  for (const [name, body] of Object.entries(seed)) await writeFile(join(dir, name), body);
+  volume.remountReadOnly();
+  return volume;
 }
 
 describe.skipIf(process.platform === "win32")(
@@ -165,7 +162,7 @@ describe.skipIf(process.platform === "win32")(
     let home: string;
     let store: FileCredentialStore;
     const insecure: [string, number][] = [];
-    const unmounts: (() => void)[] = [];
+    const volumes: SmallVolume[] = [];
 
     beforeEach(async () => {
       root = await mkdtemp(join(tmpdir(), "airlock-file-"));
@@ -175,7 +172,7 @@ describe.skipIf(process.platform === "win32")(
       await store.ensureHome();
     });
     afterEach(async () => {
-      for (const unmount of unmounts.splice(0)) unmount();
+      for (const volume of volumes.splice(0)) volume.unmount();
       await chmod(root, 0o700).catch(() => undefined);
       await rm(root, { recursive: true, force: true });
     });
@@ -245,32 +242,29 @@ describe.skipIf(process.platform === "win32")(
       expect(isAirlockError(await rejection(store.probeWritable("default")), "config_invalid")).toBe(true);
     });
 
-    it("refuses a link whose target folder is read-only (EROFS), naming both paths", async (context) => {
-      const dotfiles = join(root, "dotfiles");
-      await mkdir(dotfiles);
-      const unmount = mountReadOnly(dotfiles, { "airlock-credentials.json": JSON.stringify(sample()) });
-      if (!unmount) {
-        process.stderr.write("[skip] read-only tmpfs: mount is not permitted here\n");
-        context.skip();
-        return;
-      }
-      unmounts.push(unmount);
-      const target = join(dotfiles, "airlock-credentials.json");
-      await symlink(target, store.path("default"));
+    it.skipIf(noMount !== undefined)(
+      "refuses a link whose target folder is read-only (EROFS), naming both paths",
+      async () => {
+        const dotfiles = join(root, "dotfiles");
+        await mkdir(dotfiles);
+        volumes.push(await mountReadOnly(dotfiles, { "airlock-credentials.json": JSON.stringify(sample()) }));
+        const target = join(dotfiles, "airlock-credentials.json");
+        await symlink(target, store.path("default"));
 
-      const error = await rejection(store.write("default", sample({ refreshToken: "refresh-2" })));
-      expect(isAirlockError(error, "config_invalid")).toBe(true);
-      expect(error.message).toContain(store.path("default"));
-      expect(error.message).toContain(target);
-      expect(error.message).toContain("EROFS");
-      expect((await lstat(store.path("default"))).isSymbolicLink()).toBe(true);
-      expect((await store.read("default"))?.refreshToken).toBe("refresh-1");
+        const error = await rejection(store.write("default", sample({ refreshToken: "refresh-2" })));
+        expect(isAirlockError(error, "config_invalid")).toBe(true);
+        expect(error.message).toContain(store.path("default"));
+        expect(error.message).toContain(target);
+        expect(error.message).toContain("EROFS");
+        expect((await lstat(store.path("default"))).isSymbolicLink()).toBe(true);
+        expect((await store.read("default"))?.refreshToken).toBe("refresh-1");
 
-      const probe = await rejection(store.probeWritable("default"));
-      expect(isAirlockError(probe, "config_invalid")).toBe(true);
-      expect(probe.message).toContain(dotfiles);
-      expect(probe.message).toContain("EROFS");
-    });
+        const probe = await rejection(store.probeWritable("default"));
+        expect(isAirlockError(probe, "config_invalid")).toBe(true);
+        expect(probe.message).toContain(dotfiles);
+        expect(probe.message).toContain("EROFS");
+      },
+    );
 
     it("reports a credentials file other users can read through the callback, a 0600 one not", async () => {
       await store.write("default", sample());
@@ -309,22 +303,19 @@ describe.skipIf(process.platform === "win32")(
       expect(error.hint).toContain("airlock login");
     });
 
-    it("probe: a read-only folder (EROFS) is config_invalid naming the folder", async (context) => {
-      const readOnly = join(root, "ro");
-      await mkdir(readOnly);
-      const unmount = mountReadOnly(readOnly);
-      if (!unmount) {
-        process.stderr.write("[skip] read-only tmpfs: mount is not permitted here\n");
-        context.skip();
-        return;
-      }
-      unmounts.push(unmount);
-      const error = await rejection(new FileCredentialStore(readOnly).probeWritable("default"));
-      expect(isAirlockError(error, "config_invalid")).toBe(true);
-      expect(error.message).toContain(readOnly);
-      expect(error.message).toContain("EROFS");
-      expect(error.hint).toContain(`chmod u+w ${readOnly}`);
-    });
+    it.skipIf(noMount !== undefined)(
+      "probe: a read-only folder (EROFS) is config_invalid naming the folder",
+      async () => {
+        const readOnly = join(root, "ro");
+        await mkdir(readOnly);
+        volumes.push(await mountReadOnly(readOnly));
+        const error = await rejection(new FileCredentialStore(readOnly).probeWritable("default"));
+        expect(isAirlockError(error, "config_invalid")).toBe(true);
+        expect(error.message).toContain(readOnly);
+        expect(error.message).toContain("EROFS");
+        expect(error.hint).toContain(`chmod u+w ${readOnly}`);
+      },
+    );
 
     // Root bypasses permission bits; as root the read-only mount above covers the same probe.
     if (!isRoot) {

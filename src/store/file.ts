@@ -30,7 +30,8 @@ import {
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { AirlockError } from "../errors.js";
+import { AirlockError, errorCode } from "../errors.js";
+import { syncDirectory } from "./sync-directory.js";
 
 /** Profile names become file names: keep them to a safe alphabet. */
 const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -158,7 +159,8 @@ export class FileCredentialStore {
     try {
       raw = await this.#readText(path);
     } catch (error) {
-      if (isErrno(error, "ENOENT") || isErrno(error, "ENOTDIR")) return null;
+      const code = errorCode(error);
+      if (code === "ENOENT" || code === "ENOTDIR") return null;
       throw new AirlockError("config_invalid", `Cannot read the credentials file ${path}.`, {
         cause: error,
         hint: "Check the file's permissions, or run `airlock login --force` to replace it.",
@@ -202,7 +204,7 @@ export class FileCredentialStore {
     } catch (error) {
       await handle.close();
       await rm(tmp, { force: true });
-      throw isErrno(error, "ENOSPC") ? unwritableFolderError(target, error) : error;
+      throw errorCode(error) === "ENOSPC" ? unwritableFolderError(target, error) : error;
     }
     await handle.close();
     try {
@@ -248,7 +250,7 @@ export class FileCredentialStore {
         deleted = true;
         await syncDirectory(dirname(file));
       } catch (error) {
-        if (!isErrno(error, "ENOENT")) throw error;
+        if (errorCode(error) !== "ENOENT") throw error;
       }
     }
     return deleted;
@@ -279,7 +281,7 @@ export class FileCredentialStore {
     try {
       file = await realpath(path);
     } catch (error) {
-      if (isErrno(error, "ENOENT")) throw danglingLinkError(path, await lastLinkTarget(path));
+      if (errorCode(error) === "ENOENT") throw danglingLinkError(path, await lastLinkTarget(path));
       throw brokenLinkError(path, error);
     }
     if (!(await stat(file)).isFile()) {
@@ -294,7 +296,8 @@ async function isSymlink(path: string): Promise<boolean> {
   try {
     return (await lstat(path)).isSymbolicLink();
   } catch (error) {
-    if (isErrno(error, "ENOENT") || isErrno(error, "ENOTDIR")) return false;
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return false;
     throw error;
   }
 }
@@ -333,11 +336,13 @@ function brokenLinkError(link: string, error: unknown): AirlockError {
 function unwritableFolderError(target: WriteTarget, error: unknown): AirlockError {
   const reason = osReason(error);
   const { folder, link } = target;
-  const fix = isErrno(error, "ENOSPC")
-    ? "Free some space on its disk"
-    : isErrno(error, "ENOTDIR") || isErrno(error, "EEXIST")
-      ? "Replace the file in its path with a folder"
-      : `Make it writable (chmod u+w ${folder})`;
+  const code = errorCode(error);
+  const fix =
+    code === "ENOSPC"
+      ? "Free some space on its disk"
+      : code === "ENOTDIR" || code === "EEXIST"
+        ? "Replace the file in its path with a folder"
+        : `Make it writable (chmod u+w ${folder})`;
   if (link) {
     return new AirlockError(
       "config_invalid",
@@ -380,22 +385,7 @@ function createTemp(path: string): Promise<FileHandle> {
 /** "EROFS: read-only file system" from a Node errno error (its message without the path part). */
 function osReason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errorCode(error);
   const head = error.message.split(", ")[0] ?? error.message;
   return code && !head.startsWith(code) ? `${code}: ${head}` : head;
-}
-
-/** Makes a rename durable (POSIX); Windows cannot open a folder for fsync, and does not need to. */
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === "win32") return;
-  const handle = await open(dir, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 }

@@ -2,11 +2,11 @@
  * The rotation journal on a real file system: durable, encrypted entries bound to their names, and
  * still writable on a full volume (a real tmpfs, mounted when the tests run as root).
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { mountSmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
 import { isAirlockError } from "../errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
 import { FileRotationJournal, type JournaledRotation } from "./journal.js";
@@ -85,34 +85,28 @@ describe("FileRotationJournal", () => {
     expect((err as { hint: string }).hint).toContain("AIRLOCK_JOURNAL_DIR");
   });
 
-  const canMount = process.getuid?.() === 0;
-  if (!canMount) process.stderr.write("[skip] journal on a full volume: needs root to mount a tmpfs\n");
-  it.skipIf(!canMount)("still writes an entry on a full volume, from its ballast", async () => {
-    const mount = tempDir();
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount]);
+  const noMount = smallVolumeMissing();
+  if (noMount) process.stderr.write(`[skip] journal on a full volume: ${noMount}\n`);
+  it.skipIf(noMount !== undefined)("still writes an entry on a full volume, from its ballast", async () => {
+    const volume = mountSmallVolume(1);
     try {
-      const journal = await FileRotationJournal.open(join(mount, "journal"), { keyring });
-      const fill = (name: string) => {
-        try {
-          execFileSync("dd", ["if=/dev/zero", `of=${join(mount, name)}`, "bs=4k"], { stdio: "ignore" });
-        } catch {
-          // dd stops with ENOSPC: the volume is full.
-        }
-        expect(() => writeFileSync(join(mount, "probe"), "x".repeat(8192))).toThrow(/ENOSPC/);
+      const journal = await FileRotationJournal.open(join(volume.dir, "journal"), { keyring });
+      const fill = () => {
+        volume.fill();
+        expect(() => writeFileSync(join(volume.dir, "probe"), "x".repeat(8192))).toThrow(/ENOSPC/);
       };
-      fill("filler-1");
+      fill();
       await journal.write(rotation("user_1", 7));
       expect(await journal.list()).toEqual([rotation("user_1", 7)]);
       // The ballast is spent and the volume filled again: now a write fails, and says why.
-      fill("filler-2");
+      fill();
       await expect(journal.write(rotation("user_2", 7))).rejects.toThrow(/ENOSPC/);
       // Space back: removing an entry rebuilds the ballast.
-      rmSync(join(mount, "filler-1"));
-      rmSync(join(mount, "filler-2"));
+      volume.free();
       await journal.remove("user_1", 7);
-      expect(readdirSync(join(mount, "journal"))).toEqual([".reserve"]);
+      expect(readdirSync(join(volume.dir, "journal"))).toEqual([".reserve"]);
     } finally {
-      execFileSync("umount", [mount]);
+      volume.unmount();
     }
   });
 });

@@ -16,9 +16,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { AirlockError } from "../errors.js";
+import { AirlockError, errorCode } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { encryptionContext, type Keyring } from "./crypto.js";
+import { syncDirectory } from "./sync-directory.js";
 import type { RefreshedTokens } from "./types.js";
 
 /** Rotated tokens waiting to be saved, and the row version whose refresh token produced them. */
@@ -85,7 +86,7 @@ export class FileRotationJournal implements RotationJournal {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await journal.#ensureBallast();
     } catch (cause) {
-      if (errnoOf(cause) === "ENOSPC") {
+      if (errorCode(cause) === "ENOSPC") {
         journal.#log.warn({ dir }, "rotation journal: no space for its ballast file; continuing");
         journal.#ballastMissing = true;
         return journal;
@@ -114,7 +115,7 @@ export class FileRotationJournal implements RotationJournal {
     try {
       await this.#writeAtomically(name, sealed);
     } catch (error) {
-      if (errnoOf(error) !== "ENOSPC" || !(await this.#dropBallast())) throw error;
+      if (errorCode(error) !== "ENOSPC" || !(await this.#dropBallast())) throw error;
       await this.#writeAtomically(name, sealed);
     }
   }
@@ -134,7 +135,7 @@ export class FileRotationJournal implements RotationJournal {
     try {
       names = await readdir(this.location);
     } catch (error) {
-      if (errnoOf(error) === "ENOENT") return [];
+      if (errorCode(error) === "ENOENT") return [];
       throw error;
     }
     const entries: JournaledRotation[] = [];
@@ -162,7 +163,7 @@ export class FileRotationJournal implements RotationJournal {
         obtainedAt: new Date(body.obtainedAt),
       };
     } catch (error) {
-      if (errnoOf(error) === "ENOENT") return null; // applied and removed by someone else meanwhile
+      if (errorCode(error) === "ENOENT") return null; // applied and removed by someone else meanwhile
       this.#log.error(
         { err: error, file: join(this.location, name) },
         "rotation journal: unreadable entry kept",
@@ -184,7 +185,7 @@ export class FileRotationJournal implements RotationJournal {
       await unlink(tmp).catch(() => undefined);
       throw error;
     }
-    await syncFolder(this.location);
+    await syncDirectory(this.location);
   }
 
   async #ensureBallast(): Promise<void> {
@@ -221,18 +222,4 @@ function fileName(identifier: string, baseVersion: number): string {
 
 function contextOf(name: string): string {
   return encryptionContext("journal", "rotation", name);
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  if (process.platform === "win32") return;
-  const handle = await open(dir, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function errnoOf(error: unknown): string | undefined {
-  return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
 }

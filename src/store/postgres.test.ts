@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { failure } from "../../test/support/airlock-error.js";
 import {
   announcePostgresSkip,
   createTestSchema,
@@ -12,28 +13,16 @@ import {
   type TestSchema,
 } from "../../test/support/postgres-schema.js";
 import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.js";
-import { type AirlockError, isAirlockError } from "../errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
 import { openStore } from "./index.js";
 import type { SqlStore } from "./sql-store.js";
 
 const keyring = parseEncryptionKeys(generateKeyringValue("k1"));
 
-async function rejection(promise: Promise<unknown>): Promise<AirlockError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (caught: unknown) => caught,
-  );
-  if (!isAirlockError(error)) throw error;
-  return error;
-}
-
 describe("openStore on PostgreSQL that is not there", () => {
   it("is config_invalid naming the server and the driver's code, not the transient it became", async () => {
     const failures: string[] = [];
-    const error = await rejection(
+    const error = await failure(
       openStore("postgres://airlock:hunter2@127.0.0.1:1/nope", {
         keyring,
         onFailure: (failure, store) => failures.push(`${store}:${String(failure.details?.store_error)}`),
@@ -83,7 +72,7 @@ describe.skipIf(!TEST_DATABASE_URL)("a PostgreSQL store during an outage", () =>
       () => store.listConnections({ limit: 10 }),
       () => store.appendEvent("u1", { type: "x" }),
     ]) {
-      const error = await rejection(call());
+      const error = await failure(call());
       expect(error.code).toBe("transient");
       expect(error.message).toBe("The database is unavailable (cannot reach PostgreSQL).");
       expect(error.hint).toContain(`PostgreSQL at 127.0.0.1:${proxy.port}`);
@@ -113,7 +102,7 @@ describe.skipIf(!TEST_DATABASE_URL)("a PostgreSQL store during an outage", () =>
     const readOnly = await openStore(url.href, { keyring, migrate: false });
     try {
       expect(await readOnly.getConnection("u1")).toBeNull();
-      const error = await rejection(readOnly.checkWritable());
+      const error = await failure(readOnly.checkWritable());
       expect(error.message).toBe("The database is unavailable (PostgreSQL accepts no writes).");
       expect(error.details).toEqual({ retry_after_seconds: 30, store_error: "25006" });
       expect(error.hint).toContain("primary");

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { mountTmpfs, type Tmpfs, tmpfsMissing } from "../../test/support/tmpfs.js";
+import { failure } from "../../test/support/airlock-error.js";
+import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
 import { type AirlockError, isAirlockError } from "../errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
 import { openStore } from "./index.js";
@@ -19,7 +20,7 @@ import type { NewConnectionTokens } from "./types.js";
 const keyring = parseEncryptionKeys(generateKeyringValue("k1"));
 const dir = mkdtempSync(join(tmpdir(), "airlock-sqlite-"));
 const stores: SqlStore[] = [];
-const volumes: Tmpfs[] = [];
+const volumes: SmallVolume[] = [];
 
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
@@ -41,17 +42,6 @@ function tokens(identifier: string): NewConnectionTokens {
 }
 
 const created = (isNew: boolean) => ({ type: isNew ? "connection.created" : "connection.recovered" });
-
-async function rejection(promise: Promise<unknown>): Promise<AirlockError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (caught: unknown) => caught,
-  );
-  if (!isAirlockError(error)) throw error;
-  return error;
-}
 
 /** Upserts new connections until one fails; returns that failure. */
 async function fillUp(store: SqlStore): Promise<AirlockError> {
@@ -95,9 +85,7 @@ describe("a full SQLite database (max_page_count)", () => {
 
     // A transaction whose one plain INSERT hits SQLITE_FULL: SQLite rolls the whole transaction
     // back itself, and a second ROLLBACK would throw "cannot rollback - no transaction is active".
-    const event = await rejection(
-      store.appendEvent("u1", { type: "big", data: { blob: "z".repeat(10_000) } }),
-    );
+    const event = await failure(store.appendEvent("u1", { type: "big", data: { blob: "z".repeat(10_000) } }));
     expectSqliteFull(event);
     expect(event.hint).toContain(path);
     expect(failures).toEqual([["sqlite", "SQLITE_FULL"]]);
@@ -109,7 +97,7 @@ describe("a full SQLite database (max_page_count)", () => {
     expect(sqlite.inTransaction).toBe(false);
 
     // One statement outside a transaction (a row too big for the free space) fails the same way.
-    const single = await rejection(
+    const single = await failure(
       store.createConnectSession({
         tokenHash: "h".repeat(64),
         identifier: "z".repeat(10_000),
@@ -127,12 +115,12 @@ describe("a full SQLite database (max_page_count)", () => {
   });
 });
 
-const noMount = tmpfsMissing();
+const noMount = smallVolumeMissing();
 if (noMount) console.warn(`[skip] SQLite full-disk and read-only mount tests: ${noMount}`);
 
-describe.skipIf(noMount !== null)("a SQLite database on a real volume", () => {
+describe.skipIf(noMount !== undefined)("a SQLite database on a real volume", () => {
   it("a full disk: checkWritable and transactions fail with SQLITE_FULL; freeing space heals", async () => {
-    const volume = mountTmpfs(2);
+    const volume = mountSmallVolume(2);
     volumes.push(volume);
     const path = join(volume.dir, "airlock.db");
     const store = await openStore(path, { keyring });
@@ -141,8 +129,8 @@ describe.skipIf(noMount !== null)("a SQLite database on a real volume", () => {
     await store.checkWritable();
 
     volume.fill();
-    expectSqliteFull(await rejection(store.checkWritable()));
-    expectSqliteFull(await rejection(store.upsertConnection(tokens("during"), new Date(), created)));
+    expectSqliteFull(await failure(store.checkWritable()));
+    expectSqliteFull(await failure(store.upsertConnection(tokens("during"), new Date(), created)));
     // Reads still work.
     expect((await store.getConnection("before"))?.identifier).toBe("before");
 
@@ -161,8 +149,24 @@ describe.skipIf(noMount !== null)("a SQLite database on a real volume", () => {
     return path;
   }
 
+  /**
+   * Copies the database at `source` (and those of its `sidecars`, e.g. `-wal`, that exist) onto a
+   * fresh tmpfs, then remounts that read-only; returns the copy's path.
+   */
+  function readOnlyCopy(source: string, sidecars: readonly string[] = []): string {
+    const volume = mountSmallVolume(2);
+    volumes.push(volume);
+    const path = join(volume.dir, "airlock.db");
+    copyFileSync(source, path);
+    for (const suffix of sidecars) {
+      if (existsSync(source + suffix)) copyFileSync(source + suffix, path + suffix);
+    }
+    volume.remountReadOnly();
+    return path;
+  }
+
   async function expectReadOnly(path: string): Promise<void> {
-    const error = await rejection(openStore(path, { keyring }));
+    const error = await failure(openStore(path, { keyring }));
     expect(error.code).toBe("config_invalid");
     expect(error.message).toBe(
       `The SQLite database at ${path} is read-only (it is on a read-only file system).`,
@@ -173,12 +177,7 @@ describe.skipIf(noMount !== null)("a SQLite database on a real volume", () => {
 
   it("refuses to start on a read-only mount (WAL file without its -shm)", async () => {
     const source = await airlockDatabase("ro-wal.db");
-    const volume = mountTmpfs(2);
-    volumes.push(volume);
-    const path = join(volume.dir, "airlock.db");
-    copyFileSync(source, path);
-    volume.remountReadOnly();
-    await expectReadOnly(path);
+    await expectReadOnly(readOnlyCopy(source));
   });
 
   it("refuses to start on a read-only mount (rollback-journal file: WAL cannot be switched on)", async () => {
@@ -186,26 +185,15 @@ describe.skipIf(noMount !== null)("a SQLite database on a real volume", () => {
     const raw = new BetterSqlite3(source);
     raw.pragma("journal_mode = DELETE");
     raw.close();
-    const volume = mountTmpfs(2);
-    volumes.push(volume);
-    const path = join(volume.dir, "airlock.db");
-    copyFileSync(source, path);
-    volume.remountReadOnly();
-    await expectReadOnly(path);
+    await expectReadOnly(readOnlyCopy(source));
   });
 
   it("refuses to start on a read-only mount (-wal and -shm present: only the first write fails)", async () => {
     const source = await airlockDatabase("ro-shm.db");
     const raw = new BetterSqlite3(source);
     raw.prepare("select count(*) from connections").get();
-    const volume = mountTmpfs(2);
-    volumes.push(volume);
-    const path = join(volume.dir, "airlock.db");
-    for (const suffix of ["", "-wal", "-shm"]) {
-      if (existsSync(source + suffix)) copyFileSync(source + suffix, path + suffix);
-    }
+    const path = readOnlyCopy(source, ["-wal", "-shm"]);
     raw.close();
-    volume.remountReadOnly();
     expect(existsSync(`${path}-shm`)).toBe(true);
     await expectReadOnly(path);
   });

@@ -1,7 +1,9 @@
 /**
- * A small volume that a test can fill up for real: a tmpfs of N MiB mounted on a temp dir. `fill()`
- * writes a filler file until the kernel answers ENOSPC, so every process writing there (a SQLite
- * database, its WAL, a journal) meets a genuinely full disk; `free()` deletes the filler.
+ * A small volume that a test can fill up or make read-only for real: a tmpfs of N MiB mounted on a
+ * temp dir (or on a folder the test names). `fill()` writes a filler file until the kernel answers
+ * ENOSPC, so every process writing there (a SQLite database, its WAL, a journal) meets a genuinely
+ * full disk; `free()` deletes the filler. `remountReadOnly()` makes every write fail with EROFS
+ * (root ignores mode bits, a read-only mount it does not).
  *
  * Needs `mount -t tmpfs` (root, or a container with CAP_SYS_ADMIN). When that is not permitted,
  * `smallVolumeMissing()` says so and the suite skips with that line.
@@ -10,18 +12,21 @@ import { spawnSync } from "node:child_process";
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { errorCode } from "../../src/errors.js";
 
-function mount(sizeMiB: number, dir: string): { ok: true } | { ok: false; error: string } {
-  const result = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${sizeMiB}m,mode=0777`, "tmpfs", dir], {
-    encoding: "utf8",
-  });
-  if (result.error) return { ok: false, error: result.error.message };
-  if (result.status !== 0) return { ok: false, error: result.stderr.trim() || `exit ${result.status}` };
-  return { ok: true };
+/** Runs a mount command; null when it worked, else why not. */
+function run(command: string, args: string[]): string | null {
+  const result = spawnSync(command, args, { encoding: "utf8" });
+  if (result.error) return result.error.message;
+  return result.status === 0 ? null : result.stderr.trim() || `exit ${result.status}`;
+}
+
+function mount(sizeMiB: number, dir: string): string | null {
+  return run("mount", ["-t", "tmpfs", "-o", `size=${sizeMiB}m,mode=0777`, "tmpfs", dir]);
 }
 
 function unmount(dir: string): void {
-  if (spawnSync("umount", [dir]).status !== 0) spawnSync("umount", ["-l", dir]);
+  if (run("umount", [dir]) !== null) run("umount", ["-l", dir]);
 }
 
 let probed: string | undefined | null = null;
@@ -47,12 +52,13 @@ export function smallVolumeMissing(): string | undefined {
     return probed;
   }
   const dir = mkdtempSync(join(tmpdir(), "airlock-probe-"));
-  const mounted = mount(1, dir);
-  if (mounted.ok) unmount(dir);
+  const error = mount(1, dir);
+  if (error === null) unmount(dir);
   rmSync(dir, { recursive: true, force: true });
-  probed = mounted.ok
-    ? undefined
-    : `\`mount -t tmpfs\` is not permitted here (${mounted.error}); run as root with CAP_SYS_ADMIN (docker run --cap-add SYS_ADMIN)`;
+  probed =
+    error === null
+      ? undefined
+      : `\`mount -t tmpfs\` is not permitted here (${error}); run as root with CAP_SYS_ADMIN (docker run --cap-add SYS_ADMIN)`;
   return probed;
 }
 
@@ -65,26 +71,40 @@ export interface SmallVolume {
   free(): void;
   /** Free bytes as the kernel reports them. */
   available(): number;
-  /** Unmounts (lazily if something still holds a file) and removes the mount point. */
+  /** `mount -o remount,ro`: every write on it now fails with EROFS. */
+  remountReadOnly(): void;
+  /**
+   * Unmounts (lazily if something still holds a file) and removes the mount point, unless it was
+   * the caller's folder (`at`).
+   */
   unmount(): void;
 }
 
+export interface SmallVolumeOptions {
+  /** An existing folder to mount on (left in place after unmounting); a new temp dir by default. */
+  at?: string;
+}
+
 /**
- * Mounts a tmpfs of `sizeMiB` on a new temp dir.
+ * Mounts a tmpfs of `sizeMiB` on a new temp dir (or on `options.at`).
  *
  * @example
  * const volume = mountSmallVolume(16);
  * const databaseUrl = join(volume.dir, "airlock.db");
  * volume.fill(); // writes now fail with ENOSPC / SQLITE_FULL
  * volume.free();
+ * volume.remountReadOnly(); // writes now fail with EROFS / SQLITE_READONLY
  * volume.unmount();
  */
-export function mountSmallVolume(sizeMiB: number): SmallVolume {
-  const dir = mkdtempSync(join(tmpdir(), "airlock-vol-"));
-  const mounted = mount(sizeMiB, dir);
-  if (!mounted.ok) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`mount -t tmpfs on ${dir} failed: ${mounted.error}`);
+export function mountSmallVolume(sizeMiB: number, options: SmallVolumeOptions = {}): SmallVolume {
+  const dir = options.at ?? mkdtempSync(join(tmpdir(), "airlock-vol-"));
+  const removeDir = () => {
+    if (options.at === undefined) rmSync(dir, { recursive: true, force: true });
+  };
+  const error = mount(sizeMiB, dir);
+  if (error !== null) {
+    removeDir();
+    throw new Error(`mount -t tmpfs on ${dir} failed: ${error}`);
   }
   const filler = join(dir, "filler");
   let isMounted = true;
@@ -102,9 +122,9 @@ export function mountSmallVolume(sizeMiB: number): SmallVolume {
               const n = writeSync(fd, chunk);
               written += n;
               if (n < size) break;
-            } catch (error) {
-              if ((error as NodeJS.ErrnoException).code === "ENOSPC") break;
-              throw error;
+            } catch (caught) {
+              if (errorCode(caught) === "ENOSPC") break;
+              throw caught;
             }
           }
         }
@@ -121,11 +141,16 @@ export function mountSmallVolume(sizeMiB: number): SmallVolume {
       const stats = statfsSync(dir);
       return stats.bavail * stats.bsize;
     },
+    remountReadOnly() {
+      const failed = run("mount", ["-o", "remount,ro", dir]);
+      if (failed !== null) throw new Error(`mount -o remount,ro ${dir} failed: ${failed}`);
+    },
     unmount() {
       if (!isMounted) return;
       isMounted = false;
+      mounts.delete(volume);
       unmount(dir);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
   mounts.add(volume);
