@@ -131,6 +131,16 @@ describe.each(stores)("service flow (%s)", (store) => {
     );
   });
 
+  it("records a reconnect of a healthy connection as connection.reconnected, with its true previous status", async () => {
+    await connect(t, { identifier: "user_again" });
+    await connect(t, { identifier: "user_again" });
+    const events = (await (await t.api("/v1/connections/user_again/events")).json()) as {
+      events: Array<{ type: string; data: Record<string, unknown> }>;
+    };
+    expect(events.events.map((e) => e.type)).toEqual(["connection.reconnected", "connection.created"]);
+    expect(events.events[0]?.data).toMatchObject({ previous_status: "active" });
+  });
+
   it("deletes a connection and records connection.deleted", async () => {
     await connect(t, { identifier: "user_del" });
     // Warm this process's token cache: the delete must drop it, or the proxy would keep working.

@@ -259,7 +259,6 @@ export async function startService(
       leaseMs: config.refresh.leaseMs,
       tokenWaitMs: config.refresh.tokenWaitMs,
       journal,
-      refreshedEvents: config.webhook?.events.has("connection.refreshed") ?? false,
     });
     closeTokens = (deadline) => tokens.close({ deadlineMs: deadline.remainingMs() });
     // A rotation an earlier process journaled but never saved is applied before anything is served.

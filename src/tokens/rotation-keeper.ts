@@ -190,9 +190,9 @@ export class RotationKeeper {
       } catch {
         continue;
       }
+      if (durable) await this.#journalRemove(rotation);
       if (this.#held.get(rotation.identifier) === rotation) this.#held.delete(rotation.identifier);
       this.#metrics?.heldRotations.set(this.#held.size);
-      if (durable) await this.#journalRemove(rotation);
       this.#log.info(
         {
           identifier: rotation.identifier,

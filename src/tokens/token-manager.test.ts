@@ -153,6 +153,7 @@ function suite(target: StoreTarget) {
     expect((await stats()).refreshes - before.refreshes).toBe(1);
     expect(await bed.store.getConnection("u1")).toMatchObject({ status: "active", leaseOwner: null });
     expect((await bed.store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual([
+      "connection.refreshed",
       "connection.created",
     ]);
   });
@@ -260,9 +261,22 @@ function suite(target: StoreTarget) {
       nextRefreshAttemptAt: null,
       version: 2,
     });
-    expect((await bed.store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual([
+    // The history tells the story: three failures (the 503s), then the refresh.
+    const history = await bed.store.listEvents("u1", { limit: 10 });
+    expect(history.map((e) => e.type)).toEqual([
+      "connection.refreshed",
+      "connection.refresh_failed",
+      "connection.refresh_failed",
+      "connection.refresh_failed",
       "connection.created",
     ]);
+    expect(history[1]?.data).toMatchObject({
+      error: "transient",
+      status: 503,
+      failures: 3,
+      uncertain: false,
+    });
+    expect(history[0]?.data).toEqual({ version: 2 });
     expect(await counter(metrics, "airlock_refresh_attempts_total", "transient")).toBe(3);
     expect(await counter(metrics, "airlock_refresh_attempts_total", "success")).toBe(1);
   });

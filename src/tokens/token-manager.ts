@@ -59,7 +59,7 @@ export interface TokenManagerOptions {
   cacheTtlMs?: number | undefined;
   /** First transient-failure backoff (default 2 s); doubles per failure, with jitter, up to 5 minutes. */
   backoffBaseMs?: number | undefined;
-  /** Write a `connection.refreshed` event on every successful refresh (default false). */
+  /** Write a `connection.refreshed` event with every successful refresh, in the same transaction (default true). */
   refreshedEvents?: boolean | undefined;
 }
 
@@ -174,7 +174,7 @@ export class TokenManager {
     this.#owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.#cacheTtlMs = options.cacheTtlMs ?? (options.store.kind === "postgres" ? 10_000 : 1_000);
     this.#backoffBaseMs = options.backoffBaseMs ?? 2_000;
-    this.#refreshedEvents = options.refreshedEvents ?? false;
+    this.#refreshedEvents = options.refreshedEvents ?? true;
     this.#keeper = new RotationKeeper({
       store: options.store,
       journal: options.journal,
@@ -525,6 +525,20 @@ export class TokenManager {
       "token refresh failed; backing off",
     );
     this.#wake(id);
+    await this.#store
+      .appendEvent(id, {
+        type: "connection.refresh_failed",
+        data: {
+          error: isAirlockError(error) ? error.code : "internal",
+          ...(isAirlockError(error) && typeof error.details?.status === "number"
+            ? { status: error.details.status }
+            : {}),
+          failures,
+          uncertain,
+          next_attempt_at: nextAttemptAt.toISOString(),
+        },
+      })
+      .catch(() => undefined); // history is best effort; the row already records the failure
     if (isAirlockError(error) && !error.retryable) throw error;
     const row = { ...leased, nextRefreshAttemptAt: nextAttemptAt };
     return { done: this.#degraded(row, options, now, error, "failed") };
