@@ -15,7 +15,10 @@ describe("checkRedirectUri", () => {
       "https://localhost/cb",
       "https://app.example.com/oauth/callback",
       "https://app.example.co.uk/oauth/callback?x=1",
-      "https://xn--bcher-kva.example/cb",
+      "https://xn--bcher-kva.ch/cb",
+      "https://bücher.ch/cb",
+      "https://x.github.io/cb",
+      "https://github.io/cb",
     ]) {
       expect(checkRedirectUri(uri), uri).toEqual([]);
     }
@@ -43,9 +46,36 @@ describe("checkRedirectUri", () => {
     expect(rules("/callback")).toEqual(["absolute_url"]);
   });
 
-  it("warns about hosts without a public suffix", () => {
-    expect(checkRedirectUri("https://intranet/cb")).toMatchObject([{ rule: "public_suffix", level: "warn" }]);
-    expect(rules("https://printer.local/cb")).toEqual(["public_suffix"]);
+  it("refuses hosts that do not end in a public suffix, as the public suffix list (tldts) says", () => {
+    expect(checkRedirectUri("https://app.notatld/cb")).toMatchObject([
+      {
+        rule: "public_suffix",
+        level: "error",
+        message:
+          'The redirect URI host "app.notatld" does not end in a public suffix; Airtable requires one (except for localhost).',
+      },
+    ]);
+    for (const uri of [
+      "https://intranet/cb",
+      "https://printer.local/cb",
+      "https://airlock.internal/cb",
+      "https://app.test/cb",
+      "https://xn--bcher-kva.example/cb",
+      // a public suffix alone is no domain
+      "https://co.uk/cb",
+      "https://com/cb",
+    ]) {
+      expect(errors(uri), uri).toEqual(["public_suffix"]);
+    }
+  });
+
+  it("exempts only localhost and 127.0.0.1 from the public-suffix rule", () => {
+    expect(errors("http://localhost:8085/callback")).toEqual([]);
+    expect(errors("https://localhost/cb")).toEqual([]);
+    expect(errors("http://127.0.0.1:8085/callback")).toEqual([]);
+    // no other name or address gets the loopback exemptions
+    expect(errors("https://app.localhost/cb")).toEqual(["public_suffix"]);
+    expect(errors("http://127.0.0.2/cb")).toEqual(["https_required", "no_raw_ip"]);
   });
 
   it("says how to fix each problem", () => {

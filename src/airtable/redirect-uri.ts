@@ -3,6 +3,8 @@
  * (a mismatching or invalid redirect_uri never redirects back, so the app sees nothing).
  */
 
+import { parse } from "tldts";
+
 /** Machine names of the redirect URI rules. */
 export type RedirectUriRule =
   | "absolute_url"
@@ -29,6 +31,18 @@ function isExemptHost(host: string): boolean {
 
 function isIpLiteral(host: string): boolean {
   return host.startsWith("[") || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * True when `host` is a name under a suffix of the Public Suffix List (ICANN or private, such
+ * as `co.uk` or `github.io`), as tldts ships it. A name whose last label is on no list
+ * (`app.notatld`, `printer.local`, `intranet`) is not, and neither is a suffix alone (`co.uk`).
+ */
+function endsInPublicSuffix(host: string): boolean {
+  const listed = parse(host, { allowPrivateDomains: true });
+  // tldts answers every unknown last label with its default "*" rule: listed means ICANN or private.
+  if (!listed.isIcann && !listed.isPrivate) return false;
+  return parse(host).domain !== null;
 }
 
 /**
@@ -109,23 +123,13 @@ export function checkRedirectUri(uri: string): RedirectUriProblem[] {
       fix: "Register and use the exact URI.",
     });
   }
-  // A real public-suffix check needs the PSL; a dotted name ending in a letters-only label catches
-  // the common mistakes (intranet names, `.local`) without it.
-  if (!isExemptHost(host) && !isIpLiteral(host)) {
-    const tld = host.split(".").at(-1) ?? "";
-    const dotted = host.includes(".");
-    if (
-      !dotted ||
-      !/^(?:[a-z]{2,63}|xn--[a-z0-9-]+)$/.test(tld) ||
-      ["local", "internal", "lan", "home"].includes(tld)
-    ) {
-      problems.push({
-        rule: "public_suffix",
-        level: "warn",
-        message: `The redirect URI host "${host}" does not end in a public suffix; Airtable requires one (except for localhost).`,
-        fix: "Use a public domain name, or localhost for a local callback.",
-      });
-    }
+  if (!isExemptHost(host) && !isIpLiteral(host) && !endsInPublicSuffix(host)) {
+    problems.push({
+      rule: "public_suffix",
+      level: "error",
+      message: `The redirect URI host "${host}" does not end in a public suffix; Airtable requires one (except for localhost).`,
+      fix: "Use a domain under a public suffix (such as app.example.com or you.github.io), or localhost for a local callback.",
+    });
   }
   return problems;
 }

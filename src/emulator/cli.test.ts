@@ -102,6 +102,8 @@ describe("emulatorCommand", () => {
     const { err, io } = capture();
     expect(await emulatorCommand(["--redirect-uri", "http://example.com/cb"], io)).toBe(5);
     expect(err.join("\n")).toContain("https");
+    expect(await emulatorCommand(["--redirect-uri", "https://app.notatld/cb"], io)).toBe(5);
+    expect(err.join("\n")).toContain('host "app.notatld" does not end in a public suffix');
     expect(await emulatorCommand(["--scopes", "webhook.manage"], io)).toBe(5);
     expect(err.join("\n")).toContain("webhook.manage");
   });

@@ -59,12 +59,39 @@ describe("redirectUriProblem (Airtable's registration rules)", () => {
     ["https://app.example.com/cb#x", "fragment"],
     ["https://app.example.com/a/../cb", ".."],
     ["https://10.0.0.1/cb", "raw IP"],
-    ["https://intranet/cb", "public domain"],
+    ["https://intranet/cb", "public suffix"],
     ["not a url", "absolute URL"],
+    // The public suffix list decides (tldts), not a hand-written list: ICANN and private suffixes count.
+    ["https://app.notatld/cb", "public suffix"],
+    ["https://printer.local/cb", "public suffix"],
+    ["https://app.example.co.uk/cb", undefined],
+    ["https://x.github.io/cb", undefined],
+    ["https://localhost/cb", undefined],
+    ["http://127.0.0.1/cb", undefined],
+    ["http://localhost.example.com/cb", "https"],
+    ["https://127.0.0.2/cb", "raw IP"],
   ])("%s", (uri, problem) => {
     const found = redirectUriProblem(uri);
     if (problem === undefined) expect(found).toBeUndefined();
     else expect(found).toContain(problem);
+  });
+
+  it("a registration on a host without a public suffix is refused as Airtable refuses it", () => {
+    const message = configError(() => resolveConfig({ redirectUris: ["https://app.notatld/cb"] }));
+    expect(message).toBe(
+      'Emulator option redirectUris: "https://app.notatld/cb": The redirect URI host "app.notatld" does not end in a public suffix; Airtable requires one (except for localhost).',
+    );
+    let hint = "";
+    try {
+      resolveConfig({ redirectUris: ["https://app.notatld/cb"] });
+    } catch (err) {
+      if (isAirlockError(err)) hint = err.hint;
+    }
+    expect(hint).toContain("Airtable refuses to register such a URI");
+    expect(
+      resolveConfig({ redirectUris: ["https://app.example.co.uk/cb", "https://x.github.io/cb"] })
+        .redirectUris,
+    ).toEqual(["https://app.example.co.uk/cb", "https://x.github.io/cb"]);
   });
 
   it("stateFile: resolved to an absolute path; empty is refused", () => {

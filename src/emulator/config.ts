@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { checkRedirectUri } from "../airtable/redirect-uri.js";
 import { AirlockError } from "../errors.js";
 import { BASIC_SCOPES, isKnownScope } from "./scopes.js";
 
@@ -86,31 +87,15 @@ function integer(
 }
 
 /**
- * Checks a redirect URI against Airtable's registration rules; returns the problem, or undefined.
+ * Checks a redirect URI against Airtable's registration rules (the library's
+ * {@link checkRedirectUri}: one implementation for both); returns the first refusal, or undefined.
  *
  * @example
  * redirectUriProblem("http://localhost:8085/callback"); // undefined
- * redirectUriProblem("http://example.com/cb");          // "must use https (http is only allowed for localhost)"
+ * redirectUriProblem("https://app.notatld/cb");         // 'The redirect URI host "app.notatld" does not end in a public suffix; …'
  */
 export function redirectUriProblem(uri: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return "is not an absolute URL";
-  }
-  const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    return "must use https (http is only allowed for localhost)";
-  }
-  if (url.username || url.password) return "must not contain a user name or password";
-  if (uri.includes("#")) return "must not contain a fragment (#…)";
-  if (/(^|\/)\.\.(\/|$)/.test(uri.replace(/^[a-z]+:\/\/[^/]*/i, ""))) return "must not contain `..` segments";
-  if (!loopback && (/^\d+\.\d+\.\d+\.\d+$/.test(url.hostname) || url.hostname.startsWith("["))) {
-    return "must not use a raw IP address (only localhost and 127.0.0.1 may)";
-  }
-  if (!loopback && !url.hostname.includes(".")) return "must use a public domain name";
-  return undefined;
+  return checkRedirectUri(uri).find((problem) => problem.level === "error")?.message;
 }
 
 /**
@@ -137,9 +122,14 @@ export function resolveConfig(options: EmulatorOptions = {}): EmulatorConfig {
     );
   }
   for (const uri of redirectUris) {
-    const problem = redirectUriProblem(uri);
-    if (problem)
-      fail("redirectUris", `${JSON.stringify(uri)} ${problem}`, "Airtable refuses to register such a URI.");
+    const problem = checkRedirectUri(uri).find((p) => p.level === "error");
+    if (problem) {
+      fail(
+        "redirectUris",
+        `${JSON.stringify(uri)}: ${problem.message}`,
+        `Airtable refuses to register such a URI. ${problem.fix}`,
+      );
+    }
   }
   const scopes = options.scopes ?? [...BASIC_SCOPES];
   if (scopes.length === 0)
