@@ -45,6 +45,7 @@ async function expectUnavailable(t: TestService, storeError: string, retryAfter:
     status: "unavailable",
     store: t.service.ctx.store.kind,
     demo: true,
+    held_rotations: 0,
     store_error: storeError,
   });
 }
@@ -52,7 +53,12 @@ async function expectUnavailable(t: TestService, storeError: string, retryAfter:
 async function expectHealthy(t: TestService): Promise<void> {
   const health = await t.api("/healthz");
   expect(health.status).toBe(200);
-  expect(await health.json()).toEqual({ status: "ok", store: t.service.ctx.store.kind, demo: true });
+  expect(await health.json()).toEqual({
+    status: "ok",
+    store: t.service.ctx.store.kind,
+    demo: true,
+    held_rotations: 0,
+  });
   expect((await t.api("/v1/connections")).status).toBe(200);
 }
 
@@ -84,6 +90,7 @@ async function expectWriteUnavailable(t: TestService, storeError: string, retryA
     status: "unavailable",
     store: "sqlite",
     demo: true,
+    held_rotations: 0,
     store_error: storeError,
   });
 }
@@ -101,11 +108,25 @@ describe("service with a SQLite file it cannot write", () => {
     services.push(t);
     await expectHealthy(t);
 
+    const session = await t.api("/v1/connect-sessions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ identifier: "user_2" }),
+    });
+    const { url: connectUrl } = (await session.json()) as { url: string };
     // A long transaction in another process: the service's writes wait out the busy timeout.
     const locker = new BetterSqlite3(t.sqlitePath as string);
     try {
       locker.exec("begin immediate");
       await expectWriteUnavailable(t, "SQLITE_BUSY", "1");
+      // The end user opening a connect link is told to retry, not where the database lives.
+      const opened = await fetch(connectUrl, { redirect: "manual" });
+      expect(opened.status).toBe(503);
+      expect(opened.headers.get("retry-after")).toBe("1");
+      const shown = await opened.text();
+      expect(shown).toContain("Airlock cannot save or read connections right now.");
+      expect(shown).not.toContain(t.sqlitePath as string);
+      expect(shown).not.toContain("SQLITE_BUSY");
       // WAL readers do not wait for writers.
       expect((await t.api("/v1/connections")).status).toBe(200);
     } finally {
@@ -113,7 +134,7 @@ describe("service with a SQLite file it cannot write", () => {
     }
 
     await expectHealthy(t);
-    expect(await storeErrors(t, "sqlite", "SQLITE_BUSY")).toBe(2);
+    expect(await storeErrors(t, "sqlite", "SQLITE_BUSY")).toBe(3);
     const logs = t.logs.text();
     expect(logs).toContain('"code":"SQLITE_BUSY"');
     expect(logs).toContain("health check: store cannot write");

@@ -8,10 +8,11 @@ import { HTTPException } from "hono/http-exception";
 import { AirlockError } from "../errors.js";
 import { apiRoutes } from "./api.js";
 import { requireSecretKey } from "./auth.js";
+import { CALLBACK_PATH } from "./config.js";
 import { connectFlowRoutes } from "./connect-flow.js";
 import type { ServiceContext } from "./context.js";
 import { dashboardRoutes } from "./dashboard/index.js";
-import { errorResponse, statusForCode, toAirlockError } from "./http-errors.js";
+import { errorResponse, forEndUser, statusForCode, toAirlockError } from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { opsRoutes } from "./ops.js";
 import { mountProxy } from "./proxy.js";
@@ -105,8 +106,13 @@ export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | fal
     }
     // The rest of an oversized body was never read: the connection cannot carry another request.
     if (err.code === "payload_too_large") c.header("Connection", "close");
-    return errorResponse(c, err);
+    // End users' pages (connect links, the OAuth callback) get no store location in the hint.
+    return errorResponse(c, isEndUserPath(c.req.path) ? forEndUser(err) : err);
   });
 
   return { app, close: closeProxy };
+}
+
+function isEndUserPath(path: string): boolean {
+  return path.startsWith("/connect/") || path === CALLBACK_PATH;
 }

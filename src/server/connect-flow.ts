@@ -11,7 +11,7 @@ import { AirlockError } from "../errors.js";
 import type { PendingAuthorization } from "../store/types.js";
 import { ensureBrowserBinding, readBrowserBinding } from "./browser-binding.js";
 import type { ServiceContext } from "./context.js";
-import { toAirlockError } from "./http-errors.js";
+import { forEndUser, toAirlockError } from "./http-errors.js";
 import { resultPage } from "./pages.js";
 import type { AppEnv } from "./request-log.js";
 import { hashSecret, safeEqual } from "./secrets.js";
@@ -138,7 +138,12 @@ async function completeAuthorization(
     },
     ctx.now(),
     (isNew) => ({
-      type: isNew ? "connection.created" : "connection.recovered",
+      // "recovered" only brings back a dead connection; reconnecting a healthy one is a reconnect.
+      type: isNew
+        ? "connection.created"
+        : previous !== null && previous.status !== "active"
+          ? "connection.recovered"
+          : "connection.reconnected",
       data: {
         airtable_user_id: who.id,
         scopes: tokens.scopes,
@@ -198,7 +203,8 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
 
   app.openapi(callbackRoute, async (c) => {
     const { state } = c.req.valid("query");
-    const fail = (error: AirlockError) => {
+    const fail = (refused: AirlockError) => {
+      const error = forEndUser(refused);
       c.var.log.warn({ error: error.code }, "callback refused");
       return page(c, ctx, 400, {
         ok: false,
@@ -232,7 +238,7 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     try {
       outcome = await completeAuthorization(ctx, c, pending, state);
     } catch (caught) {
-      const error = toAirlockError(caught);
+      const error = forEndUser(toAirlockError(caught));
       // Only an unexpected failure carries its cause into the log; AirlockErrors say enough.
       const cause = error.code === "internal" ? { err: caught } : {};
       c.var.log.warn({ identifier: pending.identifier, error: error.code, ...cause }, "authorization failed");

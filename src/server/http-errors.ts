@@ -75,3 +75,20 @@ export function errorResponse(c: Context, error: unknown): Response {
   const body: ErrorBody = { error: err.toJSON() };
   return c.json(body, statusForCode(err.code));
 }
+
+/**
+ * What an unauthenticated visitor (an end user on a connect page, the OAuth callback) is told: a
+ * store failure's hint names the database's location and is meant for the operator, so it is
+ * replaced by a neutral one; everything else is already written for the person in front of it.
+ *
+ * @example
+ * const shown = forEndUser(toAirlockError(caught));
+ */
+export function forEndUser(error: AirlockError): AirlockError {
+  if (typeof error.details?.store_error !== "string") return error;
+  const retryAfter = error.details.retry_after_seconds;
+  return new AirlockError("transient", "Airlock cannot save or read connections right now.", {
+    hint: "Nothing is wrong on your side: try again in a few minutes (ask the app for a new link if this one was used).",
+    ...(typeof retryAfter === "number" ? { details: { retry_after_seconds: retryAfter } } : {}),
+  });
+}

@@ -13,6 +13,11 @@ const HealthSchema = z
     status: z.enum(["ok", "unavailable"]),
     store: z.enum(["sqlite", "postgres"]),
     demo: z.boolean(),
+    held_rotations: z.number().int().min(0).openapi({
+      description:
+        "Rotated tokens this instance holds in memory because the store has not confirmed them yet (retried until it does).",
+      example: 0,
+    }),
     store_error: z.string().optional().openapi({
       description:
         "Only when unavailable: the database driver's error code (SQLITE_FULL, SQLITE_READONLY, ECONNREFUSED, 57P01...).",
@@ -57,7 +62,7 @@ export function opsRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(healthRoute, async (c) => {
-    const base = { store: ctx.store.kind, demo: ctx.demo !== null };
+    const base = { store: ctx.store.kind, demo: ctx.demo !== null, held_rotations: ctx.tokens.heldRotations };
     c.header("Cache-Control", "no-store");
     try {
       // One tiny committed write: a store that only reads (full disk, read-only, standby) is not healthy.

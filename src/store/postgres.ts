@@ -12,11 +12,14 @@ import { ChangeFeed } from "./change-feed.js";
 import { type StoreFailureListener, storeFailure } from "./failures.js";
 import type { Database } from "./schema.js";
 import { type SqlDialect, SqlStore, type SqlStoreOptions } from "./sql-store.js";
+
 import { translatingDialect } from "./translating-driver.js";
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5000;
+/** How long to wait for a connection (new or from the pool) before the operation fails as transient. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface PostgresStoreOptions extends SqlStoreOptions {
   /** The schema holding Airlock's tables; overrides `?schema=` in the URL. Default `public`. */
@@ -56,7 +59,13 @@ export function openPostgresStore(databaseUrl: string, options: PostgresStoreOpt
           : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
     },
   };
-  const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10, application_name: "airlock" });
+  const pool = new pg.Pool({
+    ...config,
+    max: options.poolSize ?? 10,
+    application_name: "airlock",
+    // A black-holed server (or an exhausted pool) answers `transient` instead of hanging a request.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // An idle client's error (server restart, network blip) must not crash the process; the pool replaces it.
   pool.on("error", (err) => log.warn({ err: errorSummary(err) }, "postgres pool client error"));
   // A checked-out client whose socket dies also emits "error", and pg-pool listens only on idle
