@@ -4,10 +4,10 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { AirlockError } from "../errors.js";
 import { apiRoutes } from "./api.js";
 import { requireSecretKey } from "./auth.js";
+import { authThrottle } from "./auth-throttle.js";
 import { CALLBACK_PATH } from "./config.js";
 import { connectFlowRoutes } from "./connect-flow.js";
 import type { ServiceContext } from "./context.js";
@@ -21,28 +21,8 @@ import { requestLog } from "./request-log.js";
 
 export interface ServiceApp {
   app: OpenAPIHono<AppEnv>;
-  /** Closes the proxy's upstream connection pool. */
-  close(): Promise<void>;
-}
-
-function fromHttpException(error: HTTPException): AirlockError {
-  if (error.status === 413) {
-    return new AirlockError("payload_too_large", "The request body is too large.", {
-      hint: "Send a smaller body.",
-    });
-  }
-  if (error.status === 400) {
-    return new AirlockError("invalid_input", "The request body is not valid JSON.", {
-      hint: "Send a JSON object with Content-Type: application/json.",
-    });
-  }
-  return new AirlockError(
-    error.status >= 500 ? "internal" : "invalid_input",
-    error.message || "Request refused.",
-    {
-      hint: "Check the request against GET /openapi.json.",
-    },
-  );
+  /** Closes the proxy's upstream connection pool; requests still running get `graceMs`, then are cut. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -71,7 +51,7 @@ export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | fal
     await next();
     c.res.headers.set("X-Content-Type-Options", "nosniff");
   });
-  app.use("/v1/*", requireSecretKey(secretKey));
+  app.use("/v1/*", requireSecretKey(secretKey, authThrottle(ctx)));
 
   app.route("/", apiRoutes(ctx));
   const closeProxy = mountProxy(app, ctx);
@@ -97,7 +77,8 @@ export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | fal
     ),
   );
   app.onError((error, c) => {
-    const err = error instanceof HTTPException ? fromHttpException(error) : toAirlockError(error);
+    // HTTPExceptions (body limits, malformed JSON, a wrong Content-Type) are mapped in http-errors.ts.
+    const err = toAirlockError(error);
     if (statusForCode(err.code) >= 500 && err.code !== "transient" && err.code !== "timeout") {
       (c.var.log ?? ctx.logger).error(
         { err: err.code === "internal" ? error : undefined, code: err.code },

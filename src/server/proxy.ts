@@ -246,17 +246,18 @@ async function readWhole(body: Dispatcher.ResponseData["body"], timeoutMs: numbe
 }
 
 /**
- * Mounts the proxy on `app` and returns the function that closes its connection pool.
+ * Mounts the proxy on `app` and returns the function that closes its connection pool: upstream
+ * requests still running get `graceMs` to finish, then are cut (the shutdown deadline has passed).
  *
  * @example
  * const closeProxy = mountProxy(app, ctx);
- * // later: await closeProxy();
+ * // later: await closeProxy(1000);
  */
 export function mountProxy(
   app: Hono<AppEnv>,
   ctx: ServiceContext,
   options?: Partial<ProxyOptions>,
-): () => Promise<void> {
+): (graceMs?: number) => Promise<void> {
   const opts: ProxyOptions = {
     maxBody: options?.maxBody ?? ctx.config.proxyMaxBody,
     timeoutMs: options?.timeoutMs ?? ctx.config.proxyTimeoutMs,
@@ -367,5 +368,15 @@ export function mountProxy(
     }
   });
 
-  return () => pool.close();
+  return async (graceMs = 0) => {
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      pool.close().then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!closed) await pool.destroy();
+  };
 }

@@ -1,9 +1,14 @@
 /**
  * `startService`: everything `airlock serve` runs, in-process (tests and the CLI both use it):
- * keys, store, HTTP server, demo emulator, OAuth client, token manager, app, keep-alive, webhooks,
- * and the periodic purge of expired one-time rows.
+ * HTTP server, keys, store, demo emulator, OAuth client, token manager, app, keep-alive, webhooks,
+ * and the periodic purge of expired one-time rows and of events past the retention window.
+ *
+ * The port is bound before anything is created on disk, and a start that fails after that removes
+ * what it created (a new database, new demo keys, a new journal folder): a failed start leaves the
+ * disk as it found it.
  */
 import type { AddressInfo } from "node:net";
+import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import type { OpenAPIHono } from "@hono/zod-openapi";
@@ -19,8 +24,9 @@ import type { Store } from "../store/types.js";
 import { startKeepAlive } from "../tokens/keep-alive.js";
 import { TokenManager } from "../tokens/token-manager.js";
 import { createApp } from "./app.js";
-import { CALLBACK_PATH, DEMO_CLIENT_ID, type ServiceConfig } from "./config.js";
+import { CALLBACK_PATH, DEMO_CLIENT_ID, type HttpServerConfig, type ServiceConfig } from "./config.js";
 import type { ServiceContext } from "./context.js";
+import { describeDatabase, StartFootprint, sqliteFile } from "./data-dir.js";
 import { demoEmulatorStatePath, demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
 import type { AppEnv } from "./request-log.js";
 import { startWebhookDelivery } from "./webhooks.js";
@@ -51,7 +57,25 @@ export interface RunningService {
   emulator: RunningEmulator | null;
   /** True when this start generated the demo keys. */
   demoKeysCreated: boolean;
+  /** Where this instance keeps its state (the banner and the start log line say it). */
+  storage: ServiceStorage;
   close(): Promise<void>;
+}
+
+/** Where a running service keeps its state, as people should be told at start. */
+export interface ServiceStorage {
+  /** The SQLite file's absolute path, or the server URL without credentials. */
+  database: string;
+  /** True when this start created the SQLite file. */
+  databaseCreated: boolean;
+  /** The demo key file in use (absolute), or null when both keys come from the environment. */
+  keysFile: string | null;
+  /** True when this start generated the demo key file. */
+  keysCreated: boolean;
+  /** True when AIRLOCK_SECRET_KEY is set (the secret key is not in the key file). */
+  secretKeyFromEnv: boolean;
+  /** The rotation journal folder (absolute). */
+  journalDir: string;
 }
 
 type Server = ReturnType<typeof createAdaptorServer>;
@@ -98,22 +122,46 @@ async function startDemoEmulator(
   }
 }
 
-function resolveKeys(config: ServiceConfig): { secretKey: string; encryptionKeys: string; created: boolean } {
+function resolveKeys(
+  config: ServiceConfig,
+  footprint: StartFootprint,
+): { secretKey: string; encryptionKeys: string; created: boolean; file: string | null } {
   if (config.secretKey !== null && config.encryptionKeys !== null) {
-    return { secretKey: config.secretKey, encryptionKeys: config.encryptionKeys, created: false };
+    return { secretKey: config.secretKey, encryptionKeys: config.encryptionKeys, created: false, file: null };
   }
   if (!config.demo) {
     throw new AirlockError("config_invalid", "AIRLOCK_SECRET_KEY and AIRLOCK_ENCRYPTION_KEYS are required.", {
       hint: "Set both (see the README's service section); only demo mode generates them.",
     });
   }
-  const kept = loadOrCreateDemoKeys(demoKeysPath(config.databaseUrl));
+  const path = demoKeysPath(config.databaseUrl);
+  footprint.dir(dirname(path));
+  const kept = loadOrCreateDemoKeys(path);
+  if (kept.created) footprint.made(path);
   return {
     secretKey: config.secretKey ?? kept.secretKey,
     encryptionKeys: config.encryptionKeys ?? kept.encryptionKeys,
     created: kept.created,
+    file: path,
   };
 }
+
+/**
+ * Node's HTTP server settings against slow and idle clients (its defaults hold a socket that
+ * never finishes its headers for 60 s plus a check interval of 30 s).
+ */
+function httpServerOptions(http: HttpServerConfig) {
+  return {
+    headersTimeout: http.headersTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    // How often the header and request timeouts are checked: a fraction of the shortest.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(http.headersTimeoutMs / 4))),
+  };
+}
+
+/** FileRotationJournal's ballast file: created by a start, so removed by one that fails. */
+const JOURNAL_BALLAST = ".reserve";
 
 interface Deadline {
   remainingMs(): number;
@@ -166,12 +214,12 @@ export async function startService(
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ name: "airlock" });
   const now = options.now ?? (() => new Date());
-  const keys = resolveKeys(input);
-  const keyring = parseEncryptionKeys(keys.encryptionKeys);
   const metrics = createMetrics();
+  // What this start creates on disk, removed again if the start fails.
+  const footprint = new StartFootprint();
   // Shutdown runs in reverse start order, except that background loops stop first and the HTTP
   // server closes right after them (no new requests while the rest goes down).
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanups: Array<(deadline: Deadline) => Promise<void> | void> = [];
   const background: Array<() => Promise<void> | void> = [];
   let closeServer: ((deadline: Deadline) => Promise<void>) | null = null;
   let closeTokens: ((deadline: Deadline) => Promise<void>) | null = null;
@@ -194,19 +242,12 @@ export async function startService(
     const tokens = closeTokens;
     closeTokens = null;
     if (tokens) await run(() => tokens(deadline));
-    for (const step of cleanups.splice(0).reverse()) await run(step);
+    for (const step of cleanups.splice(0).reverse()) await run(() => step(deadline));
   };
 
   try {
-    const store: Store = await openStore(input.databaseUrl, {
-      keyring,
-      webhookEvents: input.webhook?.events ?? null,
-      logger,
-      onFailure: metrics.recordStoreFailure,
-    });
-    cleanups.push(() => store.close());
-
-    // Listen first: with PORT=0 the public URL (and so the redirect URI) is only known afterwards.
+    // Listen first: a busy port fails the start before anything is created on disk, and with
+    // PORT=0 the public URL (and so the redirect URI) is only known afterwards.
     let app: {
       fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response>;
     } | null = null;
@@ -222,12 +263,27 @@ export async function startService(
               { status: 503, headers: { "Retry-After": "1" } },
             );
       },
+      serverOptions: httpServerOptions(input.http),
     });
+    // Connections beyond the cap are closed as they arrive (slow clients cannot exhaust descriptors).
+    server.maxConnections = input.http.maxConnections;
     const port = await listen(server, input.port, input.host);
     closeServer = (deadline) => {
       draining = true;
       return drain(server, deadline);
     };
+
+    const keys = resolveKeys(input, footprint);
+    const keyring = parseEncryptionKeys(keys.encryptionKeys);
+    const sqlitePath = sqliteFile(input.databaseUrl);
+    const databaseCreated = sqlitePath !== undefined && footprint.sqlite(sqlitePath);
+    const store: Store = await openStore(input.databaseUrl, {
+      keyring,
+      webhookEvents: input.webhook?.events ?? null,
+      logger,
+      onFailure: metrics.recordStoreFailure,
+    });
+    cleanups.push(() => store.close());
     const publicUrl = withPort(input.publicUrl, port);
     let config: ServiceConfig = {
       ...input,
@@ -241,6 +297,8 @@ export async function startService(
 
     let emulator: RunningEmulator | null = null;
     if (config.demo) {
+      const stateFile = demoEmulatorStatePath(config.databaseUrl);
+      if (stateFile !== undefined) footprint.file(stateFile);
       const running = await startDemoEmulator(config, port, options.demoEmulator);
       emulator = running;
       cleanups.push(() => running.close());
@@ -248,7 +306,10 @@ export async function startService(
     }
 
     const oauth = new AirtableOAuth(config.airtable, { now });
-    const journal = await FileRotationJournal.open(config.refresh.journalDir, { keyring, logger });
+    const journalDir = resolve(config.refresh.journalDir);
+    footprint.dir(journalDir);
+    footprint.file(join(journalDir, JOURNAL_BALLAST));
+    const journal = await FileRotationJournal.open(journalDir, { keyring, logger });
     const tokens = new TokenManager({
       store,
       refresher: oauth,
@@ -276,7 +337,7 @@ export async function startService(
       now,
     };
     const built = createApp(ctx);
-    cleanups.push(() => built.close());
+    cleanups.push((deadline) => built.close(deadline.remainingMs()));
     app = built.app;
 
     if (options.keepAlive !== false) {
@@ -303,28 +364,57 @@ export async function startService(
       });
       background.push(() => delivery.stop());
     }
+    const retentionMs = config.eventRetentionDays * 24 * 3600_000;
     const purge = setInterval(
       () => {
         store
           .purgeExpired(now())
           .catch((error: unknown) => logger.warn({ err: error }, "purge of expired rows failed"));
+        store
+          .pruneEvents({ before: new Date(now().getTime() - retentionMs) })
+          .then((pruned) => {
+            if (pruned > 0)
+              logger.info({ pruned, retentionDays: config.eventRetentionDays }, "old events pruned");
+          })
+          .catch((error: unknown) => logger.warn({ err: error }, "pruning old events failed"));
       },
       options.purgeIntervalMs ?? 10 * 60 * 1000,
     );
     purge.unref();
     background.push(() => clearInterval(purge));
 
-    logger.info({ url: publicUrl, store: store.kind, demo: config.demo }, "airlock service started");
+    const storage: ServiceStorage = {
+      database: describeDatabase(config.databaseUrl),
+      databaseCreated,
+      keysFile: keys.file,
+      keysCreated: keys.created,
+      secretKeyFromEnv: input.secretKey !== null,
+      journalDir,
+    };
+    logger.info(
+      {
+        url: publicUrl,
+        store: store.kind,
+        demo: config.demo,
+        database: storage.database,
+        keys: storage.keysFile ?? "environment",
+        journal: journalDir,
+        created: [...(databaseCreated ? ["database"] : []), ...(keys.created ? ["keys"] : [])],
+      },
+      "airlock service started",
+    );
     return {
       url: publicUrl,
       ctx,
       app: built.app,
       emulator,
       demoKeysCreated: keys.created,
+      storage,
       close: cleanup,
     };
   } catch (error) {
     await cleanup();
+    footprint.undo();
     throw error;
   }
 }
