@@ -351,7 +351,7 @@ export class TokenManager {
       });
       if (!claim.claimed) {
         // Someone else is refreshing. A token that still works is answered at once; otherwise wait.
-        if (this.#usable(row, options, now)) return tokenOf(row);
+        if (this.#usable(row, options, now)) return this.#serveWhileRefreshing(row, now);
         row = await this.#waitForOther(identifier, row);
         seen.row = row;
         continue;
@@ -558,6 +558,20 @@ export class TokenManager {
     this.#cache.delete(id);
     this.#wake(id);
     return { retry: await this.#read(id) };
+  }
+
+  /**
+   * Another instance is refreshing and the current token still works: answer it, and keep
+   * answering it from memory for a moment (the refresh's change notification ends that early).
+   */
+  #serveWhileRefreshing(row: ConnectionRecord, now: number): AccessToken {
+    const token = tokenOf(row);
+    this.#cache.set(row.identifier, {
+      token,
+      freshUntil: row.accessTokenExpiresAt.getTime() - MIN_USABLE_MS,
+      recheckAt: now + POLL_MAX_MS,
+    });
+    return token;
   }
 
   /** The current token still works for this caller (not expiring within seconds, not the one rejected). */
