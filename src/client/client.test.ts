@@ -10,9 +10,8 @@ import {
   startTestService,
   type TestService,
 } from "../../test/security/harness.js";
-import { isAirlockError } from "../errors.js";
 import type { RunningService } from "../server/service.js";
-import { AirlockApiError, AirlockClient } from "./index.js";
+import { AirlockApiError, AirlockClient, isAirlockError } from "./index.js";
 
 let t: TestService;
 let service: RunningService;

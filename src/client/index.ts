@@ -1,9 +1,10 @@
 /**
- * `airlock/client`: a typed SDK for the Airlock service's HTTP API, plus webhook verification.
- * Keep the secret key on your server: this is a backend SDK, never ship it to a browser.
+ * `airlock/client`: the SDK for the Airlock service's HTTP API, which lives in its own package,
+ * `@airlock/client` (no runtime dependencies), re-exported here so `airlock/client` imports keep
+ * working and give the very same classes.
  *
  * @example
- * import { AirlockClient, AirlockApiError } from "airlock/client";
+ * import { AirlockClient, AirlockApiError } from "airlock/client"; // same as "@airlock/client"
  *
  * const airlock = new AirlockClient({ baseUrl: "http://localhost:4000", secretKey: process.env.AIRLOCK_SECRET_KEY! });
  * try {
@@ -16,21 +17,4 @@
  *   } else throw err;
  * }
  */
-export { AirlockError, type AirlockErrorCode, isAirlockError } from "../errors.js";
-export {
-  AirlockClient,
-  type AirlockClientOptions,
-  type CreateConnectSessionInput,
-  type ListConnectionsInput,
-} from "./client.js";
-export { AirlockApiError } from "./errors.js";
-export type {
-  AccessToken,
-  Connection,
-  ConnectionEvent,
-  ConnectionPage,
-  ConnectionStatus,
-  ConnectSession,
-} from "./types.js";
-// Verifying Airlock's signed webhooks on the receiving side (helper module: webhooks.ts).
-export * from "./webhooks.js";
+export * from "@airlock/client";

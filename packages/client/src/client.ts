@@ -1,19 +1,19 @@
-import type { z } from "zod";
-import { AirlockError, type AirlockErrorCode } from "../errors.js";
-import { AirlockApiError } from "./errors.js";
+import { AirlockApiError, AirlockError, type AirlockErrorCode } from "./errors.js";
 import {
   type AccessToken,
-  accessTokenWire,
   type Connection,
   type ConnectionEvent,
   type ConnectionPage,
   type ConnectionStatus,
   type ConnectSession,
-  connectionPageWire,
-  connectionWire,
-  connectSessionWire,
-  errorWire,
-  eventListWire,
+  readAccessToken,
+  readConnection,
+  readConnectionPage,
+  readConnectSession,
+  readErrorEnvelope,
+  readEventList,
+  type WireReader,
+  WireShapeError,
 } from "./types.js";
 
 export interface AirlockClientOptions {
@@ -61,6 +61,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AirlockErrorCode>([
   "not_found",
   "conflict",
   "payload_too_large",
+  "unsupported_media_type",
   "timeout",
   "internal",
 ]);
@@ -70,7 +71,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AirlockErrorCode>([
  * `Date`s; failures throw {@link AirlockApiError} with the service's `code`, `hint` and `status`.
  *
  * @example
- * import { AirlockClient } from "airlock/client";
+ * import { AirlockClient } from "@airlock/client"; // or "airlock/client"
  *
  * const airlock = new AirlockClient({ baseUrl: "http://localhost:4000", secretKey: process.env.AIRLOCK_SECRET_KEY! });
  * const { url } = await airlock.createConnectSession({ identifier: "user_123" });
@@ -126,7 +127,7 @@ export class AirlockClient {
     const body: Record<string, unknown> = { identifier: input.identifier };
     if (input.scopes !== undefined) body.scopes = input.scopes;
     if (input.returnUrl !== undefined) body.return_url = input.returnUrl;
-    return this.#json("POST", "/v1/connect-sessions", connectSessionWire, body);
+    return this.#json("POST", "/v1/connect-sessions", readConnectSession, body);
   }
 
   /**
@@ -141,7 +142,7 @@ export class AirlockClient {
     if (input.cursor !== undefined) query.set("cursor", input.cursor);
     if (input.status !== undefined) query.set("status", input.status);
     const qs = query.size > 0 ? `?${query}` : "";
-    return this.#json("GET", `/v1/connections${qs}`, connectionPageWire);
+    return this.#json("GET", `/v1/connections${qs}`, readConnectionPage);
   }
 
   /**
@@ -170,7 +171,7 @@ export class AirlockClient {
    */
   async getConnection(identifier: string): Promise<Connection> {
     requireIdentifier(identifier);
-    return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}`, connectionWire);
+    return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}`, readConnection);
   }
 
   /**
@@ -183,7 +184,7 @@ export class AirlockClient {
   async listEvents(identifier: string, input: { limit?: number } = {}): Promise<ConnectionEvent[]> {
     requireIdentifier(identifier);
     const qs = input.limit === undefined ? "" : `?limit=${input.limit}`;
-    return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}/events${qs}`, eventListWire);
+    return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}/events${qs}`, readEventList);
   }
 
   /**
@@ -213,7 +214,7 @@ export class AirlockClient {
     return this.#json(
       "POST",
       `/v1/connections/${encodeURIComponent(identifier)}/access-token`,
-      accessTokenWire,
+      readAccessToken,
     );
   }
 
@@ -255,12 +256,12 @@ export class AirlockClient {
     return res;
   }
 
-  async #json<S extends z.ZodType>(
+  async #json<T>(
     method: string,
     path: string,
-    schema: S,
+    read: WireReader<T>,
     body?: Record<string, unknown>,
-  ): Promise<z.output<S>> {
+  ): Promise<T> {
     const res = await this.#send(method, path, body);
     if (!res.ok) throw await toApiError(res);
     const requestId = res.headers.get("x-request-id");
@@ -278,8 +279,10 @@ export class AirlockClient {
         },
       );
     }
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
+    try {
+      return read(payload);
+    } catch (error) {
+      if (!(error instanceof WireShapeError)) throw error;
       throw new AirlockApiError(
         res.status,
         "internal",
@@ -287,13 +290,10 @@ export class AirlockClient {
         {
           hint: "Use an SDK version that matches the service version.",
           requestId,
-          details: {
-            issues: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
-          },
+          details: { issues: [error.message] },
         },
       );
     }
-    return parsed.data;
   }
 
   #send(method: string, path: string, body?: Record<string, unknown>): Promise<Response> {
@@ -331,7 +331,7 @@ function requireIdentifier(identifier: string): void {
 async function isAirlockRefusal(res: Response): Promise<boolean> {
   if (!res.headers.get("content-type")?.includes("application/json")) return false;
   try {
-    return errorWire.safeParse(await res.clone().json()).success;
+    return readErrorEnvelope(await res.clone().json()) !== null;
   } catch {
     return false;
   }
@@ -345,8 +345,8 @@ async function toApiError(res: Response): Promise<AirlockApiError> {
   } catch {
     // Not JSON (a load balancer's HTML page, an empty body): described below from the status alone.
   }
-  const parsed = errorWire.safeParse(payload);
-  if (!parsed.success) {
+  const envelope = readErrorEnvelope(payload);
+  if (envelope === null) {
     return new AirlockApiError(
       res.status,
       fallbackCode(res.status),
@@ -357,7 +357,7 @@ async function toApiError(res: Response): Promise<AirlockApiError> {
       },
     );
   }
-  const { code, message, hint, details } = parsed.data.error;
+  const { code, message, hint, details } = envelope;
   const known = KNOWN_CODES.has(code);
   return new AirlockApiError(res.status, known ? (code as AirlockErrorCode) : "internal", message, {
     ...(hint === undefined ? {} : { hint }),
@@ -371,6 +371,7 @@ function fallbackCode(status: number): AirlockErrorCode {
   if (status === 404) return "not_found";
   if (status === 409) return "conflict";
   if (status === 413) return "payload_too_large";
+  if (status === 415) return "unsupported_media_type";
   if (status === 429) return "rate_limited";
   if (status === 504) return "timeout";
   if (status >= 500) return "transient";

@@ -1,0 +1,198 @@
+/**
+ * What the Airlock service's HTTP API returns, as the SDK hands it to you: camelCase names and
+ * `Date` objects (the wire uses snake_case and ISO 8601 strings). The readers here check every
+ * response before it reaches your code, so a proxy or an old server that answers something else
+ * fails loudly instead of handing you `undefined`. (Hand-written: the SDK has no dependencies.)
+ */
+
+/** `active` works; `reauth_required` needs the user to reconnect; `revoked` is gone for good. */
+export type ConnectionStatus = "active" | "reauth_required" | "revoked";
+
+/** One end user's Airtable connection, without its tokens. */
+export interface Connection {
+  identifier: string;
+  status: ConnectionStatus;
+  /** Why the status is not `active` (`invalid_grant`, `refresh_expired`…), null when active. */
+  statusReason: string | null;
+  scopes: string[];
+  airtableUserId: string | null;
+  email: string | null;
+  accessTokenExpiresAt: Date;
+  refreshTokenExpiresAt: Date;
+  lastRefreshedAt: Date | null;
+  createdAt: Date;
+}
+
+/** A one-time "Connect your Airtable" link for one end user. */
+export interface ConnectSession {
+  /** The secret part of the link; shown once, single use. */
+  token: string;
+  /** Send the end user's browser here. */
+  url: string;
+  expiresAt: Date;
+}
+
+/** An Airtable access token valid for at least five more minutes. */
+export interface AccessToken {
+  accessToken: string;
+  expiresAt: Date;
+}
+
+/** One page of connections; pass `nextCursor` back as `cursor` for the next one. */
+export interface ConnectionPage {
+  connections: Connection[];
+  nextCursor: string | null;
+}
+
+/** One entry of a connection's history (connected, refreshed, reauth_required, deleted…). */
+export interface ConnectionEvent {
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** Where a response body differs from what the SDK expects: `path` is dotted (`connections.0.scopes`). */
+export class WireShapeError extends Error {
+  override readonly name = "WireShapeError";
+
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+  ) {
+    super(`${path || "(body)"}: expected ${expected}`);
+  }
+}
+
+/** Reads one wire value into its SDK shape, or throws {@link WireShapeError}. */
+export type WireReader<T> = (value: unknown, path?: string) => T;
+
+const CONNECTION_STATUSES: readonly ConnectionStatus[] = ["active", "reauth_required", "revoked"];
+
+function at(path: string, key: string | number): string {
+  return path === "" ? String(key) : `${path}.${key}`;
+}
+
+function record(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new WireShapeError(path, "an object");
+  }
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, path: string): string {
+  if (typeof value !== "string") throw new WireShapeError(path, "a string");
+  return value;
+}
+
+/** `null` or absent reads as `null`. */
+function optionalText(value: unknown, path: string): string | null {
+  return value === null || value === undefined ? null : text(value, path);
+}
+
+function date(value: unknown, path: string): Date {
+  const parsed = new Date(text(value, path));
+  if (Number.isNaN(parsed.getTime())) throw new WireShapeError(path, "an ISO 8601 date");
+  return parsed;
+}
+
+function optionalDate(value: unknown, path: string): Date | null {
+  return value === null || value === undefined ? null : date(value, path);
+}
+
+function list<T>(value: unknown, path: string, item: (entry: unknown, path: string) => T): T[] {
+  if (!Array.isArray(value)) throw new WireShapeError(path, "an array");
+  return value.map((entry, index) => item(entry, at(path, index)));
+}
+
+/** `GET /v1/connections/:identifier`. */
+export const readConnection: WireReader<Connection> = (value, path = "") => {
+  const c = record(value, path);
+  const status = text(c.status, at(path, "status"));
+  if (!(CONNECTION_STATUSES as readonly string[]).includes(status)) {
+    throw new WireShapeError(at(path, "status"), `one of ${CONNECTION_STATUSES.join(", ")}`);
+  }
+  return {
+    identifier: text(c.identifier, at(path, "identifier")),
+    status: status as ConnectionStatus,
+    statusReason: optionalText(c.status_reason, at(path, "status_reason")),
+    scopes: list(c.scopes, at(path, "scopes"), text),
+    airtableUserId: optionalText(c.airtable_user_id, at(path, "airtable_user_id")),
+    email: optionalText(c.email, at(path, "email")),
+    accessTokenExpiresAt: date(c.access_token_expires_at, at(path, "access_token_expires_at")),
+    refreshTokenExpiresAt: date(c.refresh_token_expires_at, at(path, "refresh_token_expires_at")),
+    lastRefreshedAt: optionalDate(c.last_refreshed_at, at(path, "last_refreshed_at")),
+    createdAt: date(c.created_at, at(path, "created_at")),
+  };
+};
+
+/** `GET /v1/connections`. */
+export const readConnectionPage: WireReader<ConnectionPage> = (value, path = "") => {
+  const page = record(value, path);
+  if (page.next_cursor !== null) text(page.next_cursor, at(path, "next_cursor"));
+  return {
+    connections: list(page.connections, at(path, "connections"), readConnection),
+    nextCursor: page.next_cursor as string | null,
+  };
+};
+
+/** `POST /v1/connect-sessions`. */
+export const readConnectSession: WireReader<ConnectSession> = (value, path = "") => {
+  const s = record(value, path);
+  return {
+    token: text(s.token, at(path, "token")),
+    url: text(s.url, at(path, "url")),
+    expiresAt: date(s.expires_at, at(path, "expires_at")),
+  };
+};
+
+/** `POST /v1/connections/:identifier/access-token`. */
+export const readAccessToken: WireReader<AccessToken> = (value, path = "") => {
+  const t = record(value, path);
+  return {
+    accessToken: text(t.access_token, at(path, "access_token")),
+    expiresAt: date(t.expires_at, at(path, "expires_at")),
+  };
+};
+
+function readEvent(value: unknown, path: string): ConnectionEvent {
+  const e = record(value, path);
+  return {
+    id: text(e.id, at(path, "id")),
+    type: text(e.type, at(path, "type")),
+    data: e.data === null || e.data === undefined ? {} : record(e.data, at(path, "data")),
+    createdAt: date(e.created_at, at(path, "created_at")),
+  };
+}
+
+/** `GET /v1/connections/:identifier/events`. */
+export const readEventList: WireReader<ConnectionEvent[]> = (value, path = "") =>
+  list(record(value, path).events, at(path, "events"), readEvent);
+
+/** Airlock's error envelope, `{error: {code, message, hint?, details?}}`. */
+export interface ErrorEnvelope {
+  code: string;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Airlock's error envelope, or `null` for anything else. Airtable's own errors (passed through
+ * by the proxy) carry `error.type` or a bare string, not `error.code`, so they read as `null`.
+ */
+export function readErrorEnvelope(value: unknown): ErrorEnvelope | null {
+  try {
+    const error = record(record(value, "").error, "error");
+    const envelope: ErrorEnvelope = {
+      code: text(error.code, "error.code"),
+      message: text(error.message, "error.message"),
+    };
+    if (error.hint !== undefined) envelope.hint = text(error.hint, "error.hint");
+    if (error.details !== undefined) envelope.details = record(error.details, "error.details");
+    return envelope;
+  } catch (err) {
+    if (err instanceof WireShapeError) return null;
+    throw err;
+  }
+}
