@@ -4,7 +4,7 @@
  * (the CLI listens on 127.0.0.1 only) and shows the CLI's success page.
  */
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   assertNoSecretsPrinted,
   readCredentials,
@@ -13,34 +13,39 @@ import {
   startCli,
   transcript,
 } from "./cli-harness.js";
-import { launchChromium } from "./support/chromium.js";
+import { announceChromiumSkip, chromiumMissing, launchChromium } from "./support/chromium.js";
 
-let browser: Browser;
-let s: Setup;
-beforeAll(async () => {
-  browser = await launchChromium();
-  s = await setup({ autoApprove: false });
-});
-afterAll(async () => {
-  await browser?.close();
-  await s?.cleanup();
-  assertNoSecretsPrinted();
-});
+const SUITE = "airlock login in Chromium";
+announceChromiumSkip(SUITE);
 
-it("logs in through the consent page in Chromium", async () => {
-  const cli = startCli(["login", "--no-browser"], { env: s.env });
-  const authorizeUrl = await cli.authorizeUrl();
-  const page = await browser.newPage();
-  try {
-    await page.goto(authorizeUrl.href);
-    await page.getByRole("button", { name: /grant access/i }).click();
-    await page.waitForURL((url) => url.href.startsWith(s.redirectUri));
-    await expect.poll(() => page.textContent("h1")).toContain("Airlock is logged in");
-    transcript.push(await page.content());
-  } finally {
-    await page.close();
-  }
-  const result = await cli.done;
-  expect(result.code).toBe(0);
-  expect((await readCredentials(s.home)).email).toBe("ada.lovelace@example.com");
+describe.skipIf(chromiumMissing() !== undefined)(SUITE, () => {
+  let browser: Browser;
+  let s: Setup;
+  beforeAll(async () => {
+    browser = await launchChromium();
+    s = await setup({ autoApprove: false });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.cleanup();
+    assertNoSecretsPrinted();
+  });
+
+  it("logs in through the consent page in Chromium", async () => {
+    const cli = startCli(["login", "--no-browser"], { env: s.env });
+    const authorizeUrl = await cli.authorizeUrl();
+    const page = await browser.newPage();
+    try {
+      await page.goto(authorizeUrl.href);
+      await page.getByRole("button", { name: /grant access/i }).click();
+      await page.waitForURL((url) => url.href.startsWith(s.redirectUri));
+      await expect.poll(() => page.textContent("h1")).toContain("Airlock is logged in");
+      transcript.push(await page.content());
+    } finally {
+      await page.close();
+    }
+    const result = await cli.done;
+    expect(result.code).toBe(0);
+    expect((await readCredentials(s.home)).email).toBe("ada.lovelace@example.com");
+  });
 });

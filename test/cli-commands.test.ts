@@ -1,10 +1,11 @@
 /**
  * Acceptance: status, whoami, bases, tables, logout and doctor as real processes against the emulator.
  */
-import { access } from "node:fs/promises";
+import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ageCredentials,
   armEmulatorFaults,
   assertNoSecretsPrinted,
   emulatorStats,
@@ -55,7 +56,13 @@ describe("airlock status", () => {
   });
 
   it("after the access token expires, says the next token call refreshes", async () => {
-    const result = await runCli(["status"], { env: s.env, faketime: "+61m" });
+    // A copy of the login, 61 minutes old, as another profile (the other tests keep the live one).
+    const stored = JSON.parse(await readFile(join(s.home, "credentials-default.json"), "utf8")) as object;
+    await writeFile(join(s.home, "credentials-old.json"), JSON.stringify({ ...stored, profile: "old" }), {
+      mode: 0o600,
+    });
+    await ageCredentials(s.home, 61 * 60, "old");
+    const result = await runCli(["status", "--profile", "old"], { env: s.env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Access token:\s+expires \d+ minutes? ago/);
     expect(result.stdout).toContain("the next `airlock token` refreshes");

@@ -2,16 +2,18 @@
  * Shared helpers for the CLI acceptance tests: the real `airlock` binary (dist/cli/main.js) as a
  * separate OS process, an in-process emulator with exactly one registered loopback redirect URI on
  * a free port, and a recorder of every byte the CLI printed so tests can prove no secret leaked.
+ *
+ * Time passes without touching any process's clock: the emulator's moves through its control API
+ * and the CLI's stored credentials age by the same amount (`letTimePass`), so no system tool is needed.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../src/emulator/index.js";
-import { faketimeEnv } from "./support/faketime.js";
 import { freePort } from "./support/ports.js";
 
 export { freePort };
@@ -97,13 +99,16 @@ export interface RunOptions {
   stdin?: string;
   /** Run with the wall clock moved by OFFSET, e.g. "+61m" (libfaketime; monotonic time stays real). */
   faketime?: string;
+  /** Run as this user (needs root), e.g. to meet the permission errors an ordinary user meets. */
+  user?: { uid: number; gid: number };
 }
 
 /** Starts `airlock ARGS…` as its own process; output is recorded for the leak check. */
 export function startCli(args: string[], options: RunOptions): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...options.env, ...(options.faketime ? faketimeEnv(options.faketime) : {}) },
+    env: options.env,
     stdio: "pipe",
+    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
     // Its own process group, so interrupt() reaches it the way a terminal's Ctrl-C does.
     detached: true,
   });
@@ -287,6 +292,46 @@ export async function advanceEmulatorClock(emulator: RunningEmulator, seconds: n
     body: JSON.stringify({ advance_seconds: seconds }),
   });
   if (!response.ok) throw new Error(`clock: ${response.status} ${await response.text()}`);
+}
+
+/** The timestamps a credentials file holds (all ISO strings). */
+const STORED_TIMES = [
+  "accessTokenExpiresAt",
+  "refreshTokenExpiresAt",
+  "obtainedAt",
+  "createdAt",
+  "updatedAt",
+] as const;
+
+/**
+ * Moves every timestamp stored for `profile` back by `seconds`, as if the login (and any refresh)
+ * had happened that much earlier: to the CLI this is the same as its clock being `seconds` later.
+ * The file keeps its mode; its tokens are registered as secrets.
+ *
+ * @example
+ * await ageCredentials(s.home, 61 * 60); // the access token expired a minute ago
+ */
+export async function ageCredentials(home: string, seconds: number, profile = "default"): Promise<void> {
+  const credentials = await readCredentials(home, profile);
+  for (const key of STORED_TIMES) {
+    const value = credentials[key];
+    if (typeof value !== "string") throw new Error(`credentials-${profile}.json has no ${key}`);
+    credentials[key] = new Date(Date.parse(value) - seconds * 1000).toISOString();
+  }
+  await writeFile(join(home, `credentials-${profile}.json`), `${JSON.stringify(credentials, null, 2)}\n`);
+}
+
+/**
+ * `seconds` pass for the emulator (its clock, through the control API) and for the CLI (its stored
+ * credentials age by the same amount): the honest "61 minutes later" without faking a process's clock.
+ *
+ * @example
+ * await letTimePass(s, 61 * 60);
+ * await runCli(["token"], { env: s.env }); // refreshes
+ */
+export async function letTimePass(s: Setup, seconds: number, profile = "default"): Promise<void> {
+  await advanceEmulatorClock(s.emulator, seconds);
+  await ageCredentials(s.home, seconds, profile);
 }
 
 /** Arms faults through the emulator's control API (e.g. `{ api: { status: 401, count: 1 } }`); returns its HTTP status. */

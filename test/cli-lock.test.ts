@@ -1,14 +1,15 @@
 /**
- * The refresh lock across real processes whose clocks disagree (libfaketime), and with a holder
- * that is killed mid-section: mutual exclusion must hold, and a dead holder must not block forever.
- * (proper-lockfile fails the first case: it judges staleness by mtime against Date.now().)
+ * The refresh lock across real processes whose clocks disagree (each worker's `Date` is shifted by
+ * hours: test/support/faketime.ts `shiftedClockArgs`), and with a holder that is killed mid-section:
+ * mutual exclusion must hold, and a dead holder must not block forever. (proper-lockfile fails the
+ * first case: it judges staleness by the lock's mtime, real kernel time, against Date.now().)
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { faketimeEnv } from "./support/faketime.js";
+import { shiftedClockArgs } from "./support/faketime.js";
 
 const LOCK_MODULE = resolve(import.meta.dirname, "../dist/cli/lock.js");
 
@@ -25,10 +26,18 @@ appendFileSync(log, "leave " + process.pid + "\\n");
 await release();
 `;
 
-function worker(lock: string, log: string, holdMs: number, faketime?: string) {
-  const args = ["--input-type=module", "-e", WORKER, lock, log, String(holdMs)];
+function worker(lock: string, log: string, holdMs: number, clock?: string) {
+  const args = [
+    ...(clock ? shiftedClockArgs(clock) : []),
+    "--input-type=module",
+    "-e",
+    WORKER,
+    lock,
+    log,
+    String(holdMs),
+  ];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, LOCK_MODULE, ...(faketime ? faketimeEnv(faketime) : {}) },
+    env: { ...process.env, LOCK_MODULE },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

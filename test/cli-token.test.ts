@@ -1,15 +1,16 @@
 /**
- * Acceptance: `airlock token` refreshes after the emulator's clock (and the CLI's, via faketime)
- * moves 61 minutes; 8 concurrent processes refresh exactly once; a dead grant asks for a new login.
+ * Acceptance: `airlock token` refreshes after 61 minutes passed (the emulator's clock moved, the
+ * stored credentials aged by as much: `letTimePass`); 8 concurrent processes refresh exactly once;
+ * a dead grant asks for a new login.
  */
 import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  advanceEmulatorClock,
   armEmulatorFaults,
   assertNoSecretsPrinted,
   emulatorStats,
+  letTimePass,
   loginAutomatically,
   readCredentials,
   runCli,
@@ -18,7 +19,8 @@ import {
   startCli,
 } from "./cli-harness.js";
 
-const LATER = "+61m";
+/** 61 minutes, in seconds: the 60-minute access token has expired. */
+const LATER = 61 * 60;
 
 let s: Setup;
 afterEach(async () => {
@@ -52,9 +54,9 @@ describe("airlock token", () => {
 
   it("refreshes after 61 minutes, saves the rotated tokens, and the new token works", async () => {
     const before = await readCredentials(s.home);
-    await advanceEmulatorClock(s.emulator, 61 * 60);
+    await letTimePass(s, LATER);
 
-    const result = await runCli(["token"], { env: s.env, faketime: LATER });
+    const result = await runCli(["token"], { env: s.env });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     const token = result.stdout.trim();
@@ -68,8 +70,8 @@ describe("airlock token", () => {
     expect(await apiStatus(token)).toBe(200);
     expect(await apiStatus(before.accessToken as string)).toBe(401);
 
-    // The CLI (still 61 minutes ahead) uses the new token for whoami without another refresh.
-    const whoami = await runCli(["whoami", "--json"], { env: s.env, faketime: LATER });
+    // whoami uses the new token without another refresh.
+    const whoami = await runCli(["whoami", "--json"], { env: s.env });
     expect(whoami.code).toBe(0);
     expect(JSON.parse(whoami.stdout)).toMatchObject({ id: after.userId, email: "ada.lovelace@example.com" });
     expect((await emulatorStats(s.emulator)).refreshes).toBe(1);
@@ -77,10 +79,10 @@ describe("airlock token", () => {
 
   it("8 concurrent processes after expiry refresh exactly once and print the same token", async () => {
     const before = await readCredentials(s.home);
-    await advanceEmulatorClock(s.emulator, 61 * 60);
+    await letTimePass(s, LATER);
 
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => startCli(["token"], { env: s.env, faketime: LATER }).done),
+      Array.from({ length: 8 }, () => startCli(["token"], { env: s.env }).done),
     );
     for (const result of results) expect(result.code, result.stderr).toBe(0);
     const printed = new Set(results.map((r) => r.stdout));
@@ -101,13 +103,13 @@ describe("airlock token", () => {
   it("invalid_grant → exit 3 with 'run airlock login', and no further refresh attempts", async () => {
     const file = join(s.home, "credentials-default.json");
     const stale = join(s.home, "stale-copy.json");
+    await letTimePass(s, LATER);
     await copyFile(file, stale);
-    await advanceEmulatorClock(s.emulator, 61 * 60);
-    expect((await runCli(["token"], { env: s.env, faketime: LATER })).code).toBe(0);
+    expect((await runCli(["token"], { env: s.env })).code).toBe(0);
 
     // Put back the rotated-away refresh token (e.g. a restored backup): Airtable answers invalid_grant.
     await writeFile(file, await readFile(stale), { mode: 0o600 });
-    const dead = await runCli(["token"], { env: s.env, faketime: LATER });
+    const dead = await runCli(["token"], { env: s.env });
     expect(dead.code).toBe(3);
     expect(dead.stdout).toBe("");
     expect(dead.stderr).toMatch(/run `airlock login/i);
@@ -115,32 +117,32 @@ describe("airlock token", () => {
     expect(grantsAfterFirst).toBe(1);
 
     // The dead grant is remembered: no second invalid refresh is sent.
-    const again = await runCli(["token"], { env: s.env, faketime: LATER });
+    const again = await runCli(["token"], { env: s.env });
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/airlock login/);
     expect((await emulatorStats(s.emulator)).invalid_grants).toBe(grantsAfterFirst);
-    const status = await runCli(["status", "--json"], { env: s.env, faketime: LATER });
+    const status = await runCli(["status", "--json"], { env: s.env });
     expect(status.code).toBe(3);
     expect(JSON.parse(status.stdout)).toMatchObject({ status: "reauth_required" });
 
     // A new login fixes it (no --force needed: dead credentials are never reused).
     expect((await loginAutomatically(s)).code).toBe(0);
-    const fixed = await runCli(["token"], { env: s.env, faketime: LATER });
+    const fixed = await runCli(["token"], { env: s.env });
     expect(fixed.code).toBe(0);
     expect(await apiStatus(fixed.stdout.trim())).toBe(200);
   });
 
   it("a transient token-endpoint failure exits 4 and keeps the credentials", async () => {
     const before = await readCredentials(s.home);
-    await advanceEmulatorClock(s.emulator, 61 * 60);
+    await letTimePass(s, LATER);
     expect(await armEmulatorFaults(s.emulator, { token: { status: 503, count: 1 } })).toBe(200);
-    const failed = await runCli(["token"], { env: s.env, faketime: LATER });
+    const failed = await runCli(["token"], { env: s.env });
     expect(failed.code).toBe(4);
     expect(failed.stdout).toBe("");
     expect(failed.stderr).toMatch(/503/);
     expect((await readCredentials(s.home)).refreshToken).toBe(before.refreshToken);
 
-    const retried = await runCli(["token"], { env: s.env, faketime: LATER });
+    const retried = await runCli(["token"], { env: s.env });
     expect(retried.code).toBe(0);
   });
 });
@@ -152,9 +154,9 @@ describe("Ctrl-C during a refresh", () => {
     s = await setup({ latencyMs: 3000 });
     expect((await loginAutomatically(s)).code).toBe(0);
     const before = await readCredentials(s.home);
-    await advanceEmulatorClock(s.emulator, 61 * 60);
+    await letTimePass(s, LATER);
 
-    const cli = startCli(["token"], { env: s.env, faketime: LATER });
+    const cli = startCli(["token"], { env: s.env });
     const lock = join(s.home, "credentials-default.json.lock");
     for (let i = 0; i < 200; i++) {
       if (
@@ -176,7 +178,7 @@ describe("Ctrl-C during a refresh", () => {
     expect(after.refreshToken).not.toBe(before.refreshToken);
     expect(await apiStatus(after.accessToken as string)).toBe(200);
     // The saved refresh token is the live one: the next run needs no refresh and nothing failed.
-    const next = await runCli(["token"], { env: s.env, faketime: LATER });
+    const next = await runCli(["token"], { env: s.env });
     expect(next.stdout).toBe(`${after.accessToken}\n`);
     expect((await emulatorStats(s.emulator)).invalid_grants).toBe(0);
   });
@@ -199,15 +201,15 @@ describe("airlock token for a confidential client", () => {
   it("refreshes with the secret from AIRTABLE_CLIENT_SECRET, and explains when it is missing", async () => {
     s = await setup({ secret: "confidential-secret-for-refresh-tests" });
     expect((await loginAutomatically(s)).code).toBe(0);
-    await advanceEmulatorClock(s.emulator, 61 * 60);
+    await letTimePass(s, LATER);
 
     const { AIRTABLE_CLIENT_SECRET: _secret, ...withoutSecret } = s.env;
-    const missing = await runCli(["token"], { env: withoutSecret, faketime: LATER });
+    const missing = await runCli(["token"], { env: withoutSecret });
     expect(missing.code).toBe(5);
     expect(missing.stderr).toContain("AIRTABLE_CLIENT_SECRET");
     expect((await emulatorStats(s.emulator)).refreshes).toBe(0);
 
-    const result = await runCli(["token"], { env: s.env, faketime: LATER });
+    const result = await runCli(["token"], { env: s.env });
     expect(result.code).toBe(0);
     expect(await apiStatus(result.stdout.trim())).toBe(200);
     const stats = await emulatorStats(s.emulator);
