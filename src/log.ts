@@ -1,6 +1,11 @@
 import { type DestinationStream, destination, type Logger, pino, stdTimeFunctions } from "pino";
+import { prettyFactory } from "pino-pretty";
+import { AirlockError } from "./errors.js";
 
 export type { Logger };
+
+/** `json`: one JSON object per line (for log collectors); `pretty`: one human-readable line (pino-pretty). */
+export type LogFormat = "json" | "pretty";
 
 /**
  * Field names whose values are never written to a log line, at any depth we log.
@@ -31,7 +36,71 @@ const SECRET_FIELDS = [
 const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 
 /**
- * Structured JSON logs on stderr (stdout stays free for command output such as `airlock token`).
+ * The log format: `AIRLOCK_LOG_FORMAT` (`json` or `pretty`) when set, else `pretty` when stderr is a
+ * terminal (a person is reading) and `json` otherwise (a file, a pipe, a log collector).
+ *
+ * @example
+ * logFormat(process.env, process.stderr.isTTY === true); // "pretty" in a terminal
+ */
+export function logFormat(env: NodeJS.ProcessEnv, stderrIsTTY: boolean): LogFormat {
+  const raw = env.AIRLOCK_LOG_FORMAT?.trim().toLowerCase();
+  if (!raw) return stderrIsTTY ? "pretty" : "json";
+  if (raw === "json" || raw === "pretty") return raw;
+  throw new AirlockError("config_invalid", `AIRLOCK_LOG_FORMAT must be json or pretty, not "${raw}".`, {
+    hint: "Set AIRLOCK_LOG_FORMAT=json (one JSON object per line) or AIRLOCK_LOG_FORMAT=pretty (readable lines), or unset it to choose by whether stderr is a terminal.",
+  });
+}
+
+/** What the request log (server/request-log.ts) writes for every request. */
+interface RequestEntry {
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+}
+
+function isRequestEntry(entry: Record<string, unknown>): entry is Record<string, unknown> & RequestEntry {
+  return (
+    typeof entry.method === "string" &&
+    typeof entry.path === "string" &&
+    typeof entry.status === "number" &&
+    typeof entry.durationMs === "number"
+  );
+}
+
+/**
+ * A pino destination that formats each line with pino-pretty in-process and writes it at once
+ * (synchronously, so a line logged just before an exit is not lost; no worker thread). A request
+ * entry becomes `GET /path 200 1.5 ms` followed by its other fields.
+ */
+function prettyStream(out: DestinationStream, colorize: boolean): DestinationStream {
+  const format = prettyFactory({
+    colorize,
+    singleLine: true,
+    translateTime: "SYS:HH:MM:ss.l",
+    ignore: "pid,hostname",
+  });
+  return {
+    write(line: string) {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        out.write(line);
+        return;
+      }
+      if (isRequestEntry(entry)) {
+        const { method, path, status, durationMs, ...rest } = entry;
+        entry = { ...rest, msg: `${method} ${path} ${status} ${durationMs} ms` };
+      }
+      out.write(format(entry));
+    },
+  };
+}
+
+/**
+ * Logs on stderr (stdout stays free for command output such as `airlock token`): JSON lines, or
+ * human-readable lines when stderr is a terminal (see {@link logFormat}; `NO_COLOR` turns colours off).
  *
  * @example
  * const log = createLogger({ level: "info" });
@@ -43,8 +112,15 @@ export function createLogger(
     name?: string;
     /** Where lines go (default stderr; tests pass a capture). */
     stream?: DestinationStream;
+    /** Default: {@link logFormat} for stderr, or `json` when a `stream` is given. */
+    format?: LogFormat;
   } = {},
 ): Logger {
+  const toStderr = options.stream === undefined;
+  const stderrIsTTY = toStderr && process.stderr.isTTY === true;
+  const format = options.format ?? (toStderr ? logFormat(process.env, stderrIsTTY) : "json");
+  const out = options.stream ?? destination({ fd: 2, sync: true });
+  const colorize = stderrIsTTY && !process.env.NO_COLOR;
   return pino(
     {
       level: options.level ?? process.env.AIRLOCK_LOG_LEVEL ?? "info",
@@ -53,7 +129,7 @@ export function createLogger(
       base: undefined,
       timestamp: stdTimeFunctions.isoTime,
     },
-    options.stream ?? destination(2),
+    format === "pretty" ? prettyStream(out, colorize) : out,
   );
 }
 

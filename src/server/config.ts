@@ -36,6 +36,18 @@ export interface RefreshConfig {
   journalDir: string;
 }
 
+/** The HTTP server's limits against slow and idle clients (see README "Operating"). */
+export interface HttpServerConfig {
+  /** Complete request headers within this long, or 408 and closed (AIRLOCK_HTTP_HEADERS_TIMEOUT_SECONDS, 10). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, within this long (AIRLOCK_HTTP_REQUEST_TIMEOUT_SECONDS, 60). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long (AIRLOCK_HTTP_KEEPALIVE_TIMEOUT_SECONDS, 5). */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this many are closed as they arrive (AIRLOCK_HTTP_MAX_CONNECTIONS, 4096). */
+  maxConnections: number;
+}
+
 export interface ServiceConfig {
   port: number;
   /** Address to bind (AIRLOCK_HOST); undefined listens on every interface (Node's default). */
@@ -64,6 +76,13 @@ export interface ServiceConfig {
   refresh: RefreshConfig;
   /** How long a SIGTERM/SIGINT shutdown may take before in-flight work is cut (AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS). */
   shutdownTimeoutMs: number;
+  /** HTTP server timeouts and connection cap (AIRLOCK_HTTP_*). */
+  http: HttpServerConfig;
+  /**
+   * Events older than this many days are pruned, except undelivered webhook events and each
+   * identifier's newest event (AIRLOCK_EVENT_RETENTION_DAYS, default 30).
+   */
+  eventRetentionDays: number;
   /**
    * True without `AIRTABLE_CLIENT_ID`: the service runs the emulator in-process and `airtable`
    * points at it (its URLs are final once `startService` has started the emulator).
@@ -223,6 +242,30 @@ function readRefresh(env: NodeJS.ProcessEnv, databaseUrl: string): RefreshConfig
   };
 }
 
+function readHttpServer(env: NodeJS.ProcessEnv): HttpServerConfig {
+  const headers = readInteger(env, "AIRLOCK_HTTP_HEADERS_TIMEOUT_SECONDS", 10, { min: 1, max: 600 }, "10");
+  const request = readInteger(env, "AIRLOCK_HTTP_REQUEST_TIMEOUT_SECONDS", 60, { min: 1, max: 3600 }, "60");
+  if (headers > request) {
+    throw invalid(
+      `AIRLOCK_HTTP_HEADERS_TIMEOUT_SECONDS (${headers}) must not exceed AIRLOCK_HTTP_REQUEST_TIMEOUT_SECONDS (${request}).`,
+      "The headers are part of the request: lower the headers timeout or raise the request timeout.",
+    );
+  }
+  return {
+    headersTimeoutMs: headers * 1000,
+    requestTimeoutMs: request * 1000,
+    keepAliveTimeoutMs:
+      readInteger(env, "AIRLOCK_HTTP_KEEPALIVE_TIMEOUT_SECONDS", 5, { min: 1, max: 3600 }, "5") * 1000,
+    maxConnections: readInteger(
+      env,
+      "AIRLOCK_HTTP_MAX_CONNECTIONS",
+      4096,
+      { min: 1, max: 1_000_000 },
+      "4096",
+    ),
+  };
+}
+
 export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   const port = readInteger(env, "PORT", DEFAULT_PORT, { min: 0, max: 65535 }, "4000");
   const rawPublic = nonEmpty(env, "AIRLOCK_PUBLIC_URL") ?? `http://localhost:${port}`;
@@ -319,6 +362,8 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     refresh: readRefresh(env, databaseUrl),
     shutdownTimeoutMs:
       readInteger(env, "AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS", 30, { min: 1, max: 3600 }, "30") * 1000,
+    http: readHttpServer(env),
+    eventRetentionDays: readInteger(env, "AIRLOCK_EVENT_RETENTION_DAYS", 30, { min: 1, max: 36_500 }, "30"),
     demo,
     airtable: {
       clientId: clientId ?? DEMO_CLIENT_ID,

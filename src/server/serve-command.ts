@@ -20,27 +20,61 @@ Usage: airlock serve [--port N] [--database-url URL]
   --port N            listen on N (overrides PORT; default 4000)
   --database-url URL  SQLite file path or postgres://… (overrides DATABASE_URL; default ./airlock.db)
 
-Without AIRTABLE_CLIENT_ID the service runs in demo mode against a built-in Airtable emulator.
-Environment: PORT, AIRLOCK_HOST, AIRLOCK_PUBLIC_URL, AIRLOCK_LOG_LEVEL, DATABASE_URL,
-AIRLOCK_SECRET_KEY, AIRLOCK_ENCRYPTION_KEYS, AIRLOCK_ALLOWED_RETURN_ORIGINS, AIRLOCK_KEEPALIVE_DAYS,
-AIRLOCK_KEEPALIVE_INTERVAL_SECONDS, AIRLOCK_WEBHOOK_URL, AIRLOCK_WEBHOOK_SECRET,
-AIRLOCK_WEBHOOK_EVENTS, AIRLOCK_PROXY_MAX_BODY, AIRLOCK_PROXY_TIMEOUT_MS,
-AIRLOCK_REFRESH_TIMEOUT_SECONDS, AIRLOCK_REFRESH_LEASE_SECONDS, AIRLOCK_TOKEN_WAIT_SECONDS,
-AIRLOCK_JOURNAL_DIR, AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS, AIRTABLE_CLIENT_ID, AIRTABLE_CLIENT_SECRET,
-AIRTABLE_REDIRECT_URI, AIRTABLE_SCOPES, AIRTABLE_OAUTH_URL, AIRTABLE_API_URL.
+Without AIRTABLE_CLIENT_ID the service runs in demo mode against a built-in Airtable emulator and
+generates its keys, kept in .airlock/demo-keys.json beside the SQLite file (in the working directory
+for PostgreSQL). At start it prints the database, key file and journal folder it uses (absolute
+paths); a start that fails (a busy port, a bad setting) leaves none of them behind.
 
-  AIRLOCK_KEEPALIVE_DAYS              refresh every connection at least this often (1–59, default 7)
-  AIRLOCK_KEEPALIVE_INTERVAL_SECONDS  how often to look for connections due a keep-alive refresh
-                                      (1–86400, default 600)
-  AIRLOCK_REFRESH_TIMEOUT_SECONDS     the one timeout of a token request (default 30)
-  AIRLOCK_REFRESH_LEASE_SECONDS       refresh lease; outlives any token request (default timeout + 90)
-  AIRLOCK_TOKEN_WAIT_SECONDS          a caller waits this long on a refresh, then gets the current
-                                      token if it still works, else 503 with Retry-After (default 10)
-  AIRLOCK_JOURNAL_DIR                 rotated tokens wait here (encrypted, fsynced) until the database
-                                      has them (default .airlock/journal beside the SQLite file, or in
-                                      the working directory for PostgreSQL); keep it on a local disk
-  AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS    on SIGTERM/SIGINT, finish requests and refreshes within this
-                                      long (default 30); a second signal exits at once
+Airtable (see the README's "Register an Airtable OAuth integration"):
+  AIRTABLE_CLIENT_ID      the integration's client id; unset: demo mode
+  AIRTABLE_CLIENT_SECRET  its client secret, if you generated one
+  AIRTABLE_REDIRECT_URI   must be $AIRLOCK_PUBLIC_URL/oauth/callback (default: exactly that)
+  AIRTABLE_SCOPES         space-separated (default "data.records:read schema.bases:read user.email:read")
+  AIRTABLE_OAUTH_URL      default https://airtable.com
+  AIRTABLE_API_URL        default https://api.airtable.com
+
+Service (every variable it reads; durations in seconds unless the name says otherwise):
+  PORT                                    listen port (default 4000)
+  DATABASE_URL                            SQLite file path or postgres://… (default ./airlock.db)
+  AIRLOCK_HOST                            bind address (default: every interface)
+  AIRLOCK_PUBLIC_URL                      where browsers reach the service (default http://localhost:$PORT)
+  AIRLOCK_TRUST_PROXY                     how many reverse proxies append to X-Forwarded-For (default 0:
+                                          the header is ignored)
+  AIRLOCK_SECRET_KEY                      bearer for /v1/* and the dashboard sign-in (required with a
+                                          client id; demo: generated and kept)
+  AIRLOCK_ENCRYPTION_KEYS                 kid:base64key,… ; the first encrypts, all decrypt (required with
+                                          a client id; demo: generated and kept)
+  AIRLOCK_ALLOWED_RETURN_ORIGINS          extra origins a return_url may use, comma-separated (default none)
+  AIRLOCK_KEEPALIVE_DAYS                  refresh every connection at least this often (1–59, default 7)
+  AIRLOCK_KEEPALIVE_INTERVAL_SECONDS      how often to look for connections due a keep-alive refresh
+                                          (1–86400, default 600)
+  AIRLOCK_WEBHOOK_URL                     where signed events are POSTed (default: no webhooks)
+  AIRLOCK_WEBHOOK_SECRET                  whsec_… signing secret; required with AIRLOCK_WEBHOOK_URL
+  AIRLOCK_WEBHOOK_EVENTS                  event types to deliver, comma-separated, or "all" (default:
+                                          created, reauth_required, recovered, deleted)
+  AIRLOCK_EVENT_RETENTION_DAYS            keep the event history this long (default 30); older events are
+                                          deleted except undelivered webhooks and each connection's newest
+  AIRLOCK_PROXY_MAX_BODY                  largest proxied request body in bytes (default 5242880)
+  AIRLOCK_PROXY_TIMEOUT_MS                proxy upstream timeout in milliseconds (default 30000)
+  AIRLOCK_REFRESH_TIMEOUT_SECONDS         the one timeout of a token request (default 30)
+  AIRLOCK_REFRESH_LEASE_SECONDS           refresh lease; outlives any token request (default timeout + 90)
+  AIRLOCK_TOKEN_WAIT_SECONDS              a caller waits this long on a refresh, then gets the current
+                                          token if it still works, else 503 with Retry-After (default 10)
+  AIRLOCK_JOURNAL_DIR                     rotated tokens wait here (encrypted, fsynced) until the database
+                                          has them (default .airlock/journal beside the SQLite file, or in
+                                          the working directory for PostgreSQL); keep it on a local disk
+  AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS        on SIGTERM/SIGINT, finish requests and refreshes within this
+                                          long (default 30); a second signal exits at once
+  AIRLOCK_HTTP_HEADERS_TIMEOUT_SECONDS    a client must send its request headers within this long, or
+                                          gets 408 and is disconnected (default 10)
+  AIRLOCK_HTTP_REQUEST_TIMEOUT_SECONDS    ... and the whole request, body included (default 60)
+  AIRLOCK_HTTP_KEEPALIVE_TIMEOUT_SECONDS  an idle keep-alive connection is closed after this long
+                                          (default 5; behind a load balancer, set it above the
+                                          balancer's idle timeout)
+  AIRLOCK_HTTP_MAX_CONNECTIONS            connections beyond this many are closed at once (default 4096)
+  AIRLOCK_LOG_LEVEL                       trace, debug, info, warn, error or silent (default info)
+  AIRLOCK_LOG_FORMAT                      json or pretty (default: pretty when stderr is a terminal, else
+                                          json); logs go to stderr. NO_COLOR=1 turns colours off
 `;
 
 export const ROTATE_HELP = `airlock rotate-keys: re-encrypt every stored token and verifier under the first key
@@ -72,6 +106,8 @@ function parseFlags(argv: string[], command: "serve" | "rotate-keys") {
 
 function banner(output: Output, service: RunningService): void {
   const { config } = service.ctx;
+  const { storage } = service;
+  const created = (yes: boolean) => (yes ? " (created by this start)" : "");
   const line = "─".repeat(64);
   output.err(line);
   if (service.emulator) {
@@ -84,15 +120,22 @@ function banner(output: Output, service: RunningService): void {
   output.err(`  API:          ${service.url}/v1  (OpenAPI: ${service.url}/openapi.json)`);
   output.err(`  OAuth redirect URI: ${config.airtable.redirectUri}`);
   output.err(
-    `  Database:     ${service.ctx.store.kind} (${config.databaseUrl.replace(/\/\/[^@/]*@/, "//…@")})`,
+    `  Database:     ${service.ctx.store.kind} ${storage.database}${created(storage.databaseCreated)}`,
   );
-  if (config.demo) {
+  output.err(
+    `  Keys:         ${storage.keysFile ?? "AIRLOCK_SECRET_KEY and AIRLOCK_ENCRYPTION_KEYS (environment)"}${created(storage.keysCreated)}`,
+  );
+  output.err(`  Journal:      ${storage.journalDir}`);
+  if (storage.keysFile !== null && !storage.secretKeyFromEnv) {
     output.err(`  Secret key:   ${config.secretKey}`);
-    output.err(
-      `                (kept in ${demoKeysPath(config.databaseUrl)}; use it to sign in and as the API bearer)`,
-    );
+    output.err("                (use it to sign in and as the API bearer)");
   } else {
     output.err("  Secret key:   the value of AIRLOCK_SECRET_KEY");
+  }
+  if (storage.databaseCreated && storage.keysCreated) {
+    output.err("");
+    output.err("  This start made a new database and new demo keys. If you meant an existing one, stop");
+    output.err("  (Ctrl-C) and start from its folder, or point DATABASE_URL (--database-url) at it.");
   }
   output.err(line);
 }

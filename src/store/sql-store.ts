@@ -748,6 +748,40 @@ export class SqlStore implements Store {
     await sql`insert into airlock_health (id, checked_at) values (1, ${Date.now()})
       on conflict (id) do update set checked_at = excluded.checked_at`.execute(this.#db);
   }
+
+  // Retention -----------------------------------------------------------------------------------
+
+  /**
+   * One short DELETE per batch (no long write lock on SQLite, no long row locks on PostgreSQL):
+   * old rows that are not pending in the outbox and have a newer event of the same identifier
+   * (found through `events_by_identifier`). Ids grow with time, so "newer" is a larger id. Safe
+   * while other instances prune too: a row is only deleted while a newer one exists.
+   */
+  async pruneEvents(options: { before: Date; batchSize?: number }): Promise<number> {
+    const cutoff = options.before.getTime();
+    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
+    let total = 0;
+    for (;;) {
+      const batch = this.#db
+        .selectFrom("events as old")
+        .select("old.id")
+        .where("old.created_at", "<", cutoff)
+        .where((eb) => eb.or([eb("old.webhook_state", "is", null), eb("old.webhook_state", "!=", "pending")]))
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom("events as newer")
+              .select("newer.id")
+              .whereRef("newer.identifier", "=", "old.identifier")
+              .whereRef("newer.id", ">", "old.id"),
+          ),
+        )
+        .limit(batchSize);
+      const result = await this.#db.deleteFrom("events").where("id", "in", batch).executeTakeFirst();
+      const deleted = Number(result.numDeletedRows);
+      total += deleted;
+      if (deleted < batchSize) return total;
+    }
+  }
 }
 
 function toSummary(row: ConnectionRow): ConnectionSummary {

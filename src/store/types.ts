@@ -220,4 +220,13 @@ export interface Store {
 
   /** A tiny real write, committed: rejects (a `transient` AirlockError) when the store cannot write now. */
   checkWritable(): Promise<void>;
+
+  // Retention
+  /**
+   * Deletes events created before `before`, delivered webhook events included, except events still
+   * waiting in the outbox (undelivered webhooks are never dropped) and the newest event of each
+   * identifier (a connection's history is never empty). Works in short batches of `batchSize`
+   * (default 1000); returns how many events went.
+   */
+  pruneEvents(options: { before: Date; batchSize?: number }): Promise<number>;
 }
