@@ -12,6 +12,7 @@ import { CALLBACK_PATH } from "./config.js";
 import { connectFlowRoutes } from "./connect-flow.js";
 import type { ServiceContext } from "./context.js";
 import { dashboardRoutes } from "./dashboard/index.js";
+import { FAVICON_PATH, favicon } from "./favicon.js";
 import { errorResponse, forEndUser, statusForCode, toAirlockError } from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { opsRoutes } from "./ops.js";
@@ -57,6 +58,7 @@ export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | fal
   const closeProxy = mountProxy(app, ctx);
   app.route("/", connectFlowRoutes(ctx));
   app.route("/", opsRoutes(ctx));
+  app.get(FAVICON_PATH, favicon);
 
   let document: unknown;
   app.get("/openapi.json", (c) => {

@@ -13,6 +13,7 @@ describe("htmlDocument", () => {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <title>A &lt;b&gt;&amp; · Airlock</title>
 <style>p{}</style>
 </head>

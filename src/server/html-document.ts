@@ -22,6 +22,7 @@ export function htmlDocument(page: { title: string; head: Html; body: Html }): H
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <title>${page.title} · Airlock</title>
 ${page.head}
 </head>
