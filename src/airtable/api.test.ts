@@ -250,3 +250,27 @@ describe("AirtableApi", () => {
     expect(retryAfterMs(null)).toBeUndefined();
   });
 });
+
+describe("AirtableApi's URL", () => {
+  it("without apiUrl it calls https://api.airtable.com, and a failure says so instead of blaming AIRTABLE_API_URL", async () => {
+    const calls: string[] = [];
+    const refused: typeof fetch = async (input) => {
+      calls.push(String(input));
+      throw new TypeError("fetch failed");
+    };
+    const error = await failure(new AirtableApi({ accessToken: TOKEN, fetch: refused }).whoami());
+    expect(error.code).toBe("transient");
+    expect(calls).toEqual(["https://api.airtable.com/v0/meta/whoami"]);
+    expect(error.message).toContain("https://api.airtable.com/v0/meta/whoami");
+    expect(error.hint).toMatch(/No apiUrl was given/);
+    expect(error.hint).toMatch(/apiUrl: config\.apiUrl/);
+  });
+
+  it("with apiUrl (e.g. config.apiUrl from AIRTABLE_API_URL) the message names that URL", async () => {
+    answer = () => ({ status: 200, body: "not json" });
+    const error = await failure(api().whoami());
+    expect(error.code).toBe("api_error");
+    expect(error.message).toContain(`${server.url}/v0/meta/whoami`);
+    expect(error.hint).toContain(server.url);
+  });
+});

@@ -55,7 +55,10 @@ export type AccessTokenSource = string | ((options?: { forceRefresh?: boolean })
 /** Knobs for {@link AirtableApi}. */
 export interface AirtableApiOptions {
   accessToken: AccessTokenSource;
-  /** Default https://api.airtable.com */
+  /**
+   * Airtable's Web API. Default https://api.airtable.com; pass `config.apiUrl` from
+   * `readAirtableConfig()` to honour AIRTABLE_API_URL (e.g. the emulator).
+   */
   apiUrl?: string;
   fetch?: typeof fetch;
   /** Total time one call (all its pages) may spend waiting out 429/503 before giving up. Default 60000. */
@@ -153,6 +156,8 @@ function apiError(status: number, body: ApiErrorBody, what: string, scope: strin
 export class AirtableApi {
   readonly #token: AccessTokenSource;
   readonly #apiUrl: string;
+  /** What to check when the API URL looks wrong: the option given, or the default taken. */
+  readonly #checkUrl: string;
   readonly #fetch: typeof fetch;
   readonly #maxWait: number;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -164,6 +169,10 @@ export class AirtableApi {
   constructor(options: AirtableApiOptions) {
     this.#token = options.accessToken;
     this.#apiUrl = options.apiUrl ?? DEFAULT_API_URL;
+    this.#checkUrl =
+      options.apiUrl === undefined
+        ? `No apiUrl was given, so Airtable's ${DEFAULT_API_URL} was called; to use AIRTABLE_API_URL, pass apiUrl: config.apiUrl (from readAirtableConfig()).`
+        : `Check that ${options.apiUrl} (the apiUrl given, e.g. AIRTABLE_API_URL) is Airtable's Web API (default ${DEFAULT_API_URL}).`;
     this.#fetch = options.fetch ?? fetch;
     this.#maxWait = options.maxRateLimitWaitMs ?? 60_000;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -354,9 +363,9 @@ export class AirtableApi {
         const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
         throw new AirlockError(
           "transient",
-          `${what} ${timedOut ? "timed out" : "could not reach Airtable"}.`,
+          `GET ${url.origin}${url.pathname} ${timedOut ? "timed out" : "could not reach Airtable"}.`,
           {
-            hint: "Check the network and AIRTABLE_API_URL, then retry.",
+            hint: `Check the network. ${this.#checkUrl} Then retry.`,
             ...(timedOut ? {} : { cause: err }),
             details: { reason: timedOut ? "timeout" : "network" },
           },
@@ -368,10 +377,11 @@ export class AirtableApi {
         const json: unknown = await response.json().catch(() => undefined);
         const parsed = shape.safeParse(json);
         if (!parsed.success) {
-          throw new AirlockError("api_error", `Airtable's answer to ${what} has an unexpected shape.`, {
-            hint: "Check AIRTABLE_API_URL points at Airtable's Web API (default https://api.airtable.com).",
-            details: { status: response.status, type: "UNEXPECTED_RESPONSE" },
-          });
+          throw new AirlockError(
+            "api_error",
+            `The answer to GET ${url.origin}${url.pathname} does not look like Airtable's.`,
+            { hint: this.#checkUrl, details: { status: response.status, type: "UNEXPECTED_RESPONSE" } },
+          );
         }
         return parsed.data;
       }

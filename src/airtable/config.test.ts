@@ -10,6 +10,8 @@ import {
   doctorChecksForConfig,
   readAirtableConfig,
 } from "./config.js";
+import { DEFAULT_REDIRECT_URI } from "./endpoints.js";
+import { DEFAULT_SCOPES } from "./scopes.js";
 
 const base = {
   AIRTABLE_CLIENT_ID: "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
@@ -50,6 +52,25 @@ describe("readAirtableConfig", () => {
     expect(config.clientSecret).toBeUndefined();
   });
 
+  it("applies the documented defaults: the CLI's redirect URI and scopes, Airtable's URLs", () => {
+    expect(readAirtableConfig({ AIRTABLE_CLIENT_ID: "abc" })).toEqual({
+      clientId: "abc",
+      clientSecret: undefined,
+      redirectUri: DEFAULT_REDIRECT_URI,
+      scopes: [...DEFAULT_SCOPES],
+      oauthUrl: "https://airtable.com",
+      apiUrl: "https://api.airtable.com",
+    });
+    expect(DEFAULT_REDIRECT_URI).toBe("http://localhost:8085/callback");
+    // The caller's defaults win over the documented ones; the environment wins over both.
+    const service = readAirtableConfig(
+      { AIRTABLE_CLIENT_ID: "abc", AIRTABLE_SCOPES: "data.records:write" },
+      { redirectUri: "https://airlock.example.com/oauth/callback", scopes: ["data.records:read"] },
+    );
+    expect(service.redirectUri).toBe("https://airlock.example.com/oauth/callback");
+    expect(service.scopes).toEqual(["data.records:write"]);
+  });
+
   it("names the variable and the fix when something is wrong", () => {
     let err = configError({ ...base, AIRTABLE_CLIENT_ID: undefined });
     expect(err.code).toBe("config_invalid");
@@ -60,7 +81,7 @@ describe("readAirtableConfig", () => {
     expect(err.message).toContain("AIRTABLE_SCOPES");
     expect(err.hint).toContain("webhook:manage");
 
-    err = configError({ ...base, AIRTABLE_SCOPES: undefined });
+    err = configError({ ...base, AIRTABLE_SCOPES: " ,, " });
     expect(err.message).toContain("AIRTABLE_SCOPES");
 
     err = configError({ ...base, AIRTABLE_REDIRECT_URI: "http://example.com/cb" });

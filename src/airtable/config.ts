@@ -6,15 +6,21 @@ import {
   checkEndpoint,
   DEFAULT_API_URL,
   DEFAULT_OAUTH_URL,
+  DEFAULT_REDIRECT_URI,
   joinPath,
   oauthEndpoints,
   REGISTER_URL,
 } from "./endpoints.js";
+import { AirtableOAuth } from "./oauth.js";
+import { generateCodeVerifier, generateState } from "./pkce.js";
 import { checkRedirectUri } from "./redirect-uri.js";
 import { DEFAULT_SCOPES, parseScopes } from "./scopes.js";
 import type { AirtableOAuthConfig } from "./types.js";
 
-/** Values used when the matching variable is unset (the CLI passes its loopback redirect URI). */
+/**
+ * Values used when the matching variable is unset; they take precedence over the documented
+ * defaults ({@link DEFAULT_REDIRECT_URI}, `DEFAULT_SCOPES`, Airtable's two URLs).
+ */
 export type AirtableConfigDefaults = Partial<AirtableOAuthConfig>;
 
 /** One line of `airlock doctor`. */
@@ -92,13 +98,16 @@ export function configToEnv(config: AirtableOAuthConfig): Record<string, string>
 }
 
 /**
- * Reads the integration's settings from AIRTABLE_CLIENT_ID, AIRTABLE_CLIENT_SECRET (optional),
- * AIRTABLE_REDIRECT_URI, AIRTABLE_SCOPES (space-separated), AIRTABLE_OAUTH_URL and
- * AIRTABLE_API_URL. Throws `config_invalid` for the first setting that breaks a rule; its
- * message names the variable and its hint says the fix.
+ * Reads the integration's settings from AIRTABLE_CLIENT_ID (required), AIRTABLE_CLIENT_SECRET
+ * (optional), AIRTABLE_REDIRECT_URI (default {@link DEFAULT_REDIRECT_URI}), AIRTABLE_SCOPES
+ * (space-separated; default `DEFAULT_SCOPES`), AIRTABLE_OAUTH_URL (default https://airtable.com)
+ * and AIRTABLE_API_URL (default https://api.airtable.com). `defaults` replaces the documented
+ * defaults for unset variables (the service passes its own callback URL). Throws `config_invalid`
+ * for the first setting that breaks a rule; its message names the variable and its hint says the fix.
  *
  * @example
- * const config = readAirtableConfig(process.env, { redirectUri: "http://localhost:8085/callback" });
+ * const config = readAirtableConfig(); // process.env
+ * const api = new AirtableApi({ accessToken, apiUrl: config.apiUrl });
  */
 export function readAirtableConfig(
   env: Env = process.env,
@@ -190,42 +199,30 @@ function collect(
     );
   }
 
-  const redirectUri = value(env, "AIRTABLE_REDIRECT_URI") ?? defaults.redirectUri;
-  if (!redirectUri) {
+  const redirectUri = value(env, "AIRTABLE_REDIRECT_URI") || defaults.redirectUri || DEFAULT_REDIRECT_URI;
+  const redirectProblems = checkRedirectUri(redirectUri);
+  for (const p of redirectProblems) {
+    checks.push(bad("redirect_uri", p.level, `AIRTABLE_REDIRECT_URI: ${p.message}`, p.fix));
+  }
+  if (!redirectProblems.some((p) => p.level === "error")) {
     checks.push(
-      bad(
+      ok(
         "redirect_uri",
-        "error",
-        "AIRTABLE_REDIRECT_URI is not set.",
-        "Set AIRTABLE_REDIRECT_URI to a redirect URL registered with the integration, e.g. http://localhost:8085/callback.",
+        `AIRTABLE_REDIRECT_URI is ${redirectUri}; it must be registered with the integration exactly like this (port and trailing slash included).`,
       ),
     );
-  } else {
-    const problems = checkRedirectUri(redirectUri);
-    for (const p of problems) {
-      checks.push(bad("redirect_uri", p.level, `AIRTABLE_REDIRECT_URI: ${p.message}`, p.fix));
-    }
-    if (!problems.some((p) => p.level === "error")) {
-      checks.push(
-        ok(
-          "redirect_uri",
-          `AIRTABLE_REDIRECT_URI is ${redirectUri}; it must be registered with the integration exactly like this (port and trailing slash included).`,
-        ),
-      );
-    }
   }
 
   let scopes: string[] | undefined;
   const rawScopes = value(env, "AIRTABLE_SCOPES");
   try {
-    scopes = parseScopes(rawScopes ?? defaults.scopes ?? []);
+    scopes = parseScopes(rawScopes ?? defaults.scopes ?? DEFAULT_SCOPES);
     checks.push(
       ok("scopes", `AIRTABLE_SCOPES: ${scopes.join(" ")} (each must also be enabled on the integration).`),
     );
   } catch (err) {
     if (!isAirlockError(err)) throw err;
-    const fix =
-      rawScopes || defaults.scopes ? err.hint : `Set AIRTABLE_SCOPES, e.g. "${DEFAULT_SCOPES.join(" ")}".`;
+    const fix = rawScopes ? err.hint : `Set AIRTABLE_SCOPES, e.g. "${DEFAULT_SCOPES.join(" ")}".`;
     checks.push(bad("scopes", "error", `AIRTABLE_SCOPES: ${err.message}`, fix));
   }
 
@@ -244,7 +241,7 @@ function collect(
     }
   }
 
-  if (checks.some((c) => c.level === "error") || !clientId || !redirectUri || !scopes) return { checks };
+  if (checks.some((c) => c.level === "error") || !clientId || !scopes) return { checks };
   return {
     checks,
     config: { clientId, clientSecret: clientSecret || undefined, redirectUri, scopes, oauthUrl, apiUrl },
@@ -305,4 +302,75 @@ export async function checkReachability(
     }),
     probe("api_reachable", "Web API", whoami, { method: "GET", headers: { accept: "application/json" } }),
   ]);
+}
+
+/**
+ * Asks Airtable whether it knows the client, with one authorization_code request carrying a dummy
+ * code and a dummy verifier (and the client secret when one is configured), sent exactly as a login
+ * sends it. Airtable checks the client before the code: a client it does not know (or a secret that
+ * does not match) gets `invalid_client` (HTTP 401), a known one `invalid_grant` (HTTP 400) for the
+ * made-up code. Harmless: the code matches no authorization, and no refresh token is involved.
+ *
+ * @example
+ * const line = await checkClientRegistration(readAirtableConfig());
+ * line.level; // "error" with "Airtable does not know this client id" for a wrong AIRTABLE_CLIENT_ID
+ */
+export async function checkClientRegistration(
+  config: AirtableOAuthConfig,
+  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
+): Promise<DoctorCheck> {
+  const withSecret = Boolean(config.clientSecret);
+  const client = new AirtableOAuth(config, {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    timeoutMs: options.timeoutMs ?? 10_000,
+  });
+  const sent = `doctor sent one authorization_code request with a dummy authorization code${withSecret ? ", authenticated with the client secret" : ""}`;
+  let error: unknown;
+  try {
+    await client.exchangeCode({
+      code: `airlock-doctor-${generateState()}`,
+      codeVerifier: generateCodeVerifier(),
+    });
+  } catch (err) {
+    error = err;
+  }
+  if (!isAirlockError(error)) {
+    if (error !== undefined) throw error;
+    return bad(
+      "client_registered",
+      "error",
+      `The token endpoint issued tokens for a dummy authorization code (${sent}): it is not Airtable.`,
+      `Check AIRTABLE_OAUTH_URL (default ${DEFAULT_OAUTH_URL}).`,
+    );
+  }
+  const answer = error.details?.error;
+  const status = error.details?.status;
+  const answered = `the answer was ${typeof answer === "string" ? answer : "no OAuth error"}${typeof status === "number" ? `, HTTP ${status}` : ""}`;
+  if (error.code === "invalid_grant") {
+    return ok(
+      "client_registered",
+      `Airtable knows this client id${withSecret ? " and accepts the client secret" : ""} (${sent}; ${answered}: the code was refused, not the client).`,
+    );
+  }
+  if (error.code === "invalid_client") {
+    return withSecret
+      ? bad(
+          "client_registered",
+          "error",
+          `Airtable does not accept this client id and secret: it does not know the client id, or the client secret does not match it (${sent}; ${answered}).`,
+          `Copy both again from the integration's page at ${REGISTER_URL} (generating a new secret replaces the old one). If the integration has no client secret, unset AIRTABLE_CLIENT_SECRET.`,
+        )
+      : bad(
+          "client_registered",
+          "error",
+          `Airtable does not know this client id, or the integration has a client secret and AIRTABLE_CLIENT_SECRET is not set (${sent}; ${answered}).`,
+          `Copy the client id again from the integration's page at ${REGISTER_URL}; if the integration has a client secret, set AIRTABLE_CLIENT_SECRET to it.`,
+        );
+  }
+  return bad(
+    "client_registered",
+    "warn",
+    `Could not tell whether Airtable knows this client id (${sent}): ${error.message}`,
+    error.hint || "Run `airlock doctor` again later.",
+  );
 }

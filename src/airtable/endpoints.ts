@@ -7,6 +7,11 @@
 export const DEFAULT_OAUTH_URL = "https://airtable.com";
 /** Airtable's Web API. */
 export const DEFAULT_API_URL = "https://api.airtable.com";
+/**
+ * The redirect URI used when AIRTABLE_REDIRECT_URI is unset: the `airlock login` loopback callback.
+ * Register exactly this URI with the integration to use the CLI.
+ */
+export const DEFAULT_REDIRECT_URI = "http://localhost:8085/callback";
 /** Path of the authorization endpoint, relative to the OAuth base URL. */
 export const AUTHORIZE_PATH = "/oauth2/v1/authorize";
 /** Path of the token endpoint (code exchange and refresh), relative to the OAuth base URL. */

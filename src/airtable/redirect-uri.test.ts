@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkRedirectUri } from "./redirect-uri.js";
+import { checkRedirectUri, loopbackRedirect } from "./redirect-uri.js";
 
 const rules = (uri: string) => checkRedirectUri(uri).map((p) => p.rule);
 const errors = (uri: string) =>
@@ -82,6 +82,44 @@ describe("checkRedirectUri", () => {
     for (const p of checkRedirectUri("http://user@10.0.0.5/a/../cb#x")) {
       expect(p.fix.length).toBeGreaterThan(10);
       expect(p.message.length).toBeGreaterThan(10);
+    }
+  });
+});
+
+describe("loopbackRedirect", () => {
+  it("is plain http to localhost or 127.0.0.1; no port means 80", () => {
+    expect(loopbackRedirect("http://localhost:8085/callback")).toEqual({
+      port: 8085,
+      portGiven: true,
+      path: "/callback",
+    });
+    expect(loopbackRedirect("http://127.0.0.1:9000/cb/")).toEqual({
+      port: 9000,
+      portGiven: true,
+      path: "/cb/",
+    });
+    expect(loopbackRedirect("http://localhost/callback")).toEqual({
+      port: 80,
+      portGiven: false,
+      path: "/callback",
+    });
+    expect(loopbackRedirect("http://localhost:80/callback")).toEqual({
+      port: 80,
+      portGiven: true,
+      path: "/callback",
+    });
+  });
+
+  it("is undefined for what a local server cannot receive", () => {
+    for (const uri of [
+      "https://localhost:8085/callback",
+      "https://127.0.0.1/callback",
+      "http://example.com:8085/callback",
+      "https://app.example.com/oauth/callback",
+      "http://[::1]:8085/callback",
+      "not a url",
+    ]) {
+      expect(loopbackRedirect(uri), uri).toBeUndefined();
     }
   });
 });

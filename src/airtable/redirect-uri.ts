@@ -133,3 +133,35 @@ export function checkRedirectUri(uri: string): RedirectUriProblem[] {
   }
   return problems;
 }
+
+/** A redirect URI that comes back to this machine over plain HTTP, where a local server can catch it. */
+export interface LoopbackRedirect {
+  /** The port the browser will connect to: the URI's, else 80 (http's default). */
+  port: number;
+  /** False when the URI names no port (`http://localhost/callback` means port 80). */
+  portGiven: boolean;
+  path: string;
+}
+
+/**
+ * The one rule for "can a local callback server receive this redirect": plain `http:` to one of
+ * the two hosts Airtable exempts from HTTPS (localhost, 127.0.0.1). Anything else (https, another
+ * host) comes back to a server this process cannot be. Undefined when the rule does not hold.
+ *
+ * @example
+ * loopbackRedirect("http://localhost:8085/callback"); // { port: 8085, portGiven: true, path: "/callback" }
+ * loopbackRedirect("http://localhost/callback"); // { port: 80, portGiven: false, path: "/callback" }
+ * loopbackRedirect("https://localhost:8085/callback"); // undefined
+ */
+export function loopbackRedirect(uri: string): LoopbackRedirect | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "http:" || !isExemptHost(url.hostname.toLowerCase())) return undefined;
+  // `new URL` drops a port equal to the scheme's default (":80"), so read the raw authority.
+  const portGiven = /^http:\/\/[^/?#]*:\d+(?:[/?#]|$)/i.test(uri.trim());
+  return { port: Number(url.port || 80), portGiven, path: url.pathname };
+}

@@ -3,6 +3,7 @@
  * hints for the usual slips (`webhook.manage` for `webhook:manage`, wrong case).
  */
 import { AirlockError } from "../errors.js";
+import { closestName } from "./did-you-mean.js";
 
 /** Who can grant a scope: any user, an enterprise member, or an enterprise admin. */
 export type ScopeTier = "basic" | "enterprise_member" | "enterprise_admin";
@@ -101,18 +102,6 @@ function fold(name: string): string {
   return name.toLowerCase().replace(/[.:]/g, "|");
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
 /**
  * The documented scope an unknown name was most likely meant to be, if any is close.
  *
@@ -122,20 +111,11 @@ function editDistance(a: string, b: string): number {
  * suggestScope("something"); // undefined
  */
 export function suggestScope(name: string): string | undefined {
-  const folded = fold(name.trim());
-  const exactFold = SCOPE_NAMES.find((s) => fold(s) === folded);
-  if (exactFold) return exactFold;
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of SCOPE_NAMES) {
-    const d = editDistance(folded, fold(candidate));
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
   // Allow about one slip per six characters: close enough to be a typo, far enough to avoid nonsense.
-  return bestDistance <= Math.max(2, Math.floor(folded.length / 6)) ? best : undefined;
+  return closestName(name, SCOPE_NAMES, {
+    normalize: fold,
+    maxDistance: (folded) => Math.max(2, Math.floor(folded.length / 6)),
+  });
 }
 
 /**

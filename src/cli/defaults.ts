@@ -1,2 +1,2 @@
 /** The redirect URI the CLI uses unless AIRTABLE_REDIRECT_URI says otherwise; register exactly this. */
-export const DEFAULT_CLI_REDIRECT_URI = "http://localhost:8085/callback";
+export { DEFAULT_REDIRECT_URI as DEFAULT_CLI_REDIRECT_URI } from "../airtable/endpoints.js";

@@ -7,7 +7,72 @@
 import { createServer, type Server } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
+import { loopbackRedirect } from "../airtable/redirect-uri.js";
 import { AirlockError } from "../errors.js";
+import { DEFAULT_CLI_REDIRECT_URI } from "./defaults.js";
+
+/** Something worth saying about a redirect URI, with what to do about it. */
+export interface Finding {
+  message: string;
+  fix: string;
+}
+
+/**
+ * What `airlock login` makes of a redirect URI, and so what `airlock doctor` must say about it:
+ * either the port and path its callback server listens on (with a warning for a port only an
+ * administrator may open), or why it cannot receive the redirect at all. `level` is how doctor
+ * marks the latter: an error for a local URI it cannot serve (https://localhost…), a warning for
+ * another host (it may be the service's callback, usable with `airlock login --paste`).
+ */
+export type CallbackVerdict =
+  | { receivable: true; port: number; path: string; note: Finding | undefined }
+  | ({ receivable: false; level: "error" | "warn" } & Finding);
+
+const USE_THE_DEFAULT = `register ${DEFAULT_CLI_REDIRECT_URI} with the integration and unset AIRTABLE_REDIRECT_URI (that is the default) or set it to that`;
+
+/**
+ * The one verdict on a redirect URI that login acts on and doctor reports.
+ *
+ * @example
+ * callbackVerdict("http://localhost:8085/callback"); // { receivable: true, port: 8085, path: "/callback", note: undefined }
+ * callbackVerdict("http://localhost/callback").note?.message; // "… has no port, so it means port 80 …"
+ * callbackVerdict("https://localhost:8085/callback").receivable; // false
+ */
+export function callbackVerdict(redirectUri: string): CallbackVerdict {
+  const loopback = loopbackRedirect(redirectUri);
+  if (!loopback) {
+    let host = "";
+    let https = false;
+    try {
+      const url = new URL(redirectUri);
+      host = url.hostname.toLowerCase();
+      https = url.protocol === "https:";
+    } catch {
+      // Not a URL: the configuration check reports it.
+    }
+    const local = host === "localhost" || host === "127.0.0.1" || host === "[::1]";
+    return {
+      receivable: false,
+      level: local ? "error" : "warn",
+      message: `AIRTABLE_REDIRECT_URI is ${redirectUri}: \`airlock login\` cannot receive that redirect itself (it listens with plain http on 127.0.0.1, so only http://localhost:PORT/… or http://127.0.0.1:PORT/… reach it${local && https ? "; a browser sent to https://localhost finds no TLS server there" : ""}).`,
+      fix: `To log in with the CLI, ${USE_THE_DEFAULT}; or run \`airlock login --paste\` and paste the URL the browser lands on.`,
+    };
+  }
+  const { port, path } = loopback;
+  let note: Finding | undefined;
+  if (!loopback.portGiven) {
+    note = {
+      message: `AIRTABLE_REDIRECT_URI ${redirectUri} has no port, so it means port 80: \`airlock login\` would have to listen on port 80, which only an administrator may open on most systems.`,
+      fix: `Use the CLI's port instead: ${USE_THE_DEFAULT}.`,
+    };
+  } else if (port < 1024) {
+    note = {
+      message: `AIRTABLE_REDIRECT_URI ${redirectUri} uses port ${port}: ports below 1024 only an administrator may open on most systems.`,
+      fix: `Use the CLI's port instead: ${USE_THE_DEFAULT}.`,
+    };
+  }
+  return { receivable: true, port, path, note };
+}
 
 /** What the browser is told at the end. */
 export interface CallbackPage {
@@ -32,8 +97,9 @@ export interface CallbackServer {
 }
 
 /**
- * Starts listening on 127.0.0.1:`port` for GET `path`. A busy port is a `port_in_use` error naming
- * the port and the redirect URI.
+ * Starts listening on 127.0.0.1:`port` for GET `path`. A port another program holds is a
+ * `port_in_use` error; one this user may not open (EACCES, e.g. port 80) is `config_invalid` saying
+ * so. Both name the port and the redirect URI.
  *
  * @example
  * const server = await startCallbackServer({ port: 8085, path: "/callback", redirectUri });
@@ -98,16 +164,30 @@ function listen(server: Server, port: number, redirectUri: string): Promise<void
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
-      if (error.code === "EADDRINUSE" || error.code === "EACCES") {
-        const why =
-          error.code === "EADDRINUSE" ? "is already in use" : "cannot be opened (permission denied)";
+      if (error.code === "EADDRINUSE") {
         reject(
           new AirlockError(
             "port_in_use",
-            `Port ${port} on 127.0.0.1 ${why}, so the login cannot receive the redirect to ${redirectUri}.`,
+            `Port ${port} on 127.0.0.1 is in use by another program, so the login cannot receive the redirect to ${redirectUri}.`,
             {
               hint: `Stop the program using port ${port} (e.g. \`lsof -i :${port}\`), or use another port with \`airlock login --port N\` after registering http://localhost:N/callback with the integration (Airtable requires an exact match). Without a local port, use \`airlock login --paste\`.`,
-              details: { port },
+              details: { port, reason: error.code },
+            },
+          ),
+        );
+      } else if (error.code === "EACCES") {
+        // A permission problem, not a busy port: nobody else holds it, this user may not open it.
+        const verdict = callbackVerdict(redirectUri);
+        const note = verdict.receivable ? verdict.note : undefined;
+        reject(
+          new AirlockError(
+            "config_invalid",
+            `Port ${port} on 127.0.0.1 cannot be opened: permission denied${port < 1024 ? " (ports below 1024 need administrator rights)" : ""}, so the login cannot receive the redirect to ${redirectUri}.`,
+            {
+              hint: note
+                ? `${note.message} ${note.fix}`
+                : `Register another http://localhost:N/callback (N above 1023) with the integration and use \`airlock login --port N\`, or ${USE_THE_DEFAULT}. Without a local port, use \`airlock login --paste\`.`,
+              details: { port, reason: error.code },
             },
           ),
         );

@@ -56,3 +56,14 @@ export function memoryOutput(isTTY = false): { output: Output; stdout(): string;
     stderr: () => stderr,
   };
 }
+
+/**
+ * A count with its noun, singular for one: "1 view", "3 views", "0 bases".
+ *
+ * @example
+ * countOf(1, "view"); // "1 view"
+ * countOf(2, "base"); // "2 bases"
+ */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}

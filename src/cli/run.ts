@@ -4,6 +4,7 @@
  * never loads the login code.
  */
 import { readFileSync } from "node:fs";
+import { closestName } from "../airtable/did-you-mean.js";
 import { AirlockError } from "../errors.js";
 import type { Command, CommandContext } from "./context.js";
 import { EXIT_CODE_HELP, ExitCode, exitCodeFor } from "./exit-codes.js";
@@ -92,9 +93,17 @@ export async function runCli(argv: string[], context: CommandContext): Promise<n
     if (delegated) return await (await delegated())(rest);
     const builtIn = Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name] : undefined;
     if (!builtIn) {
-      throw new AirlockError("invalid_input", `Unknown command "${name}".`, {
-        hint: "Run `airlock --help` to see the commands.",
-      });
+      const meant = closestName(name, [
+        ...Object.keys(BUILT_IN),
+        ...Object.keys(DELEGATED),
+        "help",
+        "version",
+      ]);
+      throw new AirlockError(
+        "invalid_input",
+        `Unknown command "${name}".${meant ? ` Did you mean \`airlock ${meant}\`?` : ""}`,
+        { hint: "Run `airlock --help` to see the commands." },
+      );
     }
     return await (await builtIn())(rest, context);
   } catch (error) {

@@ -51,26 +51,35 @@ export function insecureModeWarning(path: string, mode: number): string {
 }
 
 /**
+ * How to run an airlock command for a profile, as hints quote it: the default profile needs no flag.
+ *
+ * @example
+ * profileCommand("token", "nb"); // "airlock token --profile nb"
+ * profileCommand("login", "default", "--force"); // "airlock login --force"
+ */
+export function profileCommand(command: string, profile: string, ...flags: string[]): string {
+  return ["airlock", command, ...(profile === "default" ? [] : ["--profile", profile]), ...flags].join(" ");
+}
+
+/**
  * The error for a profile without credentials.
  *
  * @example
  * throw notLoggedIn("default", store);
  */
 export function notLoggedIn(profile: string, store: FileCredentialStore): AirlockError {
-  const flag = profile === "default" ? "" : ` --profile ${profile}`;
   return new AirlockError(
     "not_logged_in",
     `Not logged in (profile "${profile}", no ${store.path(profile)}).`,
     {
-      hint: `Run \`airlock login${flag}\` first.`,
+      hint: `Run \`${profileCommand("login", profile)}\` first.`,
     },
   );
 }
 
 function reauthError(profile: string, reason: string): AirlockError {
-  const flag = profile === "default" ? "" : ` --profile ${profile}`;
   return new AirlockError("reauth_required", `Airtable no longer accepts this login (${reason}).`, {
-    hint: `Run \`airlock login${flag}\` again to authorize (the old refresh token cannot be used any more).`,
+    hint: `Run \`${profileCommand("login", profile)}\` again to authorize (the old refresh token cannot be used any more).`,
   });
 }
 

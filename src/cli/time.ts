@@ -1,4 +1,5 @@
 /** Human time spans for messages ("5 minutes", "in 59 minutes", "3 days ago"). */
+import { countOf } from "./output.js";
 
 const UNITS: [number, string][] = [
   [86_400, "day"],
@@ -16,10 +17,7 @@ const UNITS: [number, string][] = [
 export function formatDuration(seconds: number): string {
   const abs = Math.max(0, Math.round(Math.abs(seconds)));
   for (const [size, name] of UNITS) {
-    if (abs >= size) {
-      const n = Math.floor(abs / size);
-      return `${n} ${name}${n === 1 ? "" : "s"}`;
-    }
+    if (abs >= size) return countOf(Math.floor(abs / size), name);
   }
   return "0 seconds";
 }

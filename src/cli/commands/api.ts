@@ -4,8 +4,8 @@ import { type StoredCredentials, validateProfileName } from "../../store/file.js
 import { parseCommandArgs, usageError } from "../args.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import type { Output } from "../output.js";
-import { credentialStore, freshCredentials } from "../session.js";
+import { countOf, type Output } from "../output.js";
+import { credentialStore, freshCredentials, profileCommand } from "../session.js";
 
 const FLAGS = {
   profile: { type: "string" },
@@ -68,7 +68,7 @@ async function prepare(
   argv: string[],
   context: CommandContext,
   positionals: number,
-): Promise<{ api: AirtableApi; json: boolean; args: string[] } | null> {
+): Promise<{ api: AirtableApi; json: boolean; args: string[]; profile: string } | null> {
   const { values, positionals: args } = parseCommandArgs(command, argv, FLAGS, positionals);
   if (values.help) {
     context.output.out(help);
@@ -76,7 +76,7 @@ async function prepare(
   }
   if (args.length < positionals) throw usageError(command, "Missing BASE_ID (e.g. appXXXXXXXXXXXXXX).");
   const profile = validateProfileName(values.profile ?? "default");
-  return { api: await profileApi(context, profile), json: values.json === true, args };
+  return { api: await profileApi(context, profile), json: values.json === true, args, profile };
 }
 
 /**
@@ -116,7 +116,9 @@ export async function basesCommand(argv: string[], context: CommandContext): Pro
   if (ready.json) {
     context.output.out(JSON.stringify({ bases }, null, 2));
   } else if (bases.length === 0) {
-    context.output.err("No bases: grant some on the consent page (`airlock login --force`).");
+    context.output.err(
+      `No bases: grant some on the consent page (\`${profileCommand("login", ready.profile, "--force")}\`).`,
+    );
   } else {
     printTable(
       context.output,
@@ -144,7 +146,7 @@ export async function tablesCommand(argv: string[], context: CommandContext): Pr
   for (const [index, table] of tables.entries()) {
     if (index > 0) context.output.out("");
     context.output.out(
-      `${table.id}  ${table.name}  (${table.fields.length} fields, ${table.views.length} views)`,
+      `${table.id}  ${table.name}  (${countOf(table.fields.length, "field")}, ${countOf(table.views.length, "view")})`,
     );
     printTable(
       context.output,

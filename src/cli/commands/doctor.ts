@@ -3,30 +3,39 @@
  * Airtable, whether the login's callback port is free, and the state of the stored credentials.
  */
 import { stat } from "node:fs/promises";
-import { createServer } from "node:net";
-import { checkReachability, type DoctorCheck, doctorChecks } from "../../airtable/config.js";
+import {
+  checkClientRegistration,
+  checkReachability,
+  type DoctorCheck,
+  doctorChecks,
+  readAirtableConfig,
+} from "../../airtable/config.js";
 import { DEFAULT_API_URL, DEFAULT_OAUTH_URL } from "../../airtable/endpoints.js";
-import { DEFAULT_SCOPES } from "../../airtable/scopes.js";
 import { isAirlockError } from "../../errors.js";
 import { validateProfileName } from "../../store/file.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
 import { DEFAULT_CLI_REDIRECT_URI } from "../defaults.js";
 import { ExitCode } from "../exit-codes.js";
-import { credentialStore } from "../session.js";
+import { callbackVerdict, startCallbackServer } from "../loopback.js";
+import { countOf } from "../output.js";
+import { credentialStore, profileCommand } from "../session.js";
 import { formatRelative } from "../time.js";
 
 export const DOCTOR_HELP = `Usage: airlock doctor [--profile P] [--offline]
 
 Checks the AIRTABLE_* settings against Airtable's rules (client id, redirect URI, scopes, the
-OAuth and API URLs, secret or no secret), that the token endpoint and the Web API answer, that the
-login's callback port is free, and the profile's stored credentials. One line per check:
+OAuth and API URLs, secret or no secret), that the token endpoint and the Web API answer, that
+Airtable knows the client id (and accepts the secret): one authorization_code request with a dummy
+code and verifier, which Airtable answers invalid_client for an unknown client and invalid_grant
+for a known one; the code matches nothing, so nothing real is touched. Then that the login can
+listen on the redirect URI's port, and the profile's stored credentials. One line per check:
   ✓ fine   ! worth a look   ✗ must be fixed (with what to do)
 Exits 1 when any check fails.
 
 Flags:
   --profile P   credentials profile to check (default "default")
-  --offline     skip the network checks
+  --offline     skip the network checks (reachability and the client id probe)
 `;
 
 const FLAGS = {
@@ -51,22 +60,21 @@ export async function doctorCommand(argv: string[], context: CommandContext): Pr
     return ExitCode.ok;
   }
   const profile = validateProfileName(values.profile ?? "default");
-  const checks = doctorChecks(env, { redirectUri: DEFAULT_CLI_REDIRECT_URI, scopes: [...DEFAULT_SCOPES] });
-  const redirectUri = env.AIRTABLE_REDIRECT_URI?.trim() || DEFAULT_CLI_REDIRECT_URI;
-  if (!checks.some((c) => c.name === "redirect_uri" && c.level === "error")) {
-    checks.push(await callbackPortCheck(redirectUri));
+  const checks = doctorChecks(env);
+  // Only a complete, valid configuration is shown to the token endpoint.
+  const configValid = !checks.some((c) => c.level === "error");
+  const failed = (...names: string[]) => checks.some((c) => names.includes(c.name) && c.level === "error");
+  if (!failed("redirect_uri")) {
+    checks.push(...(await callbackChecks(env.AIRTABLE_REDIRECT_URI?.trim() || DEFAULT_CLI_REDIRECT_URI)));
   }
-  if (!values.offline) {
-    const urlsOk = !checks.some(
-      (c) => (c.name === "oauth_url" || c.name === "api_url") && c.level === "error",
-    );
-    if (urlsOk) {
-      checks.push(
-        ...(await checkReachability({
-          oauthUrl: env.AIRTABLE_OAUTH_URL?.trim() || DEFAULT_OAUTH_URL,
-          apiUrl: env.AIRTABLE_API_URL?.trim() || DEFAULT_API_URL,
-        })),
-      );
+  if (!values.offline && !failed("oauth_url", "api_url")) {
+    const reachable = await checkReachability({
+      oauthUrl: env.AIRTABLE_OAUTH_URL?.trim() || DEFAULT_OAUTH_URL,
+      apiUrl: env.AIRTABLE_API_URL?.trim() || DEFAULT_API_URL,
+    });
+    checks.push(...reachable);
+    if (configValid && reachable.find((c) => c.name === "oauth_reachable")?.level === "ok") {
+      checks.push(await checkClientRegistration(readAirtableConfig(env)));
     }
   }
   checks.push(...(await credentialChecks(context, profile)));
@@ -79,56 +87,63 @@ export async function doctorCommand(argv: string[], context: CommandContext): Pr
   const warnings = checks.filter((c) => c.level === "warn").length;
   output.err(
     errors > 0
-      ? `${errors} problem${errors === 1 ? "" : "s"} to fix${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}.`
-      : `All checks passed${warnings ? ` (${warnings} warning${warnings === 1 ? "" : "s"})` : ""}.`,
+      ? `${countOf(errors, "problem")} to fix${warnings ? `, ${countOf(warnings, "warning")}` : ""}.`
+      : `All checks passed${warnings ? ` (${countOf(warnings, "warning")})` : ""}.`,
   );
   return errors > 0 ? ExitCode.error : ExitCode.ok;
 }
 
-/** `airlock login` must be able to listen on the redirect URI's port. */
-async function callbackPortCheck(redirectUri: string): Promise<DoctorCheck> {
-  let url: URL;
+/**
+ * What `airlock login` will make of the redirect URI (the same verdict it acts on), and whether it
+ * can listen there right now: the callback server itself is started and stopped, so a busy port and
+ * a port this user may not open get login's own, different, messages.
+ */
+async function callbackChecks(redirectUri: string): Promise<DoctorCheck[]> {
+  const verdict = callbackVerdict(redirectUri);
+  if (!verdict.receivable) {
+    return [
+      {
+        name: "callback_port",
+        ok: verdict.level !== "error",
+        level: verdict.level,
+        message: verdict.message,
+        fix: verdict.fix,
+      },
+    ];
+  }
+  const checks: DoctorCheck[] = [];
+  if (verdict.note) {
+    checks.push({ name: "callback_uri", ok: true, level: "warn", ...verdict.note });
+  }
   try {
-    url = new URL(redirectUri);
-  } catch {
-    return { name: "callback_port", ok: true, level: "ok", message: "Callback port not checked.", fix: "" };
-  }
-  if (url.protocol !== "http:" || !(url.hostname === "localhost" || url.hostname === "127.0.0.1")) {
-    return {
+    const server = await startCallbackServer({ port: verdict.port, path: verdict.path, redirectUri });
+    await server.close();
+  } catch (error) {
+    if (!isAirlockError(error)) throw error;
+    const failure: DoctorCheck = {
       name: "callback_port",
-      ok: true,
-      level: "warn",
-      message: `The redirect URI ${redirectUri} is not http://localhost: \`airlock login\` cannot receive the redirect itself.`,
-      fix: `Use \`airlock login --paste\`, or register ${DEFAULT_CLI_REDIRECT_URI} and set AIRTABLE_REDIRECT_URI to it.`,
+      ok: false,
+      level: "error",
+      message: error.message,
+      fix: error.hint,
     };
+    // A permission error's fix already carries the note about the port.
+    return error.details?.reason === "EACCES" ? [failure] : [...checks, failure];
   }
-  const port = Number(url.port || 80);
-  const free = await new Promise<boolean>((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  checks.push({
+    name: "callback_port",
+    ok: true,
+    level: "ok",
+    message: `Port ${verdict.port} on 127.0.0.1 is free for the login callback.`,
+    fix: "",
   });
-  return free
-    ? {
-        name: "callback_port",
-        ok: true,
-        level: "ok",
-        message: `Port ${port} on 127.0.0.1 is free for the login callback.`,
-        fix: "",
-      }
-    : {
-        name: "callback_port",
-        ok: false,
-        level: "error",
-        message: `Port ${port} on 127.0.0.1 is in use: \`airlock login\` cannot receive the redirect to ${redirectUri}.`,
-        fix: `Stop the program using port ${port}, or register another http://localhost:N/callback and use \`airlock login --port N\` (or set AIRTABLE_REDIRECT_URI).`,
-      };
+  return checks;
 }
 
 async function credentialChecks(context: CommandContext, profile: string): Promise<DoctorCheck[]> {
   const store = credentialStore(context.env, context.output);
   const path = store.path(profile);
-  const login = profile === "default" ? "airlock login" : `airlock login --profile ${profile}`;
+  const login = profileCommand("login", profile);
   let credentials: Awaited<ReturnType<typeof store.read>>;
   try {
     credentials = await store.read(profile);

@@ -5,7 +5,7 @@
 import { createInterface } from "node:readline";
 import { AirtableApi } from "../../airtable/api.js";
 import { readAirtableConfig } from "../../airtable/config.js";
-import { REGISTER_URL } from "../../airtable/endpoints.js";
+import { AUTHORIZE_PATH, REGISTER_URL } from "../../airtable/endpoints.js";
 import { AirtableOAuth } from "../../airtable/oauth.js";
 import { createPkcePair } from "../../airtable/pkce.js";
 import { DEFAULT_SCOPES, parseScopes } from "../../airtable/scopes.js";
@@ -17,9 +17,9 @@ import type { CommandContext } from "../context.js";
 import { DEFAULT_CLI_REDIRECT_URI } from "../defaults.js";
 import { ExitCode } from "../exit-codes.js";
 import { acquireFileLock } from "../lock.js";
-import { type CallbackHit, startCallbackServer } from "../loopback.js";
+import { type CallbackHit, type CallbackVerdict, callbackVerdict, startCallbackServer } from "../loopback.js";
 import type { Output } from "../output.js";
-import { ACCESS_TOKEN_SKEW_MS, credentialStore, tokenFields } from "../session.js";
+import { ACCESS_TOKEN_SKEW_MS, credentialStore, profileCommand, tokenFields } from "../session.js";
 import { formatDuration, formatRelative } from "../time.js";
 import { waitFor } from "../wait.js";
 
@@ -64,7 +64,8 @@ interface LoginPlan {
   /** The redirect URI sent to Airtable (AIRTABLE_REDIRECT_URI, with --port applied). */
   redirectUri: string;
   openBrowser: boolean;
-  paste: boolean;
+  /** Where the loopback server listens; undefined with --paste. */
+  callback: Extract<CallbackVerdict, { receivable: true }> | undefined;
   timeoutMs: number;
   force: boolean;
 }
@@ -92,7 +93,7 @@ export async function loginCommand(argv: string[], context: CommandContext): Pro
         `Already logged in as ${who} (profile "${plan.profile}", refresh token expires ${formatRelative(new Date(existing.refreshTokenExpiresAt))}).`,
       );
       context.output.err(
-        `Credentials: ${store.path(plan.profile)}. Use \`airlock login --force\` to log in again.`,
+        `Credentials: ${store.path(plan.profile)}. Use \`${profileCommand("login", plan.profile, "--force")}\` to log in again.`,
       );
       return ExitCode.ok;
     }
@@ -124,15 +125,15 @@ export async function loginCommand(argv: string[], context: CommandContext): Pro
     }
     return { tokens, user };
   };
-  const { tokens, user } = plan.paste
-    ? await pasteFlow(plan, context, authorizeUrl, complete)
-    : await loopbackFlow(plan, context, authorizeUrl, complete);
+  const { tokens, user } = plan.callback
+    ? await loopbackFlow(plan, plan.callback, context, authorizeUrl, complete)
+    : await pasteFlow(plan, context, authorizeUrl, complete);
 
   const who = user ? (user.email ? `${user.email} (${user.id})` : user.id) : "your Airtable account";
   context.output.err(`Logged in as ${who}, profile "${plan.profile}".`);
   context.output.err(`Scopes: ${tokens.scopes.join(" ")}`);
   context.output.err(`Credentials saved to ${store.path(plan.profile)}.`);
-  context.output.err("Get a token with `airlock token`.");
+  context.output.err(`Get a token with \`${profileCommand("token", plan.profile)}\`.`);
   return ExitCode.ok;
 }
 
@@ -209,31 +210,22 @@ function planLogin(
       `Using redirect URI ${redirectUri} (--port ${port}): it must be registered with the integration exactly like this.`,
     );
   }
-  if (!values.paste) assertLoopbackRedirect(redirectUri);
+  let callback: LoginPlan["callback"];
+  if (!values.paste) {
+    // The same verdict `airlock doctor` reports.
+    const verdict = callbackVerdict(redirectUri);
+    if (!verdict.receivable) throw new AirlockError("config_invalid", verdict.message, { hint: verdict.fix });
+    callback = verdict;
+  }
   return {
     profile,
     config: { ...config, redirectUri },
     redirectUri,
     openBrowser: !values["no-browser"] && !values.paste,
-    paste: values.paste === true,
+    callback,
     timeoutMs: timeoutSeconds * 1000,
     force: values.force === true,
   };
-}
-
-/** The loopback server can only catch plain-HTTP redirects to this machine. */
-function assertLoopbackRedirect(redirectUri: string): void {
-  const url = new URL(redirectUri);
-  const host = url.hostname;
-  if (url.protocol !== "http:" || !(host === "localhost" || host === "127.0.0.1")) {
-    throw new AirlockError(
-      "config_invalid",
-      `AIRTABLE_REDIRECT_URI is ${redirectUri}: airlock can only receive redirects to http://localhost or http://127.0.0.1 itself.`,
-      {
-        hint: `Register ${DEFAULT_CLI_REDIRECT_URI} with the integration and unset AIRTABLE_REDIRECT_URI (or set it to that), or use \`airlock login --paste\` to paste the redirected URL by hand.`,
-      },
-    );
-  }
 }
 
 async function readExisting(
@@ -283,23 +275,27 @@ function printAuthorizeUrl(output: Output, url: URL): void {
 
 function noRedirectError(plan: LoginPlan, waitedFor: string): AirlockError {
   return new AirlockError("timeout", `No ${waitedFor} within ${formatDuration(plan.timeoutMs / 1000)}.`, {
-    hint: `If Airtable showed an error page instead of redirecting, AIRTABLE_CLIENT_ID or the redirect URI do not match the integration: register exactly ${plan.redirectUri} at ${REGISTER_URL} (run \`airlock doctor\`). Otherwise run \`airlock login\` again and approve within the time limit (--timeout S).`,
+    hint: `If Airtable showed an error page instead of redirecting, AIRTABLE_CLIENT_ID or the redirect URI do not match the integration: register exactly ${plan.redirectUri} at ${REGISTER_URL} (run \`airlock doctor\`). Otherwise run \`${profileCommand("login", plan.profile)}\` again and approve within the time limit (--timeout S).`,
   });
 }
 
 async function loopbackFlow(
   plan: LoginPlan,
+  callback: NonNullable<LoginPlan["callback"]>,
   context: CommandContext,
   authorizeUrl: URL,
   finish: (callback: URL) => Promise<Completed>,
 ): Promise<Completed> {
   const { output } = context;
-  const redirect = new URL(plan.redirectUri);
-  const port = Number(redirect.port || 80);
   // Listen before showing the URL: a busy port must fail before the user approves anything.
-  const server = await startCallbackServer({ port, path: redirect.pathname, redirectUri: plan.redirectUri });
+  const server = await startCallbackServer({
+    port: callback.port,
+    path: callback.path,
+    redirectUri: plan.redirectUri,
+  });
   let hit: CallbackHit | undefined;
   try {
+    if (callback.note) output.err(`warning: ${callback.note.message} ${callback.note.fix}`);
     printAuthorizeUrl(output, authorizeUrl);
     if (plan.openBrowser) await openBrowser(authorizeUrl, output);
     output.err(
@@ -348,10 +344,51 @@ async function pasteFlow(
   });
   if (line === null || line.trim() === "") {
     throw new AirlockError("invalid_input", "No redirected URL was pasted.", {
-      hint: `Paste the URL starting with ${plan.redirectUri}?code= (or just its query string), or run \`airlock login\` without --paste.`,
+      hint: `Paste the URL starting with ${plan.redirectUri}?code= (or just its query string), or run \`${profileCommand("login", plan.profile)}\` without --paste.`,
     });
   }
+  assertRedirectedUrl(line, plan, authorizeUrl);
   return finish(line);
+}
+
+/**
+ * Refuses a paste that cannot be the redirect, saying what was expected, without repeating what was
+ * pasted (it may be a token or a secret pasted by mistake).
+ */
+function assertRedirectedUrl(pasted: string, plan: LoginPlan, authorizeUrl: URL): void {
+  const expected = `${plan.redirectUri}?code=…&state=…`;
+  const text = pasted.trim().replace(/^["'<]+|["'>]+$/g, "");
+  let url: URL | undefined;
+  try {
+    url = /^[a-z][a-z0-9+.-]*:/i.test(text) ? new URL(text) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (
+    url &&
+    (url.href.startsWith(`${authorizeUrl.origin}${authorizeUrl.pathname}`) ||
+      url.pathname.endsWith(AUTHORIZE_PATH))
+  ) {
+    throw new AirlockError(
+      "invalid_input",
+      "That is the authorize URL airlock printed, not the URL the browser landed on after approving.",
+      {
+        hint: `Open the authorize URL in a browser, approve, then copy the address the browser is sent to: ${expected} (the page itself may fail to load; the address is what counts).`,
+      },
+    );
+  }
+  const query = url
+    ? url.searchParams
+    : new URLSearchParams((text.includes("?") ? text.slice(text.indexOf("?") + 1) : text).split("#")[0]);
+  if (!query.has("code") && !query.has("error")) {
+    throw new AirlockError(
+      "invalid_input",
+      "What was pasted is not the URL the browser landed on after approving (it has no code and no error parameter).",
+      {
+        hint: `After you approve, copy the full address from the browser's address bar: ${expected} (or just its ?code=…&state=… part).`,
+      },
+    );
+  }
 }
 
 /** The first line of input, or null at end of input. */
