@@ -28,7 +28,7 @@ export type AirlockErrorCode =
   | "reauth_required"
   /** Network error, timeout, 5xx, 409 or 429 from Airtable: safe to retry later. */
   | "transient"
-  /** Airtable's Web API answered 429 and the bounded wait ran out. */
+  /** Airtable's Web API answered 429 and the bounded wait ran out; or too many failed sign-ins/keys at Airlock. */
   | "rate_limited"
   /** Airtable's Web API answered with an error (401/403/404/422/...). */
   | "api_error"
@@ -40,6 +40,8 @@ export type AirlockErrorCode =
   | "conflict"
   /** A request body exceeded the configured limit. */
   | "payload_too_large"
+  /** A request body came with a Content-Type the endpoint does not take (it takes `application/json`). */
+  | "unsupported_media_type"
   /** The CLI has no stored credentials for this profile. */
   | "not_logged_in"
   /** A local port needed for the login callback is taken. */

@@ -30,6 +30,11 @@ const json = <T>(schema: T) => ({ "application/json": { schema } });
 const errors = {
   400: { description: "Invalid input", content: json(ErrorSchema) },
   401: { description: "Missing or wrong secret key", content: json(ErrorSchema) },
+  429: {
+    description:
+      "rate_limited: too many wrong secret keys from this address (per instance); wait Retry-After seconds",
+    content: json(ErrorSchema),
+  },
 } as const;
 const security = [{ secretKey: [] }];
 
@@ -46,7 +51,15 @@ const createSessionRoute = createRoute({
   summary: "Create a connect link for an end user",
   security,
   request: { body: { required: true, content: json(ConnectSessionRequestSchema) } },
-  responses: { 201: { description: "Created", content: json(ConnectSessionSchema) }, ...errors },
+  responses: {
+    201: { description: "Created", content: json(ConnectSessionSchema) },
+    413: { description: "payload_too_large: the body is larger than 64 KiB", content: json(ErrorSchema) },
+    415: {
+      description: "unsupported_media_type: the body must be sent with Content-Type: application/json",
+      content: json(ErrorSchema),
+    },
+    ...errors,
+  },
 });
 
 const listRoute = createRoute({

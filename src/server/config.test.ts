@@ -1,11 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { AirlockError } from "../errors.js";
 import { generateKeyringValue } from "../store/crypto.js";
-import { readServiceConfig } from "./config.js";
+import { estimateKeyBits, MIN_SECRET_KEY_BITS, readServiceConfig } from "./config.js";
+import { randomToken } from "./secrets.js";
 
 const REAL = {
   AIRTABLE_CLIENT_ID: "client123",
-  AIRLOCK_SECRET_KEY: "sk_0123456789abcdef0123",
+  AIRLOCK_SECRET_KEY: "sk_live_9f2c4e1ab7d3086f5e2b",
   AIRLOCK_ENCRYPTION_KEYS: generateKeyringValue("k1"),
 };
 
@@ -104,6 +106,63 @@ describe("readServiceConfig", () => {
     const noKeys = failure({ AIRTABLE_CLIENT_ID: "c", AIRLOCK_SECRET_KEY: REAL.AIRLOCK_SECRET_KEY });
     expect(noKeys.message).toContain("AIRLOCK_ENCRYPTION_KEYS");
     expect(noKeys.hint).toContain("openssl rand -base64 32");
+  });
+
+  it.each([
+    "aaaaaaaaaaaaaaaa",
+    "abababababababab",
+    "passwordpassword",
+    "secretsecretsecretsecret",
+    "0123456789abcdef",
+    "1234567890123456",
+    "abcdefghijklmnopqrstuvwxyz",
+    "aaaaaaaabbbbbbbbccccccccdddddddd",
+    "sk_live_aaaaaaaaaaaaaaaaaaaaaaaa",
+    "sk_0123456789abcdef0123",
+    "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ",
+    "1111111111111111111111111111111111111111",
+  ])("refuses the low-entropy secret key %j, with the generate command", (key) => {
+    expect(estimateKeyBits(key)).toBeLessThan(MIN_SECRET_KEY_BITS);
+    const error = failure({ ...REAL, AIRLOCK_SECRET_KEY: key });
+    expect(error.code).toBe("config_invalid");
+    expect(error.message).toContain("AIRLOCK_SECRET_KEY");
+    expect(error.message).toMatch(/guess/);
+    expect(`${error.message} ${error.hint}`).not.toContain(key);
+    expect(error.hint).toContain("openssl rand -hex 32");
+  });
+
+  it("refuses low entropy in demo mode too (a key set by hand)", () => {
+    expect(failure({ AIRLOCK_SECRET_KEY: "aaaaaaaaaaaaaaaa" }).hint).toContain("openssl rand -hex 32");
+  });
+
+  it("accepts generated keys: openssl rand -hex 32 / -base64 32, the demo's and the tests' keys", () => {
+    for (let i = 0; i < 2000; i++) {
+      for (const key of [
+        randomBytes(32).toString("hex"),
+        randomBytes(16).toString("hex"),
+        randomBytes(32).toString("base64"),
+        randomBytes(12).toString("base64"),
+        `sk_demo_${randomToken(24)}`,
+        `sk_test_${randomBytes(16).toString("hex")}`,
+        randomBytes(24).toString("hex"),
+      ]) {
+        expect(estimateKeyBits(key), key).toBeGreaterThanOrEqual(MIN_SECRET_KEY_BITS);
+      }
+    }
+    const key = randomBytes(32).toString("hex");
+    expect(readServiceConfig({ ...REAL, AIRLOCK_SECRET_KEY: key }).secretKey).toBe(key);
+    // Surrounding whitespace is trimmed before the check, as before.
+    expect(readServiceConfig({ ...REAL, AIRLOCK_SECRET_KEY: ` ${key}\n` }).secretKey).toBe(key);
+  });
+
+  it("estimates bits from the character classes, distinct characters, repeats and runs", () => {
+    expect(estimateKeyBits("")).toBe(0);
+    expect(estimateKeyBits("a".repeat(64))).toBeLessThan(5);
+    // A repeated block is worth one block.
+    expect(estimateKeyBits("k3Y9!qZ2".repeat(4))).toBeCloseTo(estimateKeyBits("k3Y9!qZ2"), 5);
+    // More character classes, more bits per character.
+    expect(estimateKeyBits("k3y9!qz2m7")).toBeGreaterThan(estimateKeyBits("k3y9wqz2m7"));
+    expect(estimateKeyBits("k3y9wqz2m7")).toBeGreaterThan(estimateKeyBits("kpyxwqzsmt"));
   });
 
   it("refuses the classic wrong endpoints", () => {

@@ -52,6 +52,11 @@ export interface ServiceConfig {
   port: number;
   /** Address to bind (AIRLOCK_HOST); undefined listens on every interface (Node's default). */
   host: string | undefined;
+  /**
+   * How many reverse proxies in front of the service append to X-Forwarded-For (AIRLOCK_TRUST_PROXY,
+   * default 0: the header is ignored and the socket's peer is the client address).
+   */
+  trustProxyHops: number;
   /** Where browsers reach this service, without a trailing slash (e.g. `http://localhost:4000`). */
   publicUrl: string;
   /** `new URL(publicUrl).origin`. */
@@ -207,6 +212,75 @@ function readEndpoint(env: NodeJS.ProcessEnv, name: "AIRTABLE_OAUTH_URL" | "AIRT
   return value.replace(/\/+$/, "");
 }
 
+/** The least estimated randomness `AIRLOCK_SECRET_KEY` may have (see {@link estimateKeyBits}). */
+export const MIN_SECRET_KEY_BITS = 64;
+
+const GENERATE_SECRET_KEY = "export AIRLOCK_SECRET_KEY=$(openssl rand -hex 32)";
+
+function characterPool(key: string): number {
+  return (
+    (/[a-z]/.test(key) ? 26 : 0) +
+    (/[A-Z]/.test(key) ? 26 : 0) +
+    (/[0-9]/.test(key) ? 10 : 0) +
+    (/[^a-zA-Z0-9]/.test(key) ? 33 : 0)
+  );
+}
+
+/** The shortest prefix the key repeats (`"abcabcab"` → 3), by the KMP failure function. */
+function repeatPeriod(chars: readonly string[]): number {
+  const fail = new Array<number>(chars.length).fill(0);
+  for (let i = 1, k = 0; i < chars.length; i++) {
+    while (k > 0 && chars[i] !== chars[k]) k = fail[k - 1] ?? 0;
+    if (chars[i] === chars[k]) k++;
+    fail[i] = k;
+  }
+  return chars.length - (fail[chars.length - 1] ?? 0);
+}
+
+/**
+ * A conservative estimate of a key's randomness in bits, for refusing keys a person made up: the
+ * repeated block of a repeating key counts once; within it a character repeating the previous one
+ * counts nothing, a step of ±1 from the previous one (`abc`, `321`) half and a run of such steps
+ * nothing more; that count is capped at twice the number of distinct characters and multiplied by
+ * log2 of the character classes used (a–z 26, A–Z 26, 0–9 10, others 33). Random keys of 32 hex
+ * or 16 base64 characters and more always clear {@link MIN_SECRET_KEY_BITS}; dictionary words are
+ * not recognised.
+ *
+ * @example
+ * estimateKeyBits("aaaaaaaaaaaaaaaa"); // ≈ 4.7
+ * estimateKeyBits(randomBytes(32).toString("hex")); // > 130
+ */
+export function estimateKeyBits(key: string): number {
+  const chars = [...key];
+  if (chars.length === 0) return 0;
+  const block = chars.slice(0, repeatPeriod(chars));
+  let counted = 0;
+  let previousStep = Number.NaN;
+  for (const [i, char] of block.entries()) {
+    const step = i === 0 ? Number.NaN : (char.codePointAt(0) ?? 0) - (block[i - 1]?.codePointAt(0) ?? 0);
+    if (i === 0 || Math.abs(step) > 1) counted += 1;
+    else if (Math.abs(step) === 1 && step !== previousStep) counted += 0.5;
+    previousStep = step;
+  }
+  return Math.min(counted, 2 * new Set(chars).size) * Math.log2(characterPool(key));
+}
+
+function checkSecretKey(secretKey: string): void {
+  if (secretKey.length < 16) {
+    throw invalid(
+      "AIRLOCK_SECRET_KEY is too short (at least 16 characters are needed).",
+      `Generate one: \`${GENERATE_SECRET_KEY}\`, and keep it.`,
+    );
+  }
+  const bits = estimateKeyBits(secretKey);
+  if (bits < MIN_SECRET_KEY_BITS) {
+    throw invalid(
+      `AIRLOCK_SECRET_KEY is too easy to guess: about ${Math.floor(bits)} bits of randomness, at least ${MIN_SECRET_KEY_BITS} are needed (it repeats characters or blocks, follows a sequence, or uses few distinct characters).`,
+      `Generate one: \`${GENERATE_SECRET_KEY}\` (64 random hex characters), and keep it.`,
+    );
+  }
+}
+
 /**
  * Reads and validates the service configuration. Without `AIRTABLE_CLIENT_ID` the result is in demo
  * mode (`demo: true`) and `secretKey`/`encryptionKeys` may be null: `startService` then loads or
@@ -301,12 +375,7 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   }
 
   const secretKey = nonEmpty(env, "AIRLOCK_SECRET_KEY") ?? null;
-  if (secretKey !== null && secretKey.length < 16) {
-    throw invalid(
-      "AIRLOCK_SECRET_KEY is too short (at least 16 characters are needed).",
-      "Set AIRLOCK_SECRET_KEY to a long random string, e.g. the output of `openssl rand -hex 32`.",
-    );
-  }
+  if (secretKey !== null) checkSecretKey(secretKey);
   const encryptionKeys = nonEmpty(env, "AIRLOCK_ENCRYPTION_KEYS") ?? null;
   // Parse now so a malformed value stops startup before anything listens.
   if (encryptionKeys !== null) parseEncryptionKeys(encryptionKeys);
@@ -330,6 +399,7 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   return {
     port,
     host: nonEmpty(env, "AIRLOCK_HOST"),
+    trustProxyHops: readInteger(env, "AIRLOCK_TRUST_PROXY", 0, { min: 0, max: 10 }, "1"),
     publicUrl,
     publicOrigin: publicUrlObject.origin,
     databaseUrl,

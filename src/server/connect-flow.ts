@@ -16,6 +16,7 @@ import { resultPage } from "./pages.js";
 import type { AppEnv } from "./request-log.js";
 import { hashSecret, safeEqual } from "./secrets.js";
 import { checkReturnUrl } from "./validation.js";
+import { validationHook } from "./validation-hook.js";
 
 /** How long the user has between opening the link and coming back from Airtable. */
 export const PENDING_AUTHORIZATION_TTL_MS = 10 * 60 * 1000;
@@ -163,7 +164,7 @@ async function completeAuthorization(
  * app.route("/", connectFlowRoutes(ctx));
  */
 export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.openapi(connectRoute, async (c) => {
     const { token } = c.req.valid("param");

@@ -3,6 +3,7 @@
  * every error body is `{error: {code, message, hint}}`.
  */
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AirlockError, type AirlockErrorCode } from "../errors.js";
 
@@ -23,6 +24,7 @@ const STATUS_BY_CODE: Record<AirlockErrorCode, ContentfulStatusCode> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   not_logged_in: 401,
   port_in_use: 500,
   timeout: 504,
@@ -45,15 +47,50 @@ export interface ErrorBody {
   error: { code: AirlockErrorCode; message: string; hint: string; details?: Record<string, unknown> };
 }
 
+/** The hint of every error about a request body's format. */
+export const JSON_BODY_HINT = "Send a JSON object with `Content-Type: application/json`.";
+
 /**
- * Any thrown value as an AirlockError: unknown errors become `internal` with a generic message, so
- * nothing from a stack or a library message (which might quote a secret) reaches the client.
+ * Hono's own refusals (a body limit, malformed JSON, the media-type gate of @hono/zod-openapi) as
+ * AirlockErrors with the status Hono meant.
+ *
+ * @example
+ * fromHttpException(new HTTPException(415)); // unsupported_media_type
+ */
+export function fromHttpException(error: HTTPException): AirlockError {
+  if (error.status === 413) {
+    return new AirlockError("payload_too_large", "The request body is too large.", {
+      hint: "Send a smaller body.",
+    });
+  }
+  if (error.status === 415) {
+    return new AirlockError(
+      "unsupported_media_type",
+      "This endpoint takes a JSON body, and the request's Content-Type is not application/json.",
+      { hint: JSON_BODY_HINT },
+    );
+  }
+  if (error.status === 400) {
+    return new AirlockError("invalid_input", "The request body is not valid JSON.", { hint: JSON_BODY_HINT });
+  }
+  return new AirlockError(
+    error.status >= 500 ? "internal" : "invalid_input",
+    error.message || "Request refused.",
+    { hint: "Check the request against GET /openapi.json." },
+  );
+}
+
+/**
+ * Any thrown value as an AirlockError: Hono's HTTPExceptions keep their meaning, unknown errors
+ * become `internal` with a generic message, so nothing from a stack or a library message (which
+ * might quote a secret) reaches the client.
  *
  * @example
  * const err = toAirlockError(caught);
  */
 export function toAirlockError(error: unknown): AirlockError {
   if (error instanceof AirlockError) return error;
+  if (error instanceof HTTPException) return fromHttpException(error);
   return new AirlockError("internal", "Something went wrong inside Airlock.", {
     hint: "Retry; if it keeps happening, check the service logs for this request id.",
     cause: error,

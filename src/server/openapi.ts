@@ -78,7 +78,10 @@ function proxyOperation(method: string): Operation {
       "404": { description: "not_found: no such connection", content: errorContent() },
       "409": { description: "reauth_required: the user must reconnect", content: errorContent() },
       "413": { description: "payload_too_large", content: errorContent() },
-      "429": { description: "Airtable's rate limit, passed through with Retry-After" },
+      "429": {
+        description:
+          "Airtable's rate limit, passed through with Retry-After (Airtable's body); or rate_limited: too many wrong secret keys from this address (Airlock's error body)",
+      },
       "504": { description: "timeout: Airtable did not answer in time", content: errorContent() },
     },
   };
@@ -102,7 +105,18 @@ function pageOperation(method: string, path: string): Operation {
           })),
         }
       : {}),
-    responses: { "200": { description: "An HTML page (or a redirect)", content: { "text/html": {} } } },
+    responses: {
+      "200": { description: "An HTML page (or a redirect)", content: { "text/html": {} } },
+      ...(method === "post" && path === "/login"
+        ? {
+            "429": {
+              description:
+                "Too many failed sign-ins from this address (per instance): the sign-in page, with Retry-After",
+              content: { "text/html": {} },
+            },
+          }
+        : {}),
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { AirlockError } from "../errors.js";
 import type { ConnectionStatus } from "../store/types.js";
 import type { ServiceContext } from "./context.js";
 import type { AppEnv } from "./request-log.js";
+import { validationHook } from "./validation-hook.js";
 
 const HealthSchema = z
   .object({
@@ -59,7 +60,7 @@ const STATUSES: readonly ConnectionStatus[] = ["active", "reauth_required", "rev
  * app.route("/", opsRoutes(ctx));
  */
 export function opsRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.openapi(healthRoute, async (c) => {
     const base = { store: ctx.store.kind, demo: ctx.demo !== null, held_rotations: ctx.tokens.heldRotations };

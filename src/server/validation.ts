@@ -74,6 +74,14 @@ export function checkReturnUrl(
     throw reject("it is not a URL");
   }
   if (url.username !== "" || url.password !== "") throw reject("it carries credentials");
-  if (!origins.includes(url.origin)) throw reject(`its origin ${url.origin} is not allowed`);
+  if (!origins.includes(url.origin)) {
+    throw new AirlockError(
+      "invalid_input",
+      `return_url is not allowed: its origin ${url.origin} is neither this service's (${config.publicOrigin}) nor in AIRLOCK_ALLOWED_RETURN_ORIGINS.`,
+      {
+        hint: `To send users back to ${url.origin}, add it to the service's environment: AIRLOCK_ALLOWED_RETURN_ORIGINS=${[...config.allowedReturnOrigins, url.origin].join(",")} (comma-separated origins), and restart.`,
+      },
+    );
+  }
   return url.href;
 }

@@ -127,5 +127,16 @@ function migrations(kind: SqlKind): Record<string, Migration> {
           .execute();
       },
     },
+    "0003_dashboard_session_epoch": {
+      // One row: dashboard sessions signed in under an older epoch are refused; sign-out moves it on.
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable("dashboard_session_epoch")
+          .addColumn("id", "integer", (c) => c.primaryKey())
+          .addColumn("epoch", "integer", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -782,6 +782,22 @@ export class SqlStore implements Store {
       if (deleted < batchSize) return total;
     }
   }
+
+  // Dashboard sessions ------------------------------------------------------------------------
+
+  /** The one row of `dashboard_session_epoch` (migration 0003); 0 before the first sign-out. */
+  async getSessionEpoch(): Promise<number> {
+    const { rows } = await sql<{ epoch: number | string }>`select epoch from dashboard_session_epoch
+      where id = 1`.execute(this.#db);
+    return Number(rows[0]?.epoch ?? 0);
+  }
+
+  async bumpSessionEpoch(): Promise<number> {
+    const { rows } = await sql<{ epoch: number | string }>`insert into dashboard_session_epoch (id, epoch)
+      values (1, 1) on conflict (id) do update set epoch = dashboard_session_epoch.epoch + 1
+      returning epoch`.execute(this.#db);
+    return Number(rows[0]?.epoch ?? 0);
+  }
 }
 
 function toSummary(row: ConnectionRow): ConnectionSummary {

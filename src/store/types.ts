@@ -229,4 +229,10 @@ export interface Store {
    * (default 1000); returns how many events went.
    */
   pruneEvents(options: { before: Date; batchSize?: number }): Promise<number>;
+
+  // Dashboard sessions
+  /** The dashboard's session epoch: signed-in sessions issued under an older one are refused (0 at first). */
+  getSessionEpoch(): Promise<number>;
+  /** Signs every dashboard session out, on every instance: moves the epoch on by one and returns it. */
+  bumpSessionEpoch(): Promise<number>;
 }

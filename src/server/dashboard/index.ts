@@ -10,6 +10,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AirlockError, isAirlockError } from "../../errors.js";
 import type { ConnectionStatus } from "../../store/types.js";
+import { authThrottle } from "../auth-throttle.js";
 import { createConnectSession } from "../connect-sessions.js";
 import type { ServiceContext } from "../context.js";
 import { disconnect } from "../disconnect.js";
@@ -23,6 +24,8 @@ import {
   ensureSession,
   type SessionCodec,
   sessionCodec,
+  sessionEpochCheck,
+  signOutEverywhere,
   startSession,
 } from "./session.js";
 import { type ApiFetch, BASE_ID_PATTERN, listBases, listTables, type ProxyTarget } from "./try-it.js";
@@ -106,6 +109,9 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
       : false,
   });
   for (const path of DASHBOARD_PATHS) app.use(path, headers);
+  // A sign-out on any instance ends older signed-in sessions: pages read the epoch before the session.
+  for (const path of DASHBOARD_PATHS)
+    if (path !== "/assets/*") app.use(path, sessionEpochCheck(ctx.store, sessions));
   // Dashboard forms are a few fields; anything bigger is not ours.
   for (const path of DASHBOARD_PATHS) app.on("POST", path, bodyLimit({ maxSize: 32 * 1024 }));
 
@@ -193,24 +199,39 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
   app.post("/login", async (c) => {
     const checked = await checkedForm(c, "any");
     if (checked instanceof Response) return checked;
-    const presented = checked.form.secret_key;
-    const secretKey = ctx.config.secretKey ?? "";
-    if (typeof presented !== "string" || presented.length === 0 || !safeEqual(presented.trim(), secretKey)) {
-      ctx.logger.warn({ event: "dashboard.sign_in_failed" }, "dashboard sign-in with a wrong secret key");
-      // A fresh anonymous session: each attempt needs a new form.
+    // A fresh anonymous session: each attempt needs a new form.
+    const signInAgain = (status: ContentfulStatusCode, error: Notice) => {
       const session = startSession(c, sessions(), "anon", ctx.now());
       return render(
         c,
-        signInPage(chrome("Sign in", null), {
-          csrf: sessions().csrfToken(session),
-          error: {
-            kind: "error",
-            message: "That secret key is not right.",
-            hint: "Use the AIRLOCK_SECRET_KEY value the service was started with (printed at startup in demo mode).",
-          },
-        }),
-        401,
+        signInPage(chrome("Sign in", null), { csrf: sessions().csrfToken(session), error }),
+        status,
       );
+    };
+    // Wrong keys are throttled per address, shared with /v1 (auth-throttle.ts); blocked: right key or not.
+    const throttle = authThrottle(ctx);
+    const blockedFor = throttle.blockedFor(c);
+    if (blockedFor > 0) {
+      c.header("Retry-After", String(blockedFor));
+      return signInAgain(429, {
+        kind: "error",
+        message: "Too many failed sign-ins from your address.",
+        hint: `Wait ${blockedFor} seconds, then sign in with the AIRLOCK_SECRET_KEY value the service was started with.`,
+      });
+    }
+    const presented = checked.form.secret_key;
+    const secretKey = ctx.config.secretKey ?? "";
+    if (typeof presented !== "string" || presented.length === 0 || !safeEqual(presented.trim(), secretKey)) {
+      const refusedFor = throttle.fail(c);
+      ctx.logger.warn(
+        { event: "dashboard.sign_in_failed", ...(refusedFor > 0 ? { retry_after_seconds: refusedFor } : {}) },
+        "dashboard sign-in with a wrong secret key",
+      );
+      return signInAgain(401, {
+        kind: "error",
+        message: "That secret key is not right.",
+        hint: "Use the AIRLOCK_SECRET_KEY value the service was started with (printed at startup in demo mode).",
+      });
     }
     // A new session on sign-in: a session planted before it (fixation) is worthless afterwards.
     startSession(c, sessions(), "user", ctx.now());
@@ -221,7 +242,9 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
   app.post("/logout", async (c) => {
     const checked = await checkedForm(c, "any");
     if (checked instanceof Response) return checked;
-    endSession(c, sessions());
+    // Only a signed-in session may end the others (an anonymous form must not sign the admins out).
+    if (checked.session.kind === "user") await signOutEverywhere(c, sessions(), ctx.store);
+    else endSession(c, sessions());
     return c.redirect("/login", 303);
   });
 
