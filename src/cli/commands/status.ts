@@ -8,9 +8,9 @@ import { formatRelative } from "../time.js";
 
 export const STATUS_HELP = `Usage: airlock status [--profile P] [--json]
 
-Shows the profile's Airtable user, email, scopes, when the access and refresh tokens expire, and
-where the credentials file is. Never prints a token. Exit code 3 when not logged in or when
-Airtable needs you to log in again.
+Shows the profile's Airtable user, email, scopes, when the access and refresh tokens expire (or
+that they are no longer usable), and where the credentials file is. Never prints a token. Exit
+code 3 when not logged in or when Airtable needs you to log in again.
 
 Flags:
   --profile P   credentials profile (default "default")
@@ -49,9 +49,10 @@ export async function statusCommand(argv: string[], context: CommandContext): Pr
     return ExitCode.reauth;
   }
   const now = new Date();
+  const login = `airlock login${profile === "default" ? "" : ` --profile ${profile}`}`;
   const accessExpires = new Date(credentials.accessTokenExpiresAt);
   const refreshExpires = new Date(credentials.refreshTokenExpiresAt);
-  const state = credentials.reauthReason
+  const state: State = credentials.reauthReason
     ? "reauth_required"
     : refreshExpires <= now
       ? "expired"
@@ -66,6 +67,7 @@ export async function statusCommand(argv: string[], context: CommandContext): Pr
           logged_in: true,
           status: state,
           reauth_reason: credentials.reauthReason,
+          tokens_usable: state === "active" || state === "refresh_due",
           user_id: credentials.userId,
           email: credentials.email,
           scopes: credentials.scopes,
@@ -86,12 +88,11 @@ export async function statusCommand(argv: string[], context: CommandContext): Pr
   } else {
     const rows: [string, string][] = [
       ["Profile", profile],
-      ["Status", describeState(state, credentials.reauthReason)],
+      ["Status", describeState(state, credentials.reauthReason, login)],
       ["User", credentials.userId ?? "(unknown)"],
       ["Email", credentials.email ?? "(not shared: needs the user.email:read scope)"],
       ["Scopes", credentials.scopes.join(" ")],
-      ["Access token", `expires ${formatRelative(accessExpires, now)} (${accessExpires.toISOString()})`],
-      ["Refresh token", `expires ${formatRelative(refreshExpires, now)} (${refreshExpires.toISOString()})`],
+      ...tokenRows(state, credentials.reauthReason, login, { accessExpires, refreshExpires, now }),
       ["Client id", `${credentials.clientId}${credentials.usesClientSecret ? " (with client secret)" : ""}`],
       ["File", path],
     ];
@@ -101,15 +102,49 @@ export async function statusCommand(argv: string[], context: CommandContext): Pr
   return state === "reauth_required" || state === "expired" ? ExitCode.reauth : ExitCode.ok;
 }
 
-function describeState(state: string, reason: string | null): string {
+type State = "active" | "refresh_due" | "expired" | "reauth_required";
+
+function describeState(state: State, reason: string | null, login: string): string {
   switch (state) {
     case "active":
       return "logged in";
     case "refresh_due":
       return "logged in (the next `airlock token` refreshes the access token)";
     case "expired":
-      return "refresh token expired: run `airlock login` again";
-    default:
-      return `Airtable needs you to log in again (${reason}): run \`airlock login\``;
+      return `refresh token expired: run \`${login}\` again`;
+    case "reauth_required":
+      return `Airtable needs you to log in again (${reason}): run \`${login}\``;
   }
+}
+
+/** The token lines: expiries while the tokens work; once Airtable refused them, that they are dead. */
+function tokenRows(
+  state: State,
+  reason: string | null,
+  login: string,
+  at: { accessExpires: Date; refreshExpires: Date; now: Date },
+): [string, string][] {
+  const expires = (date: Date) => `expires ${formatRelative(date, at.now)} (${date.toISOString()})`;
+  if (state === "reauth_required") {
+    return [
+      [
+        "Access token",
+        `not usable: Airtable rejected the refresh token (${reason}), so the stored tokens are dead`,
+      ],
+      ["Refresh token", `not usable: run \`${login}\` to get new tokens`],
+    ];
+  }
+  if (state === "expired") {
+    return [
+      ["Access token", "not usable: the refresh token has expired"],
+      [
+        "Refresh token",
+        `not usable: expired ${formatRelative(at.refreshExpires, at.now)}; run \`${login}\` to get new tokens`,
+      ],
+    ];
+  }
+  return [
+    ["Access token", expires(at.accessExpires)],
+    ["Refresh token", expires(at.refreshExpires)],
+  ];
 }
