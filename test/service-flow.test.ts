@@ -141,18 +141,20 @@ describe.each(stores)("service flow (%s)", (store) => {
     expect(events.events[0]?.data).toMatchObject({ previous_status: "active" });
   });
 
-  it("deletes a connection and records connection.deleted", async () => {
+  it("disconnects a connection: it stays as revoked, answers 409, and records connection.deleted", async () => {
     await connect(t, { identifier: "user_del" });
-    // Warm this process's token cache: the delete must drop it, or the proxy would keep working.
+    // Warm this process's token cache: the disconnect must drop it, or the proxy would keep working.
     expect((await t.api("/v1/proxy/user_del/v0/meta/whoami")).status).toBe(200);
     const del = await t.api("/v1/connections/user_del", { method: "DELETE" });
     expect(del.status).toBe(204);
-    expect((await t.api("/v1/connections/user_del")).status).toBe(404);
+    const shown = (await (await t.api("/v1/connections/user_del")).json()) as { status: string };
+    expect(shown.status).toBe("revoked");
     const token = await t.api("/v1/connections/user_del/access-token", { method: "POST" });
-    expect(token.status).toBe(404);
-    expect(((await token.json()) as { error: { code: string } }).error.code).toBe("not_found");
-    expect((await t.api("/v1/proxy/user_del/v0/meta/whoami")).status).toBe(404);
-    expect((await t.api("/v1/connections/user_del", { method: "DELETE" })).status).toBe(404);
+    expect(token.status).toBe(409);
+    expect(((await token.json()) as { error: { code: string } }).error.code).toBe("reauth_required");
+    expect((await t.api("/v1/proxy/user_del/v0/meta/whoami")).status).toBe(409);
+    expect((await t.api("/v1/connections/user_del", { method: "DELETE" })).status).toBe(204);
+    expect((await t.api("/v1/connections/user_nobody", { method: "DELETE" })).status).toBe(404);
     const events = (await (await t.api("/v1/connections/user_del/events")).json()) as {
       events: Array<{ type: string }>;
     };
@@ -180,12 +182,14 @@ describe.each(stores)("service flow (%s)", (store) => {
     expect(pages).toBeGreaterThan(1);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual(expect.arrayContaining(["page_a", "page_b", "page_c", "user_1"]));
-    expect(seen).not.toContain("user_del");
+    // A disconnected connection is still listed, as revoked (and only there, not among the active).
+    expect(seen).toContain("user_del");
 
     const active = (await (await t.api("/v1/connections?status=active&limit=200")).json()) as {
-      connections: Array<{ status: string }>;
+      connections: Array<{ identifier: string; status: string }>;
     };
     expect(active.connections.every((c) => c.status === "active")).toBe(true);
+    expect(active.connections.map((c) => c.identifier)).not.toContain("user_del");
     const bad = await t.api("/v1/connections?limit=0");
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({

@@ -187,10 +187,18 @@ describe.each(serviceStores("client"))("SDK on the %s store", (store) => {
       expect((await airlock.getConnection("sdk_user_2")).status).toBe("active");
     });
 
-    it("deletes a connection", async () => {
+    it("disconnects a connection: it stays as revoked, and its token is refused with isReauthRequired", async () => {
       await airlock.deleteConnection("sdk_user_3");
-      await expect(airlock.getConnection("sdk_user_3")).rejects.toMatchObject({ code: "not_found" });
-      await expect(airlock.deleteConnection("sdk_user_3")).rejects.toMatchObject({ code: "not_found" });
+      expect(await airlock.getConnection("sdk_user_3")).toMatchObject({
+        status: "revoked",
+        statusReason: "disconnected",
+      });
+      const token = await airlock.getAccessToken("sdk_user_3").catch((e: unknown) => e);
+      expect((token as AirlockApiError).isReauthRequired).toBe(true);
+      await airlock.deleteConnection("sdk_user_3");
+      await expect(airlock.deleteConnection("sdk_never_connected")).rejects.toMatchObject({
+        code: "not_found",
+      });
     });
   });
 });

@@ -54,7 +54,10 @@ export const ConnectSessionSchema = z
   })
   .openapi("ConnectSession");
 
-export const ConnectionStatusSchema = z.enum(["active", "reauth_required", "revoked"]);
+export const ConnectionStatusSchema = z.enum(["active", "reauth_required", "revoked"]).openapi({
+  description:
+    "`active` works; `reauth_required` needs the user to connect again (see status_reason); `revoked` was disconnected (DELETE), its tokens erased. A new connect link makes either active again.",
+});
 
 export const ConnectionSchema = z
   .object({
@@ -64,8 +67,14 @@ export const ConnectionSchema = z
     scopes: z.array(z.string()),
     airtable_user_id: z.string().nullable(),
     email: z.string().nullable(),
-    access_token_expires_at: z.string().openapi({ format: "date-time" }),
-    refresh_token_expires_at: z.string().openapi({ format: "date-time" }),
+    access_token_expires_at: z.string().openapi({
+      format: "date-time",
+      description: "For a revoked connection: when it was disconnected (its tokens are gone).",
+    }),
+    refresh_token_expires_at: z.string().openapi({
+      format: "date-time",
+      description: "For a revoked connection: when it was disconnected (its tokens are gone).",
+    }),
     last_refreshed_at: z.string().nullable().openapi({ format: "date-time" }),
     created_at: z.string().openapi({ format: "date-time" }),
   })

@@ -79,7 +79,7 @@ const getRoute = createRoute({
   method: "get",
   path: "/v1/connections/{identifier}",
   tags: ["connections"],
-  summary: "Get one connection (no secrets)",
+  summary: "Get one connection (no secrets); a disconnected one is shown as revoked",
   security,
   request: { params: IdentifierParamSchema },
   responses: {
@@ -93,11 +93,13 @@ const deleteRoute = createRoute({
   method: "delete",
   path: "/v1/connections/{identifier}",
   tags: ["connections"],
-  summary: "Delete a connection (its tokens are erased; its events stay)",
+  summary: "Disconnect: the connection stays, as revoked, with its tokens erased and its events kept",
+  description:
+    "Marks the connection `revoked` (status_reason `disconnected`), erases its tokens and writes a `connection.deleted` event; the proxy and the access-token route then answer 409 `reauth_required`. A new connect link for the identifier reactivates it in place. Disconnecting a revoked connection again changes nothing (204). Airtable has no revocation endpoint: the user removes the integration from their Airtable account to end the grant there.",
   security,
   request: { params: IdentifierParamSchema },
   responses: {
-    204: { description: "Deleted" },
+    204: { description: "Disconnected (or already disconnected)" },
     404: { description: "No such connection", content: json(ErrorSchema) },
     ...errors,
   },
@@ -113,7 +115,10 @@ const accessTokenRoute = createRoute({
   responses: {
     200: { description: "The token", content: json(AccessTokenSchema) },
     404: { description: "No such connection", content: json(ErrorSchema) },
-    409: { description: "reauth_required: the user must reconnect", content: json(ErrorSchema) },
+    409: {
+      description: "reauth_required: the user must reconnect (also for a disconnected, revoked connection)",
+      content: json(ErrorSchema),
+    },
     503: { description: "transient: Airtable is unreachable; retry", content: json(ErrorSchema) },
     ...errors,
   },
@@ -179,8 +184,9 @@ export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
 
   app.openapi(deleteRoute, async (c) => {
     const { identifier } = c.req.valid("param");
-    if (!(await disconnect(ctx, identifier, "api"))) throw notFound(identifier);
-    c.var.log.info({ identifier }, "connection deleted");
+    const outcome = await disconnect(ctx, identifier, "api");
+    if (outcome === "not_found") throw notFound(identifier);
+    c.var.log.info({ identifier, outcome }, "connection disconnected");
     return c.body(null, 204);
   });
 

@@ -1,7 +1,10 @@
 /**
  * The end user's side of a connection: `GET /connect/:token` (consume the link, bind the browser,
  * redirect to Airtable with PKCE + state) and `GET /oauth/callback` (verify state and browser,
- * exchange the code, record who connected, store the connection, send the browser back).
+ * exchange the code, record who connected, store the connection, send the browser back). A failed
+ * attempt is written to the identifier's history (`connection.connect_failed`). Every page here
+ * carries the pages' CSP (see html-document.ts) and malformed input gets a page, never a raw
+ * validation dump.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -10,9 +13,11 @@ import { computeCodeChallenge, generateCodeVerifier, generateState, isValidState
 import { AirlockError } from "../errors.js";
 import type { PendingAuthorization } from "../store/types.js";
 import { ensureBrowserBinding, readBrowserBinding } from "./browser-binding.js";
+import { CALLBACK_PATH } from "./config.js";
 import type { ServiceContext } from "./context.js";
+import { pageHeaders, wantsHtml } from "./html-document.js";
 import { forEndUser, toAirlockError } from "./http-errors.js";
-import { resultPage } from "./pages.js";
+import { PAGE_CSS, PAGE_CSS_PATH, PAGE_CSS_VERSION, resultPage } from "./pages.js";
 import type { AppEnv } from "./request-log.js";
 import { hashSecret, safeEqual } from "./secrets.js";
 import { checkReturnUrl } from "./validation.js";
@@ -20,6 +25,9 @@ import { validationHook } from "./validation-hook.js";
 
 /** How long the user has between opening the link and coming back from Airtable. */
 export const PENDING_AUTHORIZATION_TTL_MS = 10 * 60 * 1000;
+
+/** The event a failed connect attempt writes to the identifier's history. */
+export const CONNECT_FAILED_EVENT = "connection.connect_failed";
 
 const html = { "text/html": { schema: z.string() } };
 
@@ -30,7 +38,12 @@ const connectRoute = createRoute({
   summary: "Open a connect link (end user's browser)",
   description:
     "Consumes the single-use connect session, binds the flow to this browser with an HttpOnly SameSite=Lax cookie, stores a pending authorization (PKCE verifier encrypted, 10-minute expiry) and redirects to Airtable's consent page.",
-  request: { params: z.object({ token: z.string().max(200) }) },
+  // Any length is accepted here: a token that cannot be one gets the dead-link page, not a 400.
+  request: {
+    params: z.object({
+      token: z.string().openapi({ description: "The connect session's token (43 characters)." }),
+    }),
+  },
   responses: {
     302: { description: "Redirect to Airtable's authorize URL (PKCE S256 + state)" },
     410: { description: "The link is unknown, expired or already used", content: html },
@@ -75,6 +88,27 @@ function redirectBack(c: Context, returnUrl: URL, outcome: Record<string, string
   for (const [name, value] of Object.entries(outcome)) returnUrl.searchParams.set(name, value);
   c.header("Referrer-Policy", "no-referrer");
   return c.redirect(returnUrl.href, 302);
+}
+
+/** Records a failed attempt in the identifier's history; history is best effort (the store may be down). */
+async function recordFailure(
+  ctx: ServiceContext,
+  c: Context<AppEnv>,
+  identifier: string,
+  error: AirlockError,
+): Promise<void> {
+  const oauthError = typeof error.details?.error === "string" ? error.details.error : error.code;
+  await ctx.store
+    .appendEvent(identifier, {
+      type: CONNECT_FAILED_EVENT,
+      data: { error: oauthError, message: error.message },
+    })
+    .catch((cause: unknown) => {
+      c.var.log.warn(
+        { identifier, error: toAirlockError(cause).code },
+        "could not record the failed attempt",
+      );
+    });
 }
 
 function invalidState(message: string): AirlockError {
@@ -164,7 +198,30 @@ async function completeAuthorization(
  * app.route("/", connectFlowRoutes(ctx));
  */
 export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const app = new OpenAPIHono<AppEnv>({
+    // Malformed input (a parameter given twice…): browsers get a page, others the JSON error body.
+    defaultHook: (result, c) => {
+      if (result.success || !wantsHtml(c)) return validationHook(result);
+      return page(c, ctx, 400, {
+        ok: false,
+        title: "We could not connect your Airtable account",
+        message: "This address is not one Airlock made: a part of it is missing, repeated or malformed.",
+        hint: "Go back to the app that sent you here and ask for a new link.",
+      });
+    },
+  });
+  const headers = pageHeaders({ https: ctx.config.publicUrl.startsWith("https:"), endUser: true });
+  app.use("/connect/*", headers);
+  app.use(CALLBACK_PATH, headers);
+  app.use(PAGE_CSS_PATH, headers);
+
+  app.get(PAGE_CSS_PATH, (c) => {
+    c.header(
+      "Cache-Control",
+      c.req.query("v") === PAGE_CSS_VERSION ? "public, max-age=31536000, immutable" : "no-cache",
+    );
+    return c.body(PAGE_CSS, 200, { "Content-Type": "text/css; charset=utf-8" });
+  });
 
   app.openapi(connectRoute, async (c) => {
     const { token } = c.req.valid("param");
@@ -221,9 +278,11 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     if (!pending) return fail(invalidState("This authorization is unknown to Airlock."));
     if (pending.usedAt !== null) return fail(invalidState("This authorization was already completed."));
     if (pending.expiresAt.getTime() <= ctx.now().getTime()) {
-      return fail(
-        invalidState("This authorization expired (the consent page was open for more than 10 minutes)."),
+      const expired = invalidState(
+        "This authorization expired (the consent page was open for more than 10 minutes).",
       );
+      await recordFailure(ctx, c, pending.identifier, expired);
+      return fail(expired);
     }
     const binding = readBrowserBinding(c, ctx.config);
     // A mismatch leaves the pending authorization untouched: the right browser can still finish.
@@ -243,6 +302,7 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
       // Only an unexpected failure carries its cause into the log; AirlockErrors say enough.
       const cause = error.code === "internal" ? { err: caught } : {};
       c.var.log.warn({ identifier: pending.identifier, error: error.code, ...cause }, "authorization failed");
+      await recordFailure(ctx, c, pending.identifier, error);
       if (returnUrl) {
         return redirectBack(c, returnUrl, {
           status: "error",

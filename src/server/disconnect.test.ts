@@ -11,15 +11,17 @@ describe("disconnect", () => {
     await t.close();
   });
 
-  it("deletes the connection, records who did it, and stops the proxy at once (no cached token)", async () => {
+  it("revokes the connection, records who did it, and stops the proxy at once (no cached token)", async () => {
     await connect(t, { identifier: "bye" });
     expect((await t.api("/v1/proxy/bye/v0/meta/whoami")).status).toBe(200);
 
-    expect(await disconnect(t.service.ctx, "bye", "dashboard")).toBe(true);
-    expect((await t.api("/v1/proxy/bye/v0/meta/whoami")).status).toBe(404);
+    expect(await disconnect(t.service.ctx, "bye", "dashboard")).toBe("revoked");
+    expect((await t.api("/v1/proxy/bye/v0/meta/whoami")).status).toBe(409);
     const [event] = await t.service.ctx.store.listEvents("bye", { limit: 1 });
     expect(event).toMatchObject({ type: "connection.deleted", data: { source: "dashboard" } });
+    expect((await t.service.ctx.store.getConnection("bye"))?.status).toBe("revoked");
 
-    expect(await disconnect(t.service.ctx, "bye", "dashboard")).toBe(false);
+    expect(await disconnect(t.service.ctx, "bye", "dashboard")).toBe("already_revoked");
+    expect(await disconnect(t.service.ctx, "nobody", "api")).toBe("not_found");
   });
 });

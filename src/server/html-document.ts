@@ -1,9 +1,12 @@
 /**
  * The document shell every Airlock HTML page shares (dashboard and end-user pages): UTF-8, a mobile
  * viewport, and `referrer: no-referrer`, so a URL carrying a connect token or an OAuth code is never
- * sent to another site in a Referer header.
+ * sent to another site in a Referer header. Also the one set of security headers every HTML page
+ * gets, and the rule for who is a browser.
  */
+import type { Context, MiddlewareHandler } from "hono";
 import { html } from "hono/html";
+import { secureHeaders } from "hono/secure-headers";
 import type { HtmlEscapedString } from "hono/utils/html";
 
 /** What `hono/html` renders: markup whose interpolated values are already escaped. */
@@ -11,9 +14,11 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 /**
  * A complete page: `title` is escaped and suffixed with "· Airlock"; `head` and `body` are markup.
+ * Styles and scripts must be same-origin files (`<link>`, `<script src>`): the pages' CSP blocks
+ * inline ones.
  *
  * @example
- * return c.html(htmlDocument({ title: "Done", head: html`<style>…</style>`, body: html`<main>…</main>` }));
+ * return c.html(htmlDocument({ title: "Done", head: html`<link rel="stylesheet" href="/assets/page.css">`, body: html`<main>…</main>` }));
  */
 export function htmlDocument(page: { title: string; head: Html; body: Html }): Html {
   return html`<!doctype html>
@@ -30,4 +35,43 @@ ${page.head}
 ${page.body}
 </body>
 </html>`;
+}
+
+/**
+ * The security headers of every HTML page: a CSP that allows only same-origin styles, scripts,
+ * images and form targets and no framing at all (`frame-ancestors 'none'`, `X-Frame-Options: DENY`),
+ * no Referer, and HSTS on https. `endUser` pages (the connect flow) leave out
+ * Cross-Origin-Opener-Policy, so an app that opened the connect link in a popup keeps its handle on it.
+ *
+ * @example
+ * app.use("/login", pageHeaders({ https: config.publicUrl.startsWith("https:") }));
+ */
+export function pageHeaders(options: { https: boolean; endUser?: boolean }): MiddlewareHandler {
+  return secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+    referrerPolicy: "no-referrer",
+    crossOriginOpenerPolicy: options.endUser !== true,
+    strictTransportSecurity: options.https ? "max-age=31536000; includeSubDomains" : false,
+  });
+}
+
+/**
+ * True when the request comes from a browser navigating (its Accept names `text/html`): it gets an
+ * HTML page; API clients (`application/json`, `*\/*`, nothing) get the JSON error body.
+ *
+ * @example
+ * if (wantsHtml(c)) return c.html(page, 404);
+ */
+export function wantsHtml(c: Context): boolean {
+  return /\btext\/html\b/i.test(c.req.header("accept") ?? "");
 }

@@ -76,7 +76,10 @@ function proxyOperation(method: string): Operation {
       "400": { description: "invalid_input: the path is not an Airtable /v0/ path", content: errorContent() },
       "401": { description: "Missing or wrong secret key", content: errorContent() },
       "404": { description: "not_found: no such connection", content: errorContent() },
-      "409": { description: "reauth_required: the user must reconnect", content: errorContent() },
+      "409": {
+        description: "reauth_required: the user must reconnect (also for a disconnected, revoked connection)",
+        content: errorContent(),
+      },
       "413": { description: "payload_too_large", content: errorContent() },
       "429": {
         description:

@@ -15,6 +15,7 @@ import { encryptionContext, type Keyring } from "./crypto.js";
 import { migrationProvider, type SqlKind } from "./migrations.js";
 import type { ConnectionsTable, Database, EventsTable } from "./schema.js";
 import type {
+  ConnectAttempt,
   ConnectionRecord,
   ConnectionStatus,
   ConnectionSummary,
@@ -27,6 +28,7 @@ import type {
   OutboxItem,
   PendingAuthorization,
   RefreshedTokens,
+  RevokeOutcome,
   Store,
 } from "./types.js";
 
@@ -57,9 +59,6 @@ export interface SqlStoreOptions {
   webhookEvents?: ReadonlySet<string> | null | undefined;
   logger?: Logger | undefined;
 }
-
-/** Version announced when a connection's row is deleted (versions start at 1). */
-export const DELETED_VERSION = 0;
 
 const STATUSES: readonly ConnectionStatus[] = ["active", "reauth_required", "revoked"];
 const REENCRYPT_PAGE = 200;
@@ -296,21 +295,6 @@ export class SqlStore implements Store {
       items: page.map(toSummary),
       nextCursor: rows.length > limit ? (page.at(-1)?.identifier ?? null) : null,
     };
-  }
-
-  async deleteConnection(identifier: string, event: NewEvent): Promise<boolean> {
-    const deleted = await this.#db.transaction().execute(async (trx) => {
-      const result = await trx
-        .deleteFrom("connections")
-        .where("identifier", "=", identifier)
-        .executeTakeFirst();
-      if (result.numDeletedRows !== 1n) return false;
-      await this.#insertEvent(trx, identifier, event, Date.now());
-      await this.#dialect.announceInTransaction(trx, identifier, DELETED_VERSION);
-      return true;
-    });
-    if (deleted) this.#dialect.announceAfterCommit(identifier, DELETED_VERSION);
-    return deleted;
   }
 
   async countConnectionsByStatus(): Promise<Record<ConnectionStatus, number>> {
@@ -749,6 +733,88 @@ export class SqlStore implements Store {
       on conflict (id) do update set checked_at = excluded.checked_at`.execute(this.#db);
   }
 
+  // Disconnect and connect attempts -------------------------------------------------------------
+
+  async revokeConnection(
+    identifier: string,
+    update: { reason: string; now: Date },
+    event: NewEvent,
+  ): Promise<RevokeOutcome> {
+    const at = update.now.getTime();
+    const outcome = await this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable("connections")
+        .set({
+          status: "revoked",
+          status_reason: update.reason,
+          // The columns stay encrypted and bound to the row, but hold nothing of the old grant.
+          access_token_enc: this.#keyring.encrypt(
+            REVOKED_PLACEHOLDER,
+            tokenContext("access_token", identifier),
+          ),
+          refresh_token_enc: this.#keyring.encrypt(
+            REVOKED_PLACEHOLDER,
+            tokenContext("refresh_token", identifier),
+          ),
+          access_token_expires_at: at,
+          refresh_token_expires_at: at,
+          updated_at: at,
+          // A status change moves the version: leases claimed and tokens cached on the old one are void.
+          version: sql<number>`connections.version + 1`,
+          lease_owner: null,
+          lease_until: null,
+          lease_takeover: 0,
+          refresh_failures: 0,
+          next_refresh_attempt_at: null,
+        })
+        .where("identifier", "=", identifier)
+        .where("status", "<>", "revoked")
+        .returning(["version"])
+        .executeTakeFirst();
+      if (!row) {
+        const exists = await trx
+          .selectFrom("connections")
+          .select("identifier")
+          .where("identifier", "=", identifier)
+          .executeTakeFirst();
+        return { result: exists ? ("already_revoked" as const) : ("not_found" as const), version: 0 };
+      }
+      const version = Number(row.version);
+      await this.#insertEvent(trx, identifier, event, at);
+      await this.#dialect.announceInTransaction(trx, identifier, version);
+      return { result: "revoked" as const, version };
+    });
+    if (outcome.result === "revoked") this.#dialect.announceAfterCommit(identifier, outcome.version);
+    return outcome.result;
+  }
+
+  async latestConnectAttempt(identifier: string): Promise<ConnectAttempt | null> {
+    // Both tables only hold live links and authorizations (purgeExpired), so they stay small.
+    const session = await this.#db
+      .selectFrom("connect_sessions")
+      .select(["created_at", "expires_at", "used_at"])
+      .where("identifier", "=", identifier)
+      .orderBy("created_at", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    if (!session) return null;
+    const pending = await this.#db
+      .selectFrom("pending_authorizations")
+      .select(["expires_at", "used_at"])
+      .where("identifier", "=", identifier)
+      .where("created_at", ">=", Number(session.created_at))
+      .orderBy("created_at", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return {
+      createdAt: new Date(Number(session.created_at)),
+      expiresAt: new Date(Number(session.expires_at)),
+      openedAt: toDate(session.used_at),
+      authorizationExpiresAt: pending ? new Date(Number(pending.expires_at)) : null,
+      returnedAt: pending ? toDate(pending.used_at) : null,
+    };
+  }
+
   // Retention -----------------------------------------------------------------------------------
 
   /**
@@ -799,6 +865,9 @@ export class SqlStore implements Store {
     return Number(rows[0]?.epoch ?? 0);
   }
 }
+
+/** What a revoked connection's token columns decrypt to: never a usable token. */
+const REVOKED_PLACEHOLDER = "revoked";
 
 function toSummary(row: ConnectionRow): ConnectionSummary {
   return {

@@ -528,16 +528,82 @@ for (const target of targets) {
       expect(await store.countConnectionsByStatus()).toEqual({ active: 20, reauth_required: 5, revoked: 0 });
     });
 
-    it("deletes a connection but keeps its events", async () => {
+    it("revokes a connection: row and events kept, tokens erased, version moved, reconnect reactivates", async () => {
       const store = await setup();
       await store.upsertConnection(tokens("u1"), T0, created);
-      expect(await store.deleteConnection("u1", { type: "connection.deleted" })).toBe(true);
-      expect(await store.deleteConnection("u1", { type: "connection.deleted" })).toBe(false);
-      expect(await store.getConnection("u1")).toBeNull();
+      await store.claimRefreshLease("u1", { owner: "o", version: 1, now: T0, leaseMs: 60_000 });
+      const revoked = { reason: "disconnected", now: at(1000) };
+      expect(await store.revokeConnection("u1", revoked, { type: "connection.deleted" })).toBe("revoked");
+      expect(await store.revokeConnection("u1", revoked, { type: "connection.deleted" })).toBe(
+        "already_revoked",
+      );
+      expect(await store.revokeConnection("nobody", revoked, { type: "connection.deleted" })).toBe(
+        "not_found",
+      );
+      const row = await store.getConnection("u1");
+      expect(row).toMatchObject({
+        status: "revoked",
+        statusReason: "disconnected",
+        version: 2,
+        leaseOwner: null,
+        accessTokenExpiresAt: at(1000),
+        refreshTokenExpiresAt: at(1000),
+      });
+      expect(row?.accessToken).not.toContain("access-secret");
+      expect(row?.refreshToken).not.toContain("refresh-secret");
+      expect(await h.dump()).not.toContain("secret-u1");
+      // A refresh that was in flight cannot bring the old grant back.
+      expect(
+        await store.saveRefreshedTokens("u1", { owner: "o", version: 1, tokens: tokens("u1", 2), now: T0 }),
+      ).toBe(false);
+      expect(await store.countConnectionsByStatus()).toEqual({ active: 0, reauth_required: 0, revoked: 1 });
       expect((await store.listEvents("u1", { limit: 10 })).map((e) => e.type)).toEqual([
         "connection.deleted",
         "connection.created",
       ]);
+      const back = await store.upsertConnection(tokens("u1", 3), at(2000), created);
+      expect(back.created).toBe(false);
+      expect(back.connection).toMatchObject({ status: "active", statusReason: null, version: 3 });
+      expect(back.connection.accessToken).toBe(tokens("u1", 3).accessToken);
+    });
+
+    it("reports an identifier's newest connect link and how far it got", async () => {
+      const store = await setup();
+      expect(await store.latestConnectAttempt("u1")).toBeNull();
+      const session = (hash: string) => ({
+        tokenHash: hash,
+        identifier: "u1",
+        scopes: ["schema.bases:read"],
+        returnUrl: null,
+        expiresAt: at(30 * 60_000),
+      });
+      await store.createConnectSession(session("old"));
+      await new Promise((r) => setTimeout(r, 5));
+      await store.createConnectSession(session("new"));
+      const fresh = await store.latestConnectAttempt("u1");
+      expect(fresh).toMatchObject({
+        expiresAt: at(30 * 60_000),
+        openedAt: null,
+        authorizationExpiresAt: null,
+      });
+      expect(await store.consumeConnectSession("new", T0)).not.toBeNull();
+      await store.createPendingAuthorization({
+        stateHash: "state-1",
+        identifier: "u1",
+        scopes: ["schema.bases:read"],
+        returnUrl: null,
+        codeVerifier: "v".repeat(64),
+        browserBindingHash: "b",
+        expiresAt: at(10 * 60_000),
+      });
+      expect(await store.latestConnectAttempt("u1")).toMatchObject({
+        openedAt: T0,
+        authorizationExpiresAt: at(10 * 60_000),
+        returnedAt: null,
+      });
+      expect(await store.markPendingAuthorizationUsed("state-1", at(1000))).toBe(true);
+      expect((await store.latestConnectAttempt("u1"))?.returnedAt).toEqual(at(1000));
+      expect(await store.latestConnectAttempt("u2")).toBeNull();
     });
 
     it("lists connections due for keep-alive, oldest first, active only", async () => {
@@ -568,7 +634,11 @@ for (const target of targets) {
       const store = await setup({ webhookEvents: new Set(["connection.created", "connection.deleted"]) });
       await store.upsertConnection(tokens("u1"), T0, created);
       await store.appendEvent("u1", { type: "connection.note", data: { a: 1 } });
-      await store.deleteConnection("u1", { type: "connection.deleted", data: { by: "test" } });
+      await store.revokeConnection(
+        "u1",
+        { reason: "disconnected", now: T0 },
+        { type: "connection.deleted", data: { by: "test" } },
+      );
       const items = await store.claimOutbox({ owner: "w", now: new Date(), limit: 10, leaseMs: 60_000 });
       expect(items.map((i) => [i.type, i.attempts])).toEqual([
         ["connection.created", 1],
@@ -626,12 +696,12 @@ for (const target of targets) {
       await store.upsertConnection(tokens("u1"), T0, created);
       await store.claimRefreshLease("u1", { owner: "o", version: 1, now: T0, leaseMs: 1000 });
       await store.saveRefreshedTokens("u1", { owner: "o", version: 1, tokens: tokens("u1", 2), now: T0 });
-      await store.deleteConnection("u1", { type: "connection.deleted" });
+      await store.revokeConnection("u1", { reason: "disconnected", now: T0 }, { type: "connection.deleted" });
       await waitUntil(() => heard.length >= 3);
       expect(heard).toEqual([
         ["u1", 1],
         ["u1", 2],
-        ["u1", 0],
+        ["u1", 3],
       ]);
       stop();
     });

@@ -13,7 +13,7 @@ export type ConnectionStatus = "active" | "reauth_required" | "revoked";
 export interface ConnectionSummary {
   identifier: string;
   status: ConnectionStatus;
-  /** Why the status is not `active`: `invalid_grant`, `refresh_interrupted`, `refresh_expired`, `deleted`... */
+  /** Why the status is not `active`: `invalid_grant`, `refresh_interrupted`, `refresh_expired`, `disconnected`... */
   statusReason: string | null;
   scopes: string[];
   airtableUserId: string | null;
@@ -77,6 +77,26 @@ export interface PendingAuthorization {
   expiresAt: Date;
   usedAt: Date | null;
   createdAt: Date;
+}
+
+/** What {@link Store.revokeConnection} did. */
+export type RevokeOutcome = "revoked" | "already_revoked" | "not_found";
+
+/**
+ * An identifier's newest connect link and how far it got, for pages that must say what happened to
+ * an identifier that has no connection (yet). Expired links and authorizations are purged, so an
+ * old attempt may be gone.
+ */
+export interface ConnectAttempt {
+  /** When the newest connect link was created, and until when it can be opened. */
+  createdAt: Date;
+  expiresAt: Date;
+  /** When it was opened (the browser went on to Airtable); null while unopened. */
+  openedAt: Date | null;
+  /** The consent page's deadline, once opened (null when unopened, or its authorization was purged). */
+  authorizationExpiresAt: Date | null;
+  /** When the browser came back from Airtable (approved or not); null while on the consent page. */
+  returnedAt: Date | null;
 }
 
 export interface NewConnectionTokens {
@@ -147,9 +167,20 @@ export interface Store {
     after?: string | undefined;
     status?: ConnectionStatus | undefined;
   }): Promise<{ items: ConnectionSummary[]; nextCursor: string | null }>;
-  /** Deletes the connection's row (events stay); false when it did not exist. */
-  deleteConnection(identifier: string, event: NewEvent): Promise<boolean>;
+  /**
+   * Disconnects, keeping the row and its events: status `revoked` with `reason`, both tokens replaced
+   * by an encrypted placeholder (the old tokens are gone), both expiries set to `now`, version + 1 and
+   * the lease cleared (a refresh in flight can no longer save; caches on the old version are stale).
+   * Reconnecting (upsertConnection) reactivates it. Writes `event` only when this call revoked it.
+   */
+  revokeConnection(
+    identifier: string,
+    update: { reason: string; now: Date },
+    event: NewEvent,
+  ): Promise<RevokeOutcome>;
   countConnectionsByStatus(): Promise<Record<ConnectionStatus, number>>;
+  /** The identifier's newest connect link and its progress, or null when none is stored. */
+  latestConnectAttempt(identifier: string): Promise<ConnectAttempt | null>;
 
   // Refresh lease and fencing
   /**

@@ -188,7 +188,10 @@ export class AirlockClient {
   }
 
   /**
-   * Forgets a connection and its tokens. Throws `not_found` when it did not exist.
+   * Disconnects: the connection stays, as `revoked`, with its tokens erased and its history kept;
+   * {@link AirlockClient.request} and {@link AirlockClient.getAccessToken} then throw with
+   * `isReauthRequired`, and a new connect link reactivates it. Disconnecting again does nothing.
+   * Throws `not_found` for an identifier that never connected.
    *
    * @example
    * await airlock.deleteConnection("user_123");

@@ -5,19 +5,25 @@
  * fails loudly instead of handing you `undefined`. (Hand-written: the SDK has no dependencies.)
  */
 
-/** `active` works; `reauth_required` needs the user to reconnect; `revoked` is gone for good. */
+/**
+ * `active` works; `reauth_required` needs the user to reconnect; `revoked` was disconnected
+ * (`deleteConnection`) and its tokens erased. A new connect link for the identifier makes either
+ * one `active` again.
+ */
 export type ConnectionStatus = "active" | "reauth_required" | "revoked";
 
 /** One end user's Airtable connection, without its tokens. */
 export interface Connection {
   identifier: string;
   status: ConnectionStatus;
-  /** Why the status is not `active` (`invalid_grant`, `refresh_expired`…), null when active. */
+  /** Why the status is not `active` (`invalid_grant`, `refresh_expired`, `disconnected`…), null when active. */
   statusReason: string | null;
   scopes: string[];
   airtableUserId: string | null;
   email: string | null;
+  /** For a `revoked` connection: when it was disconnected (its tokens are gone). */
   accessTokenExpiresAt: Date;
+  /** For a `revoked` connection: when it was disconnected (its tokens are gone). */
   refreshTokenExpiresAt: Date;
   lastRefreshedAt: Date | null;
   createdAt: Date;
@@ -44,7 +50,7 @@ export interface ConnectionPage {
   nextCursor: string | null;
 }
 
-/** One entry of a connection's history (connected, refreshed, reauth_required, deleted…). */
+/** One entry of a connection's history (connected, refreshed, reauth_required, deleted, connect_failed…). */
 export interface ConnectionEvent {
   id: string;
   type: string;

@@ -80,6 +80,9 @@ thead th { border-top: 0; background: var(--bg); color: var(--muted); font-size:
 tbody tr:hover { background: color-mix(in srgb, var(--bg) 60%, transparent); }
 td.nowrap { white-space: nowrap; }
 td:first-child { overflow-wrap: break-word; }
+.ident, .notice p, .lede, td.details { overflow-wrap: anywhere; }
+td.ident-cell a { display: block; max-width: 12rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+dd.dead { color: var(--bad-text); }
 td .chips { max-width: 250px; }
 td.status-cell { min-width: 170px; }
 td.status-cell form { display: block; margin-top: 6px; }
@@ -87,7 +90,7 @@ td.status-cell form { display: block; margin-top: 6px; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 0.82rem; font-weight: 600; white-space: nowrap; }
 .badge.active { background: var(--ok-bg); color: var(--ok-text); }
 .badge.reauth_required { background: var(--warn-bg); color: var(--warn-text); }
-.badge.revoked { background: var(--off-bg); color: var(--off-text); }
+.badge.revoked, .badge.none { background: var(--off-bg); color: var(--off-text); }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; list-style: none; margin: 0; padding: 0; }
 .chips li { background: var(--off-bg); color: var(--off-text); border-radius: 4px; padding: 0 6px; font-size: 0.8rem;
   font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }

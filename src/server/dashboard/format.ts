@@ -1,5 +1,5 @@
-/** Human wording for times and statuses on the dashboard. */
-import type { ConnectionStatus } from "../../store/types.js";
+/** Human wording for times, statuses and connect attempts on the dashboard. */
+import type { ConnectAttempt, ConnectionStatus, EventRecord } from "../../store/types.js";
 
 const rtf = new Intl.RelativeTimeFormat("en", { numeric: "always" });
 
@@ -59,7 +59,7 @@ const REASONS: Record<string, string> = {
   invalid_grant: "Airtable rejected the refresh token (access revoked or expired)",
   refresh_expired: "The refresh token passed its 60-day limit",
   refresh_interrupted: "A refresh was interrupted and its new tokens were lost",
-  deleted: "Disconnected",
+  disconnected: "Disconnected: its tokens were erased. Reconnect to connect it again",
 };
 
 /**
@@ -70,4 +70,71 @@ const REASONS: Record<string, string> = {
  */
 export function reasonText(reason: string): string {
   return REASONS[reason] ?? reason.replaceAll("_", " ");
+}
+
+/** What a connect attempt came to, in words (a dashboard notice). */
+export interface AttemptNotice {
+  kind: "warn" | "error";
+  message: string;
+  hint: string;
+}
+
+const CONNECT_ERRORS: Record<string, string> = {
+  access_denied:
+    "the user declined on Airtable's consent page (or Airtable would not let this integration be authorized)",
+  invalid_state: "the browser came back from Airtable too late, or in another browser",
+  invalid_scope: "Airtable refused the requested scopes",
+  invalid_grant: "Airtable refused the authorization code",
+};
+
+/**
+ * What happened to an identifier that has no connection: its newest link still unopened, opened
+ * but not finished, or its last attempt failed (the newest `failure` event). Null when nothing is
+ * known about it.
+ *
+ * @example
+ * describeAttempt(await store.latestConnectAttempt("user_123"), failureEvent, new Date());
+ * // { kind: "warn", message: "Pending: the link has not been opened yet (it expires in 29 minutes).", … }
+ */
+export function describeAttempt(
+  attempt: ConnectAttempt | null,
+  failure: EventRecord | undefined,
+  now: Date,
+): AttemptNotice | null {
+  if (failure && (!attempt || failure.createdAt.getTime() >= attempt.createdAt.getTime())) {
+    const error = typeof failure.data.error === "string" ? failure.data.error : "unknown_error";
+    const message = typeof failure.data.message === "string" ? failure.data.message : "";
+    const why = CONNECT_ERRORS[error] ?? (message || error.replaceAll("_", " "));
+    return {
+      kind: "error",
+      message: `The last attempt failed: ${error} — ${why}.`,
+      hint: `That was ${relativeTime(failure.createdAt, now)} (${absoluteTime(failure.createdAt)}). Create a new link and send it to the user again.`,
+    };
+  }
+  if (!attempt || attempt.returnedAt !== null) return null;
+  if (attempt.openedAt === null) {
+    return attempt.expiresAt.getTime() > now.getTime()
+      ? {
+          kind: "warn",
+          message: `Pending: the link has not been opened yet (it expires ${relativeTime(attempt.expiresAt, now)}).`,
+          hint: "Links work once, for 30 minutes. If the user lost it, create a new one.",
+        }
+      : {
+          kind: "warn",
+          message: `The last link expired ${relativeTime(attempt.expiresAt, now)} without being opened.`,
+          hint: "Create a new link and send it to the user again.",
+        };
+  }
+  const deadline = attempt.authorizationExpiresAt;
+  return deadline === null || deadline.getTime() > now.getTime()
+    ? {
+        kind: "warn",
+        message: "Pending: the link was opened; the user has not finished on Airtable's consent page yet.",
+        hint: "They have 10 minutes from opening it. If they closed the page, create a new link.",
+      }
+    : {
+        kind: "warn",
+        message: "The last link was opened, but the user never came back from Airtable's consent page.",
+        hint: "Create a new link and send it to the user again.",
+      };
 }

@@ -1,22 +1,29 @@
 /**
  * The dashboard at `/`: sign in with the secret key, see and manage connections, create connect
  * links, and try a connection through the proxy. Server-rendered HTML, one stylesheet, one tiny
- * script; every form carries a CSRF token bound to the session and every POST checks it.
+ * script; every form carries a CSRF token bound to the session and every POST checks it. Every URL
+ * a page leaves in the address bar can be reopened (reads are GETs, POSTs redirect), and browsers
+ * asking for an unknown page get an HTML 404 page.
  */
+import { readFileSync } from "node:fs";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
-import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AirlockError, isAirlockError } from "../../errors.js";
 import type { ConnectionStatus } from "../../store/types.js";
 import { authThrottle } from "../auth-throttle.js";
+import type { ServiceConfig } from "../config.js";
+import { CONNECT_FAILED_EVENT } from "../connect-flow.js";
 import { createConnectSession } from "../connect-sessions.js";
 import type { ServiceContext } from "../context.js";
+import { demoKeysPath } from "../demo-keys.js";
 import { disconnect } from "../disconnect.js";
+import { pageHeaders, wantsHtml } from "../html-document.js";
 import { safeEqual } from "../secrets.js";
 import { IDENTIFIER_PATTERN } from "../validation.js";
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from "./assets.js";
+import { describeAttempt } from "./format.js";
 import {
   CSRF_FIELD,
   type DashboardSession,
@@ -39,6 +46,7 @@ import {
   errorPage,
   type Html,
   type Notice,
+  noConnectionPage,
   signInPage,
   type TryItView,
 } from "./views.js";
@@ -66,6 +74,8 @@ const DASHBOARD_PATHS = [
 ];
 const PAGE_SIZE = 50;
 const EVENT_LIMIT = 50;
+/** The API schema's limit (IDENTIFIER_PATTERN); named here only for the message. */
+const MAX_IDENTIFIER_LENGTH = 255;
 const STATUSES: readonly ConnectionStatus[] = ["active", "reauth_required", "revoked"];
 
 type Form = Record<string, string | File | (string | File)[]>;
@@ -92,22 +102,8 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
     return codec;
   };
 
-  const headers = secureHeaders({
-    contentSecurityPolicy: {
-      defaultSrc: ["'none'"],
-      styleSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      imgSrc: ["'self'", "data:"],
-      connectSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-    },
-    referrerPolicy: "no-referrer",
-    strictTransportSecurity: ctx.config.publicUrl.startsWith("https:")
-      ? "max-age=31536000; includeSubDomains"
-      : false,
-  });
+  const headers = pageHeaders({ https: ctx.config.publicUrl.startsWith("https:") });
+  const demo = ctx.demo ? { ...ctx.demo, keyFile: keptDemoKeyFile(ctx.config) } : null;
   for (const path of DASHBOARD_PATHS) app.use(path, headers);
   // A sign-out on any instance ends older signed-in sessions: pages read the epoch before the session.
   for (const path of DASHBOARD_PATHS)
@@ -117,7 +113,7 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
 
   const chrome = (title: string, session: DashboardSession | null): Chrome => ({
     title,
-    demo: ctx.demo,
+    demo,
     csrf: session?.kind === "user" ? sessions().csrfToken(session) : null,
     now: ctx.now(),
   });
@@ -167,8 +163,64 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
       message: identifier
         ? `There is no connection "${identifier}".`
         : "That is not a connection identifier.",
-      hint: "It may have been disconnected. Pick one from the list of connections.",
+      hint: identifier
+        ? "No connect link was ever created for it (or its last one expired long ago). Create one under New connection, or pick a connection from the list."
+        : "Identifiers are 1–255 letters, digits and . _ : @ + -. Pick a connection from the list.",
     });
+
+  /**
+   * The page of an identifier without a connection: what happened to its last attempt (a pending
+   * link, a declined consent…) and its history; a 404 when nothing at all is known about it.
+   */
+  const noConnection = async (c: Context, session: DashboardSession, identifier: string) => {
+    const [attempt, events] = await Promise.all([
+      ctx.store.latestConnectAttempt(identifier),
+      ctx.store.listEvents(identifier, { limit: EVENT_LIMIT }),
+    ]);
+    const failure = events.find((e) => e.type === CONNECT_FAILED_EVENT);
+    const described = describeAttempt(attempt, failure, ctx.now());
+    if (!described && events.length === 0) return notFound(c, session, identifier);
+    return render(
+      c,
+      noConnectionPage(chrome(identifier, session), {
+        csrf: sessions().csrfToken(session),
+        identifier,
+        attempt: described ?? {
+          kind: "warn",
+          message: "It has no connection now; its history is below.",
+          hint: "Create a new link to connect it.",
+        },
+        events,
+        scopes: ctx.config.airtable.scopes,
+      }),
+    );
+  };
+
+  /**
+   * Where a connect link sends the browser back (`/connected`, or `/` given as a return_url): the
+   * admin goes on to the connection, anyone else sees a plain page saying what happened.
+   */
+  const landing = (c: Context) => {
+    const identifier = c.req.query("identifier") ?? null;
+    const status = c.req.query("status") ?? null;
+    const error = c.req.query("error") ?? null;
+    const session = sessions().read(getCookie(c, sessions().cookieName), ctx.now());
+    if (session?.kind === "user" && identifier && IDENTIFIER_PATTERN.test(identifier)) {
+      const query = new URLSearchParams({
+        ...(status ? { status: status === "connected" ? "connected" : "error" } : {}),
+        ...(error && /^[a-z_]{1,64}$/.test(error) ? { error } : {}),
+      });
+      return c.redirect(`/connections/${encodeURIComponent(identifier)}?${query}`, 303);
+    }
+    return render(
+      c,
+      connectedPage(chrome(status === "connected" ? "Connected" : "Not connected", null), {
+        identifier,
+        status,
+        error: error && /^[a-z_]{1,64}$/.test(error) ? error : null,
+      }),
+    );
+  };
 
   // Assets: content-hashed URLs, so they can be cached for good.
   app.get("/assets/dashboard.css", (c) => {
@@ -250,20 +302,23 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
 
   // The connections list.
   app.get("/", async (c) => {
+    // An app that gave the front page as its return_url: the outcome must not be lost on /login.
+    if (
+      c.req.query("identifier") !== undefined &&
+      ["connected", "error"].includes(c.req.query("status") ?? "")
+    ) {
+      return landing(c);
+    }
     const session = signedIn(c);
     if (session instanceof Response) return session;
     const status = STATUSES.find((s) => s === c.req.query("status")) ?? null;
     const after = c.req.query("after");
-    const deleted = c.req.query("deleted");
     return render(
       c,
       await listView(session, {
         status,
         after: after && IDENTIFIER_PATTERN.test(after) ? after : undefined,
-        notice:
-          deleted && IDENTIFIER_PATTERN.test(deleted)
-            ? { kind: "ok", message: `Disconnected ${deleted}.` }
-            : null,
+        notice: null,
         form: null,
       }),
     );
@@ -302,6 +357,14 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
     const identifier = typeof form.identifier === "string" ? form.identifier.trim() : "";
     const picked = [form.scopes ?? []].flat().filter((s): s is string => typeof s === "string");
     try {
+      // The same rule as the API's schema (createConnectSession checks it), said precisely for length.
+      if (identifier.length > MAX_IDENTIFIER_LENGTH) {
+        throw new AirlockError(
+          "invalid_input",
+          `The identifier is ${identifier.length} characters long; at most ${MAX_IDENTIFIER_LENGTH} are allowed.`,
+          { hint: "Use a shorter id for the end user, e.g. their user id in your app." },
+        );
+      }
       if (picked.length === 0) {
         throw new AirlockError("invalid_input", "Pick at least one scope.", {
           hint: "Tick the scopes the connection needs; schema.bases:read is required for the Try it panel.",
@@ -335,6 +398,9 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
     }
   });
 
+  // The link page is shown once (the token is not kept), so its URL leads back to the list.
+  app.get("/connections", (c) => c.redirect("/", 303));
+
   const returnUrlFor = (identifier: string) =>
     `${ctx.config.publicUrl}/connected?${new URLSearchParams({ identifier })}`;
 
@@ -343,23 +409,30 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
     const session = signedIn(c);
     if (session instanceof Response) return session;
     const identifier = pathIdentifier(c);
-    const connection = identifier ? await ctx.store.getConnection(identifier) : null;
-    if (!identifier || !connection) return notFound(c, session, identifier);
+    if (!identifier) return notFound(c, session, null);
+    const connection = await ctx.store.getConnection(identifier);
+    if (!connection) return noConnection(c, session, identifier);
     const status = c.req.query("status");
     const error = c.req.query("error");
     const flash: Notice | null =
-      status === "connected"
+      c.req.query("disconnected") !== undefined
         ? {
             kind: "ok",
-            message: "Connected. Airtable approved the authorization and Airlock stored the tokens.",
+            message: `Disconnected ${identifier}.`,
+            hint: "Its tokens are erased and your app's calls for it now get 409. The event history stays; Reconnect makes a link to connect it again.",
           }
-        : status === "error"
+        : status === "connected"
           ? {
-              kind: "error",
-              message: `The connection attempt failed: ${describeOAuthError(error)}.`,
-              hint: "Create a new link and try again.",
+              kind: "ok",
+              message: "Connected. Airtable approved the authorization and Airlock stored the tokens.",
             }
-          : null;
+          : status === "error"
+            ? {
+                kind: "error",
+                message: `The connection attempt failed: ${describeOAuthError(error)}.`,
+                hint: "Create a new link and try again.",
+              }
+            : null;
     return render(c, await detailView(session, connection.identifier, flash, null));
   });
 
@@ -384,6 +457,12 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
       tryIt,
     });
   };
+
+  // The reconnect link page is shown once; its URL leads back to the connection.
+  app.get("/connections/:identifier/reconnect", (c) => {
+    const identifier = pathIdentifier(c);
+    return c.redirect(identifier ? `/connections/${encodeURIComponent(identifier)}` : "/", 303);
+  });
 
   app.post("/connections/:identifier/reconnect", async (c) => {
     const checked = await checkedForm(c, "user");
@@ -411,7 +490,10 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
     const session = signedIn(c);
     if (session instanceof Response) return session;
     const identifier = pathIdentifier(c);
-    if (!identifier || !(await ctx.store.getConnection(identifier))) return notFound(c, session, identifier);
+    const connection = identifier ? await ctx.store.getConnection(identifier) : null;
+    if (!identifier || !connection) return notFound(c, session, identifier);
+    if (connection.status === "revoked")
+      return c.redirect(`/connections/${encodeURIComponent(identifier)}`, 303);
     return render(
       c,
       disconnectPage(chrome(`Disconnect ${identifier}`, session), {
@@ -425,17 +507,19 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
     const checked = await checkedForm(c, "user");
     if (checked instanceof Response) return checked;
     const identifier = pathIdentifier(c);
-    const deleted = identifier ? await disconnect(ctx, identifier, "dashboard") : false;
-    if (!identifier || !deleted) return notFound(c, checked.session, identifier);
-    ctx.logger.info({ identifier, event: "dashboard.disconnect" }, "connection deleted from the dashboard");
-    return c.redirect(`/?${new URLSearchParams({ deleted: identifier })}`, 303);
+    const outcome = identifier ? await disconnect(ctx, identifier, "dashboard") : "not_found";
+    if (!identifier || outcome === "not_found") return notFound(c, checked.session, identifier);
+    ctx.logger.info(
+      { identifier, outcome, event: "dashboard.disconnect" },
+      "connection disconnected from the dashboard",
+    );
+    return c.redirect(`/connections/${encodeURIComponent(identifier)}?disconnected`, 303);
   });
 
-  // "Try it": bases and tables through the proxy.
-  app.post("/connections/:identifier/try", async (c) => {
-    const checked = await checkedForm(c, "user");
-    if (checked instanceof Response) return checked;
-    const { session, form } = checked;
+  // "Try it": bases and tables through the proxy. A read, so a GET: its URL can be reopened.
+  app.get("/connections/:identifier/try", async (c) => {
+    const session = signedIn(c);
+    if (session instanceof Response) return session;
     const identifier = pathIdentifier(c);
     if (!identifier || !(await ctx.store.getConnection(identifier))) return notFound(c, session, identifier);
     const target: ProxyTarget = {
@@ -445,8 +529,8 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
       identifier,
     };
     let tryIt: TryItView;
-    if (form.action === "tables") {
-      const baseId = typeof form.base_id === "string" ? form.base_id : "";
+    if (c.req.query("action") === "tables") {
+      const baseId = c.req.query("base_id") ?? "";
       if (!BASE_ID_PATTERN.test(baseId)) {
         return render(
           c,
@@ -463,8 +547,8 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
           400,
         );
       }
-      const baseName = typeof form.base_name === "string" ? form.base_name.slice(0, 200) : null;
       const [bases, tables] = await Promise.all([listBases(target), listTables(target, baseId)]);
+      const baseName = bases.ok ? (bases.value.find((b) => b.id === baseId)?.name ?? null) : null;
       tryIt = tables.ok
         ? { ...(bases.ok ? { bases: bases.value } : {}), tables: { baseId, baseName, tables: tables.value } }
         : { ...(bases.ok ? { bases: bases.value } : {}), problem: tables.problem };
@@ -475,31 +559,55 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
     return render(c, await detailView(session, identifier, null, tryIt));
   });
 
+  // Pages rendered before Try it became a GET post their forms here.
+  app.post("/connections/:identifier/try", async (c) => {
+    const checked = await checkedForm(c, "user");
+    if (checked instanceof Response) return checked;
+    const identifier = pathIdentifier(c);
+    if (!identifier) return notFound(c, checked.session, null);
+    const { form } = checked;
+    const query = new URLSearchParams(
+      form.action === "tables" && typeof form.base_id === "string"
+        ? { action: "tables", base_id: form.base_id }
+        : { action: "bases" },
+    );
+    return c.redirect(`/connections/${encodeURIComponent(identifier)}/try?${query}#try-it`, 303);
+  });
+
   // Where dashboard-made connect links return: the admin goes back to the connection, an end user
   // who got the link sees a plain "connected" page (and nothing of the dashboard).
-  app.get("/connected", (c) => {
-    const identifier = c.req.query("identifier") ?? null;
-    const status = c.req.query("status") ?? null;
-    const error = c.req.query("error") ?? null;
-    const session = sessions().read(getCookie(c, sessions().cookieName), ctx.now());
-    if (session?.kind === "user" && identifier && IDENTIFIER_PATTERN.test(identifier)) {
-      const query = new URLSearchParams({
-        ...(status ? { status: status === "connected" ? "connected" : "error" } : {}),
-        ...(error && /^[a-z_]{1,64}$/.test(error) ? { error } : {}),
+  app.get("/connected", (c) => landing(c));
+
+  // Mounted last in the app, so this runs only for GETs no route answered: browsers get an HTML
+  // page (with the pages' headers), API clients the app's JSON 404.
+  app.get("*", (c, next) => {
+    if (!wantsHtml(c)) return next();
+    return headers(c, async () => {
+      const session = sessions().read(getCookie(c, sessions().cookieName), ctx.now());
+      c.res = await fail(c, session?.kind === "user" ? session : null, 404, {
+        kind: "error",
+        message: `There is no page at ${c.req.path}.`,
+        hint: "Check the address, or start from the list of connections.",
       });
-      return c.redirect(`/connections/${encodeURIComponent(identifier)}?${query}`, 303);
-    }
-    return render(
-      c,
-      connectedPage(chrome(status === "connected" ? "Connected" : "Not connected", null), {
-        identifier,
-        status,
-        error: error && /^[a-z_]{1,64}$/.test(error) ? error : null,
-      }),
-    );
+    });
   });
 
   return app;
+}
+
+/**
+ * The demo key file, when the secret key in use is the one kept there (not AIRLOCK_SECRET_KEY):
+ * the sign-in page repeats its path, since the startup banner may have scrolled away.
+ */
+function keptDemoKeyFile(config: Pick<ServiceConfig, "databaseUrl" | "secretKey">): string | null {
+  const path = demoKeysPath(config.databaseUrl);
+  try {
+    const kept: unknown = JSON.parse(readFileSync(path, "utf8"));
+    const key = typeof kept === "object" && kept !== null ? Reflect.get(kept, "secret_key") : undefined;
+    return key === config.secretKey ? path : null;
+  } catch {
+    return null;
+  }
 }
 
 function describeOAuthError(error: string | undefined): string {

@@ -14,8 +14,11 @@ export type { Html };
 
 export interface Chrome {
   title: string;
-  /** Set in demo mode: the banner names the emulator. */
-  demo: { emulatorUrl: string } | null;
+  /**
+   * Set in demo mode: the banner names the emulator; `keyFile` is the file the secret key is kept in
+   * (null when the key came from AIRLOCK_SECRET_KEY instead).
+   */
+  demo: { emulatorUrl: string; keyFile?: string | null } | null;
   /** The CSRF token of a signed-in session (shows the nav and the sign-out button), else null. */
   csrf: string | null;
   now: Date;
@@ -29,6 +32,11 @@ export interface Notice {
 }
 
 const connectionHref = (identifier: string) => `/connections/${encodeURIComponent(identifier)}`;
+
+/** An identifier in running text or a heading: it wraps anywhere rather than widening the page. */
+function ident(identifier: string): Html {
+  return html`<span class="ident">${identifier}</span>`;
+}
 
 function csrfInput(token: string): Html {
   return html`<input type="hidden" name="${CSRF_FIELD}" value="${token}">`;
@@ -110,6 +118,11 @@ export function signInPage(chrome: Chrome, view: { csrf: string; error: Notice |
     chrome,
     html`<h1>Sign in</h1>
 <p class="lede">Enter the service's secret key, <code>AIRLOCK_SECRET_KEY</code>. In demo mode <code>airlock serve</code> prints it when it starts.</p>
+${
+  chrome.demo?.keyFile
+    ? html`<p class="lede" id="key-file">This demo's key is kept in <code class="ident">${chrome.demo.keyFile}</code> (its <code>secret_key</code>).</p>`
+    : null
+}
 ${notice(view.error)}
 <form class="card" method="post" action="/login">
 ${csrfInput(view.csrf)}
@@ -161,9 +174,9 @@ ${notice(view.notice)}
 <form method="post" action="/connections">
 ${csrfInput(view.csrf)}
 <label for="identifier">Identifier</label>
-<input id="identifier" name="identifier" type="text" required maxlength="255" pattern="[A-Za-z0-9][A-Za-z0-9._:@+\\-]*"
+<input id="identifier" name="identifier" type="text" required pattern="[A-Za-z0-9][A-Za-z0-9._:@+\\-]*"
   placeholder="user_123" value="${view.form?.identifier ?? ""}" aria-describedby="identifier-help" autocomplete="off" spellcheck="false">
-<p class="help" id="identifier-help">Your id for the end user, e.g. their user id in your app. Letters, digits and <code>. _ : @ + -</code>. An existing identifier is reconnected in place.</p>
+<p class="help" id="identifier-help">Your id for the end user, e.g. their user id in your app. Up to 255 letters, digits and <code>. _ : @ + -</code>. An existing identifier is reconnected in place.</p>
 <fieldset>
 <legend>Scopes</legend>
 <div class="checks">
@@ -215,7 +228,7 @@ ${
 
 function connectionRow(c: ConnectionSummary, csrf: string, now: Date): Html {
   return html`<tr>
-<td><a href="${connectionHref(c.identifier)}"><strong>${c.identifier}</strong></a></td>
+<td class="ident-cell"><a href="${connectionHref(c.identifier)}" title="${c.identifier}"><strong>${c.identifier}</strong></a></td>
 <td>${airtableUser(c)}</td>
 <td class="status-cell">${badge(c.status)}${c.statusReason && c.status !== "active" ? html`<span class="sub">${reasonText(c.statusReason)}</span>` : null}${
     c.status === "reauth_required"
@@ -243,7 +256,7 @@ export function connectLinkPage(
   return layout(
     chrome,
     html`<p><a href="/">← Connections</a></p>
-<h1>${view.reconnect ? "Reconnect link" : "Connect link"} for ${view.identifier}</h1>
+<h1>${view.reconnect ? "Reconnect link" : "Connect link"} for ${ident(view.identifier)}</h1>
 <p class="lede">Open it yourself to connect your own Airtable account, or send it to the person who owns the account.</p>
 <section class="card" aria-labelledby="link-heading">
 <h2 id="link-heading">Link</h2>
@@ -276,7 +289,8 @@ export interface ConnectionView {
 }
 
 /**
- * One connection: its facts, actions, the "Try it" panel and its event history.
+ * One connection: its facts, actions, the "Try it" panel and its event history. A connection that
+ * is not active shows its tokens as what they are (dead, or erased), never as live expiries.
  *
  * @example
  * c.html(connectionPage(chrome, { csrf, connection, events, notice: null, tryIt: null }));
@@ -288,7 +302,7 @@ export function connectionPage(chrome: Chrome, view: ConnectionView): Html {
   return layout(
     chrome,
     html`<p><a href="/">← Connections</a></p>
-<div class="head"><div><h1>${c.identifier} ${badge(c.status)}</h1>
+<div class="head"><div><h1>${ident(c.identifier)} ${badge(c.status)}</h1>
 ${c.statusReason && c.status !== "active" ? html`<p class="lede">${reasonText(c.statusReason)}.</p>` : html`<p class="lede">Connected ${time(c.createdAt, now)}.</p>`}
 </div>
 <div class="actions">
@@ -297,7 +311,7 @@ ${
     ? null
     : html`<form class="inline" method="post" action="${base}/reconnect">${csrfInput(view.csrf)}<button type="submit">Reconnect</button></form>`
 }
-<a class="button secondary" href="${base}/disconnect">Disconnect</a>
+${c.status === "revoked" ? null : html`<a class="button secondary" href="${base}/disconnect">Disconnect</a>`}
 </div></div>
 ${notice(view.notice)}
 <div class="grid">
@@ -306,8 +320,7 @@ ${notice(view.notice)}
 <dl class="facts">
 <dt>Airtable user</dt><dd>${airtableUser(c)}</dd>
 <dt>Scopes</dt><dd>${scopeChips(c.scopes)}</dd>
-<dt>Access token expires</dt><dd>${expiry(c.accessTokenExpiresAt, now)}</dd>
-<dt>Refresh token expires</dt><dd>${expiry(c.refreshTokenExpiresAt, now)}</dd>
+${tokenFacts(c, now)}
 <dt>Last refresh</dt><dd>${time(c.lastRefreshedAt, now)}</dd>
 <dt>Created</dt><dd>${time(c.createdAt, now)}</dd>
 <dt>Token version</dt><dd>${c.version}</dd>
@@ -315,24 +328,74 @@ ${notice(view.notice)}
 </section>
 ${tryItPanel(view, base)}
 </div>
-<section aria-labelledby="events-heading">
+${eventsSection(view.events, now)}`,
+  );
+}
+
+/** The token rows of a connection's facts: live expiries only while the tokens work. */
+function tokenFacts(c: ConnectionSummary, now: Date): Html {
+  if (c.status === "active") {
+    return html`<dt>Access token expires</dt><dd>${expiry(c.accessTokenExpiresAt, now)}</dd>
+<dt>Refresh token expires</dt><dd>${expiry(c.refreshTokenExpiresAt, now)}</dd>`;
+  }
+  if (c.status === "revoked") {
+    return html`<dt>Access token</dt><dd class="dead">Erased when the connection was disconnected ${time(c.updatedAt, now)}.</dd>
+<dt>Refresh token</dt><dd class="dead">Erased. Reconnect to get new tokens: the Reconnect button makes a link for the user.</dd>`;
+  }
+  return html`<dt>Access token</dt><dd class="dead">Not usable: Airtable no longer accepts these tokens${c.statusReason ? ` (${c.statusReason})` : ""}.</dd>
+<dt>Refresh token</dt><dd class="dead">Not usable. Reconnect to get new tokens: the Reconnect button makes a link for the user.</dd>`;
+}
+
+function eventsSection(events: EventRecord[], now: Date): Html {
+  return html`<section aria-labelledby="events-heading">
 <h2 id="events-heading">Event history</h2>
 <div class="table-wrap">
 <table>
 <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Details</th></tr></thead>
 <tbody>
 ${
-  view.events.length === 0
+  events.length === 0
     ? html`<tr><td colspan="3" class="empty">No events yet.</td></tr>`
-    : view.events.map(
+    : events.map(
         (e) =>
-          html`<tr><td class="nowrap">${time(e.createdAt, now)}<span class="sub">${absoluteTime(e.createdAt)}</span></td><td><code>${e.type}</code></td><td>${eventDetails(e.data)}</td></tr>`,
+          html`<tr><td class="nowrap">${time(e.createdAt, now)}<span class="sub">${absoluteTime(e.createdAt)}</span></td><td><code>${e.type}</code></td><td class="details">${eventDetails(e.data)}</td></tr>`,
       )
 }
 </tbody>
 </table>
 </div>
-</section>`,
+</section>`;
+}
+
+export interface NoConnectionView {
+  csrf: string;
+  identifier: string;
+  /** What happened to the identifier's newest attempt (pending link, failed consent…). */
+  attempt: Notice;
+  /** The identifier's history (failed attempts, or events of a connection removed before revoke existed). */
+  events: EventRecord[];
+  /** The integration's scopes, for the "Create a new link" button. */
+  scopes: string[];
+}
+
+/**
+ * An identifier that has no connection yet: what happened to its last connect attempt, a button for
+ * a new link, and its history.
+ *
+ * @example
+ * c.html(noConnectionPage(chrome, { csrf, identifier: "user_123", attempt, events, scopes }));
+ */
+export function noConnectionPage(chrome: Chrome, view: NoConnectionView): Html {
+  return layout(
+    chrome,
+    html`<p><a href="/">← Connections</a></p>
+<div class="head"><div><h1>${ident(view.identifier)} <span class="badge none">Not connected</span></h1>
+<p class="lede">No Airtable account is connected under this identifier yet.</p></div>
+<div class="actions">
+<form class="inline" method="post" action="/connections">${csrfInput(view.csrf)}<input type="hidden" name="identifier" value="${view.identifier}">${view.scopes.map((scope) => html`<input type="hidden" name="scopes" value="${scope}">`)}<button type="submit">Create a new link</button></form>
+</div></div>
+${notice(view.attempt)}
+${eventsSection(view.events, chrome.now)}`,
   );
 }
 
@@ -355,15 +418,15 @@ function tryItPanel(view: ConnectionView, base: string): Html {
   const t = view.tryIt;
   return html`<section class="card" aria-labelledby="try-heading" id="try-it">
 <h2 id="try-heading">Try it</h2>
-<p class="help">Calls Airtable as this user through the proxy (<code>/v1/proxy/${view.connection.identifier}/v0/…</code>), exactly as your app would.</p>
-<form method="post" action="${base}/try#try-it" class="actions">${csrfInput(view.csrf)}<input type="hidden" name="action" value="bases"><button class="secondary" type="submit">List bases</button></form>
+<p class="help">Calls Airtable as this user through the proxy (<code class="ident">/v1/proxy/${view.connection.identifier}/v0/…</code>), exactly as your app would.</p>
+<form method="get" action="${base}/try#try-it" class="actions"><input type="hidden" name="action" value="bases"><button class="secondary" type="submit">List bases</button></form>
 ${t?.problem ? html`<div class="mt">${problemNotice(t.problem)}</div>` : null}
-${t?.bases ? basesTable(t.bases, view.csrf, base) : null}
+${t?.bases ? basesTable(t.bases, base) : null}
 ${t?.tables ? tablesTable(t.tables) : null}
 </section>`;
 }
 
-function basesTable(bases: BaseSummary[], csrf: string, base: string): Html {
+function basesTable(bases: BaseSummary[], base: string): Html {
   if (bases.length === 0) {
     return html`<p class="empty">This connection reaches no bases. Reconnect and tick at least one base on the consent page.</p>`;
   }
@@ -372,7 +435,7 @@ function basesTable(bases: BaseSummary[], csrf: string, base: string): Html {
 <thead><tr><th scope="col">Base</th><th scope="col">Permission</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
 <tbody>${bases.map(
     (b) => html`<tr><td>${b.name}<span class="sub mono">${b.id}</span></td><td>${b.permissionLevel}</td>
-<td><form class="inline" method="post" action="${base}/try#try-it">${csrfInput(csrf)}<input type="hidden" name="action" value="tables"><input type="hidden" name="base_id" value="${b.id}"><input type="hidden" name="base_name" value="${b.name}"><button class="small secondary" type="submit">Tables<span class="sr-only"> of ${b.name}</span></button></form></td></tr>`,
+<td><form class="inline" method="get" action="${base}/try#try-it"><input type="hidden" name="action" value="tables"><input type="hidden" name="base_id" value="${b.id}"><button class="small secondary" type="submit">Tables<span class="sr-only"> of ${b.name}</span></button></form></td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -401,8 +464,8 @@ export function disconnectPage(chrome: Chrome, view: { csrf: string; identifier:
   const base = connectionHref(view.identifier);
   return layout(
     chrome,
-    html`<h1>Disconnect ${view.identifier}?</h1>
-<p class="lede">Airlock forgets this connection's tokens; your app can no longer call Airtable for this user until they connect again. The event history stays.</p>
+    html`<h1>Disconnect ${ident(view.identifier)}?</h1>
+<p class="lede">Airlock erases this connection's tokens; your app can no longer call Airtable for this user (the API answers 409) until they connect again through a new link. The connection stays listed as Revoked, with its event history.</p>
 <form method="post" action="${base}/disconnect" class="actions">${csrfInput(view.csrf)}
 <button class="danger" type="submit">Disconnect</button>
 <a class="button secondary" href="${base}">Cancel</a>
@@ -427,7 +490,7 @@ export function connectedPage(
     html`<h1>${ok ? "Airtable connected" : "Airtable was not connected"}</h1>
 ${
   ok
-    ? notice({ kind: "ok", message: "Your Airtable account is connected. You can close this window." })
+    ? notice({ kind: "ok", message: "Your Airtable account is connected. You can close this tab." })
     : notice({
         kind: "error",
         message:
