@@ -20,6 +20,7 @@ import {
   setTokenFault,
 } from "../../test/support/token-fixtures.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
+import { isAirlockError } from "../errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
 import { FileRotationJournal } from "../store/journal.js";
@@ -100,6 +101,26 @@ describe.skipIf(!TEST_DATABASE_URL)("rotated tokens through a store outage", () 
     const after = await emulatorStats(emulator.url);
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.invalid_grants - before.invalid_grants).toBe(0);
+  });
+
+  it("stops serving a held rotation once the connection is disconnected", async () => {
+    await seedConnection(direct, emulator.url, "u1", { now: new Date(), accessTtlMs: -1 });
+    const m = await manager();
+    await refreshThroughOutage(m);
+    expect(m.heldRotations).toBe(1);
+    await proxy.start();
+    await direct.revokeConnection(
+      "u1",
+      { reason: "disconnected", now: new Date() },
+      { type: "connection.deleted" },
+    );
+    m.invalidate("u1");
+    expect(m.heldRotations).toBe(0);
+    const refused = await m.getAccessToken("u1").catch((e: unknown) => e);
+    expect(isAirlockError(refused, "reauth_required")).toBe(true);
+    // The retry finds the fence moved: nothing is written over the revoked row, the entry goes.
+    await waitUntil(() => readdirSync(join(dir, "journal")).every((n) => !n.endsWith(".rotation")));
+    expect(await direct.getConnection("u1")).toMatchObject({ status: "revoked" });
   });
 
   it("leaves a rotation it could not save in the journal; the next manager applies it without a refresh", async () => {

@@ -88,6 +88,17 @@ export class RotationKeeper {
     return this.#held.get(identifier);
   }
 
+  /**
+   * Stops serving a held rotation whose row moved on without it (disconnected, reconnected, or a
+   * version past the one it would save). Its retry finds the fence moved and drops the journal entry.
+   */
+  drop(identifier: string, seenVersion?: number): void {
+    const held = this.#held.get(identifier);
+    if (!held || (seenVersion !== undefined && seenVersion <= held.baseVersion + 1)) return;
+    this.#held.delete(identifier);
+    this.#metrics?.heldRotations.set(this.#held.size);
+  }
+
   /** How many rotations wait for the store in this process. */
   get heldCount(): number {
     return this.#held.size;

@@ -242,11 +242,12 @@ export class TokenManager {
    * Forgets the cached token (after this process deleted or changed the connection out of band).
    *
    * @example
-   * await store.deleteConnection("user_123", { type: "connection.deleted" });
+   * await store.revokeConnection("user_123", { reason: "disconnected", now: new Date() }, { type: "connection.deleted" });
    * tokens.invalidate("user_123");
    */
   invalidate(identifier: string): void {
     this.#cache.delete(identifier);
+    this.#keeper.drop(identifier);
     this.#wake(identifier);
   }
 
@@ -675,6 +676,7 @@ export class TokenManager {
     if (this.#flights.has(identifier)) this.#latest.set(identifier, version);
     const cached = this.#cache.get(identifier);
     if (cached && cached.token.version !== version) this.#cache.delete(identifier);
+    this.#keeper.drop(identifier, version);
     this.#wake(identifier);
   }
 
