@@ -233,6 +233,7 @@ export async function startService(
   // One deadline for the whole shutdown: background loops stop (in-flight webhook deliveries
   // finish), the HTTP server stops accepting and answers what it has, in-flight refreshes and the
   // saves of their rotations finish (or stay journaled), then the rest closes.
+  const startup = startupGate();
   const cleanup = async () => {
     const deadline = startDeadline(input.shutdownTimeoutMs);
     for (const step of background.splice(0)) await run(step);
@@ -253,9 +254,11 @@ export async function startService(
     } | null = null;
     let draining = false;
     const server = createAdaptorServer({
-      fetch: (request: Request, env: HttpBindings | Http2Bindings) => {
+      fetch: async (request: Request, env: HttpBindings | Http2Bindings) => {
         // While draining, every answer closes its connection, so clients reconnect elsewhere.
         if (draining && "shouldKeepAlive" in env.outgoing) env.outgoing.shouldKeepAlive = false;
+        // A load balancer may send requests as soon as the port accepts: they wait for the start.
+        if (!app) await startup.within(STARTUP_WAIT_MS);
         return app
           ? app.fetch(request, env)
           : Response.json(
@@ -339,6 +342,7 @@ export async function startService(
     const built = createApp(ctx);
     cleanups.push((deadline) => built.close(deadline.remainingMs()));
     app = built.app;
+    startup.done();
 
     if (options.keepAlive !== false) {
       const keepAlive = startKeepAlive({
@@ -413,8 +417,32 @@ export async function startService(
       close: cleanup,
     };
   } catch (error) {
+    startup.done();
     await cleanup();
     footprint.undo();
     throw error;
   }
+}
+
+/** How long a request that arrives during startup waits for the service before a 503. */
+const STARTUP_WAIT_MS = 10_000;
+
+/** Resolves waiters once startup has finished (or failed), or when their wait runs out. */
+function startupGate(): { done(): void; within(ms: number): Promise<void> } {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return {
+    done: () => open(),
+    within(ms) {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([
+        opened,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, ms);
+        }),
+      ]).finally(() => clearTimeout(timer));
+    },
+  };
 }
