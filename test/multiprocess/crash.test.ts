@@ -6,16 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  announceSkipIfNoPostgres,
+  announceClusterSkip,
   type Cluster,
+  clusterMissing,
   type EmulatorStats,
   type Instance,
   startCluster,
-  TEST_DATABASE_URL,
   waitFor,
 } from "./harness.js";
 
-announceSkipIfNoPostgres("kill -9 of the lease holder mid-refresh");
+announceClusterSkip("kill -9 of the lease holder mid-refresh");
 
 const HOUR_PLUS = 61 * 60;
 
@@ -26,7 +26,7 @@ interface Row {
   version: string | number;
 }
 
-describe.skipIf(!TEST_DATABASE_URL)("kill -9 of the lease holder mid-refresh", () => {
+describe.skipIf(clusterMissing !== undefined)("kill -9 of the lease holder mid-refresh", () => {
   let cluster: Cluster;
   let holder: Instance;
   let survivor: Instance;

@@ -16,6 +16,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { libfaketimeMissing } from "../support/faketime.js";
 import {
   type PrivatePostgres,
   privatePostgresMissing,
@@ -23,6 +24,7 @@ import {
 } from "../support/private-postgres.js";
 import {
   type Answer,
+  announceSkip,
   bumped,
   type Cluster,
   type ClusterOptions,
@@ -37,8 +39,8 @@ import {
   waitForTokenRequests,
 } from "./harness.js";
 
-const missing = privatePostgresMissing();
-if (missing) process.stderr.write(`[multiprocess] SKIPPED refresh durability (issue 7): ${missing}\n`);
+const missing = privatePostgresMissing() ?? libfaketimeMissing();
+announceSkip("refresh durability (issue 7)", missing);
 
 /** Past the 60-minute access token: every refresh below is due. */
 const HOUR_PLUS = 61 * 60;

@@ -8,8 +8,10 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { libfaketimeMissing } from "../support/faketime.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../support/small-volume.js";
 import {
+  announceSkip,
   bumped,
   type Cluster,
   call,
@@ -22,8 +24,8 @@ import {
   waitForTokenRequests,
 } from "./harness.js";
 
-const missing = smallVolumeMissing();
-if (missing) process.stderr.write(`[multiprocess] SKIPPED SQLite volume full (issue 7): ${missing}\n`);
+const missing = smallVolumeMissing() ?? libfaketimeMissing();
+announceSkip("SQLite volume full (issue 7)", missing);
 
 const HOUR_PLUS = 61 * 60;
 const IDS = Array.from({ length: 5 }, (_, i) => `full_disk_${i}`);

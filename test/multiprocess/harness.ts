@@ -19,7 +19,7 @@ import type { z } from "zod";
 import type { FaultInjector, faultsBodySchema } from "../../src/emulator/faults.js";
 import type { EmulatorStats } from "../../src/emulator/stats.js";
 
-import { libfaketime } from "../support/faketime.js";
+import { libfaketime, libfaketimeMissing } from "../support/faketime.js";
 import { freePort } from "../support/ports.js";
 
 export type { EmulatorStats };
@@ -36,13 +36,22 @@ export const CLI = process.env.AIRLOCK_MP_CLI?.trim() || join(ROOT, "dist/cli/ma
 /** The PostgreSQL server the suite runs on; unset → the suite is skipped with a visible line. */
 export const TEST_DATABASE_URL = process.env.AIRLOCK_TEST_DATABASE_URL?.trim() || undefined;
 
-/** Prints the visible skip line (call at module level of a test file). */
-export function announceSkipIfNoPostgres(suite: string): void {
-  if (!TEST_DATABASE_URL) {
-    process.stderr.write(
-      `[multiprocess] SKIPPED ${suite}: AIRLOCK_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)\n`,
-    );
-  }
+/**
+ * Why a suite of `startCluster` instances on the shared PostgreSQL cannot run here, or undefined:
+ * it needs the server (AIRLOCK_TEST_DATABASE_URL) and libfaketime (every instance's clock).
+ */
+export const clusterMissing: string | undefined = TEST_DATABASE_URL
+  ? libfaketimeMissing()
+  : "AIRLOCK_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)";
+
+/** Prints the visible skip line when `missing` names what is absent (call at module level of a test file). */
+export function announceSkip(suite: string, missing: string | undefined): void {
+  if (missing) process.stderr.write(`[multiprocess] SKIPPED ${suite}: ${missing}\n`);
+}
+
+/** The skip line of a suite that runs on `startCluster` with the shared PostgreSQL. */
+export function announceClusterSkip(suite: string): void {
+  announceSkip(suite, clusterMissing);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -5,20 +5,14 @@
  * never answers invalid_grant.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  announceSkipIfNoPostgres,
-  type Cluster,
-  startCluster,
-  TEST_DATABASE_URL,
-  waitFor,
-} from "./harness.js";
+import { announceClusterSkip, type Cluster, clusterMissing, startCluster, waitFor } from "./harness.js";
 
-announceSkipIfNoPostgres("keep-alive with a shortened refresh-token lifetime");
+announceClusterSkip("keep-alive with a shortened refresh-token lifetime");
 
 const DAY = 24 * 60 * 60;
 const IDENTIFIERS = ["keep_a", "keep_b", "keep_c"];
 
-describe.skipIf(!TEST_DATABASE_URL)("keep-alive across processes", () => {
+describe.skipIf(clusterMissing !== undefined)("keep-alive across processes", () => {
   let cluster: Cluster;
 
   beforeAll(async () => {

@@ -6,21 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  announceSkipIfNoPostgres,
+  announceClusterSkip,
   burst,
   type Cluster,
+  clusterMissing,
   countBy,
   type EmulatorStats,
   startCluster,
-  TEST_DATABASE_URL,
 } from "./harness.js";
 
-announceSkipIfNoPostgres("refresh storm (3 instances, 600 requests)");
+announceClusterSkip("refresh storm (3 instances, 600 requests)");
 
 const REQUESTS = 600;
 const IDENTIFIER = "storm_user";
 
-describe.skipIf(!TEST_DATABASE_URL)("refresh storm across 3 processes", () => {
+describe.skipIf(clusterMissing !== undefined)("refresh storm across 3 processes", () => {
   let cluster: Cluster;
 
   beforeAll(async () => {

@@ -11,24 +11,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Balancer, startBalancer } from "../support/balancer.js";
 import {
   type Answer,
-  announceSkipIfNoPostgres,
+  announceClusterSkip,
   type Cluster,
   call,
+  clusterMissing,
   sleep,
   startCluster,
   summarize,
-  TEST_DATABASE_URL,
   waitFor,
 } from "./harness.js";
 
-announceSkipIfNoPostgres("rolling restart under load (issue 7)");
+announceClusterSkip("rolling restart under load (issue 7)");
 
 const IDS = Array.from({ length: 5 }, (_, i) => `rolling_${i}`);
 /** 15 requests a second for about 30 s. */
 const REQUESTS = 450;
 const PER_SECOND = 15;
 
-describe.skipIf(!TEST_DATABASE_URL)("rolling restart of 3 instances under proxy load", () => {
+describe.skipIf(clusterMissing !== undefined)("rolling restart of 3 instances under proxy load", () => {
   let cluster: Cluster;
   let balancer: Balancer;
 

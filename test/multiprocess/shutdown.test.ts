@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { libfaketimeMissing } from "../support/faketime.js";
-import { type Cluster, sleep, startCluster } from "./harness.js";
+import { announceSkip, type Cluster, sleep, startCluster } from "./harness.js";
 
 const missing = libfaketimeMissing();
-if (missing) process.stderr.write(`[multiprocess] SKIPPED shutdown deadline and second signal: ${missing}\n`);
+announceSkip("shutdown deadline and second signal", missing);
 
 describe.skipIf(missing !== undefined)("shutdown deadline and second signal", () => {
   let cluster: Cluster | undefined;

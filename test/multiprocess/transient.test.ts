@@ -6,20 +6,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  announceSkipIfNoPostgres,
+  announceClusterSkip,
   type Cluster,
+  clusterMissing,
   countBy,
   sleep,
   startCluster,
-  TEST_DATABASE_URL,
 } from "./harness.js";
 
-announceSkipIfNoPostgres("token endpoint failing then recovering");
+announceClusterSkip("token endpoint failing then recovering");
 
 const IDENTIFIER = "flaky_user";
 const FAILURES = 3;
 
-describe.skipIf(!TEST_DATABASE_URL)("token endpoint failing, then recovering", () => {
+describe.skipIf(clusterMissing !== undefined)("token endpoint failing, then recovering", () => {
   let cluster: Cluster;
 
   beforeAll(async () => {
