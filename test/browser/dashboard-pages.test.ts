@@ -5,21 +5,16 @@
  * "Try it" leaves URLs that can be reloaded; an unknown page is an HTML page, not JSON.
  * Screenshots land in test-artifacts/browser/.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, SECRET_KEY, startTestService, type TestService } from "../security/harness.js";
-import { launchChromium } from "../support/chromium.js";
+import { announceChromiumSkip, chromiumMissing, launchChromium } from "../support/chromium.js";
 
 const ARTIFACTS = resolve(import.meta.dirname, "../../test-artifacts/browser");
-const CHROMIUM = process.env.AIRLOCK_CHROMIUM_PATH ?? "/usr/bin/chromium";
-const missing = !existsSync(CHROMIUM);
-if (missing) {
-  process.stderr.write(
-    `[browser] SKIPPED dashboard pages in chromium: ${CHROMIUM} not found (apt-get install chromium, or set AIRLOCK_CHROMIUM_PATH)\n`,
-  );
-}
+const missing = chromiumMissing() !== undefined;
+announceChromiumSkip("dashboard pages in chromium");
 
 const LONG_ID = `u${"x".repeat(254)}`;
 
