@@ -111,10 +111,11 @@ async function recordFailure(
     });
 }
 
-function invalidState(message: string): AirlockError {
-  return new AirlockError("invalid_state", message, {
-    hint: "Open the connect link again (ask the app for a new one if it expired) and finish in the same browser.",
-  });
+/** Connect links work once: the way back is always a new link (or the browser that started). */
+const NEW_LINK_HINT = "Ask the app that sent you here for a new link (each link works once).";
+
+function invalidState(message: string, hint: string = NEW_LINK_HINT): AirlockError {
+  return new AirlockError("invalid_state", message, { hint });
 }
 
 /** The return URL, checked again now (configuration may have changed since the session was created). */
@@ -287,7 +288,12 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     const binding = readBrowserBinding(c, ctx.config);
     // A mismatch leaves the pending authorization untouched: the right browser can still finish.
     if (binding === undefined || !safeEqual(hashSecret(binding), pending.browserBindingHash)) {
-      return fail(invalidState("This authorization was started in a different browser."));
+      return fail(
+        invalidState(
+          "This authorization was started in a different browser.",
+          "Finish in the browser where you opened the link, or ask the app for a new link (each link works once).",
+        ),
+      );
     }
     if (!(await ctx.store.markPendingAuthorizationUsed(stateHash, ctx.now()))) {
       return fail(invalidState("This authorization was already completed."));

@@ -112,7 +112,11 @@ describe.each(serviceStores("state"))("callback state checks (%s)", (store) => {
     const attacker = new Browser();
     const foreign = await attacker.get(steps.callbackUrl);
     expect(foreign.status).toBe(400);
-    expect(await foreign.text()).toContain("different browser");
+    const shown = await foreign.text();
+    expect(shown).toContain("different browser");
+    // Links are single use: never "open the connect link again".
+    expect(shown).toContain("ask the app for a new link");
+    expect(shown).not.toContain("link again");
 
     // An attacker with their own (valid) binding cookie fares no better.
     await startFlow(t, attacker, { identifier: "attacker_own" });
