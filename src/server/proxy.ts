@@ -10,6 +10,7 @@ import type { Context, Hono } from "hono";
 import type { Dispatcher } from "undici";
 import { Pool, errors as undiciErrors } from "undici";
 import { AirlockError, errorCode } from "../errors.js";
+import { TIMED_OUT, within } from "../timers.js";
 import type { ServiceContext } from "./context.js";
 import { statusForCode, toAirlockError } from "./http-errors.js";
 import { checkProxyPath, decodeUntilStable, refuseProxyPath, upstreamBase } from "./proxy-path.js";
@@ -369,14 +370,6 @@ export function mountProxy(
   });
 
   return async (graceMs = 0) => {
-    let timer: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([
-      pool.close().then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!closed) await pool.destroy();
+    if ((await within(pool.close(), graceMs)) === TIMED_OUT) await pool.destroy();
   };
 }

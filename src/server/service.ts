@@ -21,6 +21,7 @@ import { parseEncryptionKeys } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
 import { FileRotationJournal } from "../store/journal.js";
 import type { Store } from "../store/types.js";
+import { within } from "../timers.js";
 import { startKeepAlive } from "../tokens/keep-alive.js";
 import { TokenManager } from "../tokens/token-manager.js";
 import { createApp } from "./app.js";
@@ -435,14 +436,8 @@ function startupGate(): { done(): void; within(ms: number): Promise<void> } {
   });
   return {
     done: () => open(),
-    within(ms) {
-      let timer: NodeJS.Timeout | undefined;
-      return Promise.race([
-        opened,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, ms);
-        }),
-      ]).finally(() => clearTimeout(timer));
+    within: async (ms) => {
+      await within(opened, ms);
     },
   };
 }

@@ -17,6 +17,7 @@ import { type Logger, silentLogger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { JournaledRotation, RotationJournal } from "../store/journal.js";
 import type { NewEvent, RefreshedTokens, Store } from "../store/types.js";
+import { sleep, within } from "../timers.js";
 
 /** A rotation Airtable answered, with the lease it was obtained under. */
 export interface Rotation {
@@ -161,16 +162,7 @@ export class RotationKeeper {
    * (in the journal, for the next instance to apply, or lost when there is no journal).
    */
   async drain(deadlineMs: number): Promise<void> {
-    if (this.#retries.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.#retries]),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, deadlineMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    if (this.#retries.size > 0) await within(Promise.allSettled([...this.#retries]), deadlineMs);
     this.#stopped = true;
     const left = [...this.#held.keys()];
     if (left.length === 0) return;
@@ -272,8 +264,4 @@ export class RotationKeeper {
       this.#log.warn({ err: error, identifier: rotation.identifier }, "could not drop a journal entry");
     });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -22,6 +22,7 @@ import { type Logger, silentLogger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { RotationJournal } from "../store/journal.js";
 import type { ConnectionRecord, Store } from "../store/types.js";
+import { TIMED_OUT, within } from "../timers.js";
 import { RotationKeeper } from "./rotation-keeper.js";
 
 export interface TokenManagerOptions {
@@ -265,7 +266,7 @@ export class TokenManager {
     clearInterval(this.#journalScan);
     const flights = [...this.#flights.values()].map((flight) => flight.promise);
     if (flights.length > 0) {
-      await raceTimer(Promise.allSettled(flights), deadline - performance.now());
+      await within(Promise.allSettled(flights), deadline - performance.now());
     }
     await this.#keeper.drain(Math.max(0, deadline - performance.now()));
     this.#unsubscribe?.();
@@ -305,16 +306,8 @@ export class TokenManager {
 
   /** The flight's answer, or after `tokenWaitMs` the current token if it still works, else `transient`. */
   async #within(flight: Flight, options: GetAccessTokenOptions): Promise<AccessToken> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.#tokenWaitMs);
-    });
-    try {
-      const answer = await Promise.race([flight.promise, late]);
-      if (answer !== undefined) return answer;
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await within(flight.promise, this.#tokenWaitMs);
+    if (answer !== TIMED_OUT) return answer;
     const row = flight.seen.row;
     if (row === undefined) {
       throw new AirlockError("transient", "The token store did not answer in time.", {
@@ -722,16 +715,6 @@ function isUncertain(error: unknown): boolean {
   if (typeof error.details?.status === "number") return false;
   const reason = error.details?.reason;
   return !(typeof reason === "string" && NEVER_SENT.has(reason));
-}
-
-function raceTimer(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, ms));
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 function describe(error: unknown): { code?: string; message: string } {
