@@ -4,26 +4,15 @@
  * identifier stay, so no connection's history page is ever empty and no webhook is dropped.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { connectionTokens } from "../../test/support/connection-tokens.js";
 import { storeTargets, type TestDatabase } from "../../test/support/store-targets.js";
 import type { SqlStore } from "./sql-store.js";
-import type { NewConnectionTokens } from "./types.js";
 
 const DAY = 24 * 3600_000;
 const NOW = Date.now();
 const daysAgo = (days: number, plusMs = 0) => new Date(NOW - days * DAY + plusMs);
 
-function tokens(identifier: string): NewConnectionTokens {
-  return {
-    identifier,
-    scopes: ["data.records:read"],
-    airtableUserId: "usrAAAAAAAAAAAAAA",
-    email: `${identifier}@example.com`,
-    accessToken: `access-${identifier}-${"x".repeat(24)}`,
-    refreshToken: `refresh-${identifier}-${"y".repeat(24)}`,
-    accessTokenExpiresAt: new Date(NOW + 3600_000),
-    refreshTokenExpiresAt: new Date(NOW + 60 * DAY),
-  };
-}
+const tokens = (identifier: string) => connectionTokens(identifier, { now: new Date(NOW) });
 
 /** A connection (re)connected at each of `times`: one event per time (`connection.created`, then `connection.recovered`). */
 async function history(store: SqlStore, identifier: string, times: Date[]): Promise<void> {

@@ -63,6 +63,14 @@ export interface SqlStoreOptions {
 const STATUSES: readonly ConnectionStatus[] = ["active", "reauth_required", "revoked"];
 const REENCRYPT_PAGE = 200;
 const MAX_ERROR_LENGTH = 1000;
+/** A new grant, a saved refresh or a disconnect: no lease, no takeover, no failures, no backoff. */
+const REFRESH_STATE_RESET = {
+  lease_owner: null,
+  lease_until: null,
+  lease_takeover: 0,
+  refresh_failures: 0,
+  next_refresh_attempt_at: null,
+} as const;
 
 type ConnectionRow = ConnectionsTable;
 type EventRow = Omit<EventsTable, "attempts"> & { attempts: number };
@@ -243,11 +251,7 @@ export class SqlStore implements Store {
       refresh_token_expires_at: tokens.refreshTokenExpiresAt.getTime(),
       last_refreshed_at: at,
       updated_at: at,
-      lease_owner: null,
-      lease_until: null,
-      lease_takeover: 0,
-      refresh_failures: 0,
-      next_refresh_attempt_at: null,
+      ...REFRESH_STATE_RESET,
     } as const;
     const row = await this.#db.transaction().execute(async (trx) => {
       const row = await trx
@@ -373,11 +377,7 @@ export class SqlStore implements Store {
           last_refreshed_at: at,
           updated_at: at,
           version: update.version + 1,
-          lease_owner: null,
-          lease_until: null,
-          lease_takeover: 0,
-          refresh_failures: 0,
-          next_refresh_attempt_at: null,
+          ...REFRESH_STATE_RESET,
         })
         // Fenced on the version alone: whoever holds the lease now, these tokens came from the
         // refresh token of this version, which Airtable accepts once, so they are the newest grant.
@@ -761,11 +761,7 @@ export class SqlStore implements Store {
           updated_at: at,
           // A status change moves the version: leases claimed and tokens cached on the old one are void.
           version: sql<number>`connections.version + 1`,
-          lease_owner: null,
-          lease_until: null,
-          lease_takeover: 0,
-          refresh_failures: 0,
-          next_refresh_attempt_at: null,
+          ...REFRESH_STATE_RESET,
         })
         .where("identifier", "=", identifier)
         .where("status", "<>", "revoked")

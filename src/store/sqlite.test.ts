@@ -9,13 +9,13 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { failure } from "../../test/support/airlock-error.js";
+import { connectionTokens } from "../../test/support/connection-tokens.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
 import { type AirlockError, isAirlockError } from "../errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
 import { openStore } from "./index.js";
 import type { SqlStore } from "./sql-store.js";
 import { openSqliteStore } from "./sqlite.js";
-import type { NewConnectionTokens } from "./types.js";
 
 const keyring = parseEncryptionKeys(generateKeyringValue("k1"));
 const dir = mkdtempSync(join(tmpdir(), "airlock-sqlite-"));
@@ -28,18 +28,8 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function tokens(identifier: string): NewConnectionTokens {
-  return {
-    identifier,
-    scopes: ["data.records:read"],
-    airtableUserId: "usrAAAAAAAAAAAAAA",
-    email: `${identifier}@example.com`,
-    accessToken: `access-${identifier}-${"x".repeat(200)}`,
-    refreshToken: `refresh-${identifier}-${"y".repeat(200)}`,
-    accessTokenExpiresAt: new Date(Date.now() + 3600_000),
-    refreshTokenExpiresAt: new Date(Date.now() + 60 * 86400_000),
-  };
-}
+// Long tokens: each row takes real space, so a page limit or a small disk fills quickly.
+const tokens = (identifier: string) => connectionTokens(identifier, { padding: 200 });
 
 const created = (isNew: boolean) => ({ type: isNew ? "connection.created" : "connection.recovered" });
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { connectionTokens } from "../../test/support/connection-tokens.js";
 import {
   announcePostgresSkip,
   createTestSchema,
@@ -16,7 +17,6 @@ import { isAirlockError } from "../errors.js";
 import { generateKeyringValue, type Keyring, parseEncryptionKeys } from "./crypto.js";
 import { openStore } from "./index.js";
 import type { SqlStore } from "./sql-store.js";
-import type { NewConnectionTokens } from "./types.js";
 
 interface Harness {
   /** PostgreSQL: the test's schema. */
@@ -35,18 +35,8 @@ const keyring = parseEncryptionKeys(KEYS);
 const T0 = new Date("2026-01-01T00:00:00Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
-function tokens(identifier: string, n = 1): NewConnectionTokens {
-  return {
-    identifier,
-    scopes: ["data.records:read", "schema.bases:read"],
-    airtableUserId: "usrAAAAAAAAAAAAAA",
-    email: `${identifier}@example.com`,
-    accessToken: `access-secret-${identifier}-${n}-${"x".repeat(24)}`,
-    refreshToken: `refresh-secret-${identifier}-${n}-${"y".repeat(24)}`,
-    accessTokenExpiresAt: at(60 * 60_000),
-    refreshTokenExpiresAt: at(60 * 24 * 3600_000),
-  };
-}
+const tokens = (identifier: string, n = 1) =>
+  connectionTokens(identifier, { now: T0, n, scopes: ["data.records:read", "schema.bases:read"] });
 
 const created = (isNew: boolean) => ({ type: isNew ? "connection.created" : "connection.recovered" });
 
