@@ -7,7 +7,7 @@
  * const oauth = new AirtableOAuth(readAirtableConfig());
  */
 export * from "./airtable/index.js";
-export * from "./errors.js";
+export * from "./shared/errors.js";
 export * from "./store/index.js";
 export { type KeepAlive, type KeepAliveOptions, startKeepAlive } from "./tokens/keep-alive.js";
 export {

@@ -4,7 +4,7 @@
  * bound, and turns error bodies (both of Airtable's shapes) into AirlockErrors with a fix.
  */
 import { z } from "zod";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { DEFAULT_API_URL, joinPath } from "./endpoints.js";
 
 const user = z.looseObject({

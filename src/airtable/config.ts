@@ -1,7 +1,7 @@
 /**
  * Reading the AIRTABLE_* settings, and `airlock doctor`'s checks of them against Airtable's rules.
  */
-import { AirlockError, isAirlockError } from "../errors.js";
+import { AirlockError, isAirlockError } from "../shared/errors.js";
 import {
   checkEndpoint,
   DEFAULT_API_URL,

@@ -6,7 +6,7 @@ import {
   type RecordingServer,
   startRecordingServer,
 } from "../../test/support/recording-server.js";
-import type { AirlockError } from "../errors.js";
+import type { AirlockError } from "../shared/errors.js";
 import { AirtableOAuth } from "./oauth.js";
 import { computeCodeChallenge, generateCodeVerifier, generateState } from "./pkce.js";
 import type { AirtableOAuthConfig } from "./types.js";

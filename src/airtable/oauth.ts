@@ -3,7 +3,7 @@
  * the code exchange and the refresh, with client authentication exactly as Airtable demands.
  */
 import * as oauth from "oauth4webapi";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { checkEndpoint, isLoopbackHost, oauthEndpoints } from "./endpoints.js";
 import { assertCodeVerifier, isValidState } from "./pkce.js";
 import { formatScopes, parseScopes } from "./scopes.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import {
   assertCodeVerifier,
   computeCodeChallenge,

@@ -3,7 +3,7 @@
  * the state use only `A-Z a-z 0-9 . - _` (no `~`).
  */
 import { createHash, randomInt } from "node:crypto";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 
 /** The characters Airtable accepts in a code verifier and in `state`. */
 export const PKCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";

@@ -2,7 +2,7 @@
  * Airtable's OAuth scope catalogue, and parsing of user-supplied scope lists with did-you-mean
  * hints for the usual slips (`webhook.manage` for `webhook:manage`, wrong case).
  */
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { closestName } from "./did-you-mean.js";
 
 /** Who can grant a scope: any user, an enterprise member, or an enterprise admin. */

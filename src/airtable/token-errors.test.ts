@@ -1,6 +1,6 @@
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { classifyTokenFailure, isTransientStatus, tokenEndpointError } from "./token-errors.js";
 
 const refresh = { grant: "refresh_token", hasSecret: false } as const;

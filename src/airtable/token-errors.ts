@@ -4,7 +4,7 @@
  * reaches a message, a hint or `details`: only the status and Airtable's error code/description.
  */
 import * as oauth from "oauth4webapi";
-import { AirlockError, type AirlockErrorCode } from "../errors.js";
+import { AirlockError, type AirlockErrorCode } from "../shared/errors.js";
 
 /** Which grant failed, and whether the client authenticates with a secret (it changes the hints). */
 export interface TokenErrorContext {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import { parseCommandArgs, parseIntegerFlag } from "./args.js";
 
 const FLAGS = { profile: { type: "string" }, json: { type: "boolean" } } as const;

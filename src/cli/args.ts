@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

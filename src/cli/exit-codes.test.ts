@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { EXIT_CODE_HELP, ExitCode, exitCodeFor } from "./exit-codes.js";
 
 describe("exitCodeFor", () => {

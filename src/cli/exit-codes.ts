@@ -1,4 +1,4 @@
-import { AirlockError, type AirlockErrorCode } from "../errors.js";
+import { AirlockError, type AirlockErrorCode } from "../shared/errors.js";
 
 /** The `airlock` process exit codes (documented in `airlock --help`). */
 export const ExitCode = {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import { acquireFileLock } from "./lock.js";
 
 describe("acquireFileLock", () => {

@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { link, readFile, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AirlockError, errorCode } from "../errors.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
 
 export interface FileLockOptions {
   /** Give up after this long (monotonic time). Default 60 s. */

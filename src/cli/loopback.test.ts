@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import { type CallbackServer, startCallbackServer } from "./loopback.js";
 
 let server: CallbackServer | undefined;

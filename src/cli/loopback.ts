@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
 import { loopbackRedirect } from "../airtable/redirect-uri.js";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { DEFAULT_CLI_REDIRECT_URI } from "./defaults.js";
 
 /** Something worth saying about a redirect URI, with what to do about it. */

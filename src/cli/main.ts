@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `airlock` executable: wires the process's streams, signals and exit code to `runCli`. */
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { criticalSectionsDone, inCriticalSection } from "./critical.js";
 import { ExitCode } from "./exit-codes.js";
 import { processOutput } from "./output.js";

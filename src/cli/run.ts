@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { closestName } from "../airtable/did-you-mean.js";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import type { Command, CommandContext } from "./context.js";
 import { EXIT_CODE_HELP, ExitCode, exitCodeFor } from "./exit-codes.js";
 import type { Output } from "./output.js";

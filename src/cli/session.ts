@@ -5,7 +5,7 @@
  * atomically before anyone uses the new access token.
  */
 import type { AirtableOAuthConfig, TokenSet } from "../airtable/types.js";
-import { AirlockError, isAirlockError } from "../errors.js";
+import { AirlockError, isAirlockError } from "../shared/errors.js";
 import { FileCredentialStore, resolveAirlockHome, type StoredCredentials } from "../store/file.js";
 import { critical } from "./critical.js";
 import { acquireFileLock } from "./lock.js";

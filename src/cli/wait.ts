@@ -1,4 +1,4 @@
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 
 /**
  * Waits for `promise`, but rejects with `onTimeout()` after `timeoutMs` and with the signal's

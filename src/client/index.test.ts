@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as standalone from "@airlock/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { AirlockErrorCode } from "../errors.js";
+import type { AirlockErrorCode } from "../shared/errors.js";
 import * as viaMain from "./index.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -19,7 +19,7 @@ describe("airlock/client", () => {
   });
 
   it("the SDK knows every error code the library (and so the service) can send", () => {
-    // Checked by `tsc` (npm run lint): a code added to src/errors.ts must be added to the SDK too.
+    // Checked by `tsc` (npm run lint): a code added to src/shared/errors.ts must be added to the SDK too.
     expectTypeOf<AirlockErrorCode>().toExtend<standalone.AirlockErrorCode>();
   });
 

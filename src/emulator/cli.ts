@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import type { EmulatorOptions } from "./config.js";
 import { type RunningEmulator, startEmulator } from "./index.js";
 import { BASIC_SCOPES } from "./scopes.js";

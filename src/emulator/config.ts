@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { checkRedirectUri } from "../airtable/redirect-uri.js";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { BASIC_SCOPES, isKnownScope } from "./scopes.js";
 
 /** What an Airtable OAuth integration registration holds, plus emulator tuning. */

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { isKnownScope } from "./scopes.js";
 
 /** Bumped whenever the file's shape changes incompatibly; a file of another version is refused. */

@@ -1,4 +1,4 @@
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { EmulatorClock } from "./clock.js";
 import { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./config.js";
 import { FaultInjector } from "./faults.js";

@@ -4,7 +4,7 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import {
   AccessTokenSchema,
   ConnectionListQuerySchema,

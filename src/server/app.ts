@@ -4,7 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Hono } from "hono";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { apiRoutes } from "./api.js";
 import { requireSecretKey } from "./auth.js";
 import { authThrottle } from "./auth-throttle.js";

@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { AuthThrottle } from "./auth-throttle.js";
 import type { AppEnv } from "./request-log.js";
 import { requestHeader } from "./request-log.js";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { generateKeyringValue } from "../store/crypto.js";
 import { estimateKeyBits, MIN_SECRET_KEY_BITS, readServiceConfig } from "./config.js";
 import { randomToken } from "./secrets.js";

@@ -7,7 +7,7 @@ import { checkEndpoint, DEFAULT_API_URL, DEFAULT_OAUTH_URL } from "../airtable/e
 import { checkRedirectUri } from "../airtable/redirect-uri.js";
 import { DEFAULT_SCOPES, parseScopes } from "../airtable/scopes.js";
 import type { AirtableOAuthConfig } from "../airtable/types.js";
-import { AirlockError, isAirlockError } from "../errors.js";
+import { AirlockError, isAirlockError } from "../shared/errors.js";
 import { parseEncryptionKeys } from "../store/crypto.js";
 import { airlockDataDir } from "./data-dir.js";
 import { parseWebhookEvents, parseWebhookSecret } from "./webhooks.js";

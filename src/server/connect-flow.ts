@@ -10,7 +10,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AirtableApi } from "../airtable/api.js";
 import { computeCodeChallenge, generateCodeVerifier, generateState, isValidState } from "../airtable/pkce.js";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import type { PendingAuthorization } from "../store/types.js";
 import { ensureBrowserBinding, readBrowserBinding } from "./browser-binding.js";
 import { CALLBACK_PATH } from "./config.js";

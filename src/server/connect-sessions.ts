@@ -3,7 +3,7 @@
  * token is random, shown once, stored only as a hash, single use, and expires after 30 minutes.
  */
 import { parseScopes } from "../airtable/scopes.js";
-import { AirlockError, isAirlockError } from "../errors.js";
+import { AirlockError, isAirlockError } from "../shared/errors.js";
 import type { ServiceContext } from "./context.js";
 import { hashSecret, randomToken } from "./secrets.js";
 import { assertIdentifier, checkReturnUrl } from "./validation.js";

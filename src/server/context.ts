@@ -3,8 +3,8 @@
  * the OAuth client, metrics, the logger and the clock. Built once by `startService`.
  */
 import type { AirtableOAuth } from "../airtable/oauth.js";
-import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+import type { Logger } from "../shared/log.js";
+import type { Metrics } from "../shared/metrics.js";
 import type { Store } from "../store/types.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { ServiceConfig } from "./config.js";

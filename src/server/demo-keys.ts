@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { AirlockError, errorCode } from "../errors.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
 import { generateKeyringValue } from "../store/crypto.js";
 import { airlockDataDir, sqliteFile } from "./data-dir.js";
 import { randomToken } from "./secrets.js";

@@ -9,7 +9,7 @@ import { z } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECRET_KEY, startTestService, type TestService } from "../../test/security/harness.js";
-import { AirlockError, type AirlockErrorCode } from "../errors.js";
+import { AirlockError, type AirlockErrorCode } from "../shared/errors.js";
 import { fromHttpException, statusForCode, toAirlockError } from "./http-errors.js";
 import { validationHook } from "./validation-hook.js";
 

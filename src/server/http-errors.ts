@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AirlockError, type AirlockErrorCode } from "../errors.js";
+import { AirlockError, type AirlockErrorCode } from "../shared/errors.js";
 
 const STATUS_BY_CODE: Record<AirlockErrorCode, ContentfulStatusCode> = {
   config_invalid: 500,

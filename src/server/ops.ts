@@ -3,7 +3,7 @@
  * text; the connection gauge is sampled at scrape time). `GET /openapi.json` is served by app.ts.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import type { ConnectionStatus } from "../store/types.js";
 import type { ServiceContext } from "./context.js";
 import type { AppEnv } from "./request-log.js";

@@ -3,7 +3,7 @@
  * the fully decoded path (decoded until stable, so `%252e%252e` is caught too) before any upstream
  * call; the request's own Host and override headers play no part in where it goes.
  */
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 
 /**
  * The `invalid_input` error for a refused proxy path.

@@ -2,7 +2,7 @@
  * What to tell a caller whose connection needs the end user to authorize again: the service's own
  * remedy (a new connect link, which reconnects the same identifier in place).
  */
-import { AirlockError, isAirlockError } from "../errors.js";
+import { AirlockError, isAirlockError } from "../shared/errors.js";
 
 /**
  * The hint for a connection that needs its user to authorize again: how to make a new link.

@@ -5,7 +5,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../log.js";
+import { createLogger } from "../shared/log.js";
 import { type AppEnv, logSafePath, requestHeader, requestLog } from "./request-log.js";
 
 describe("logSafePath", () => {

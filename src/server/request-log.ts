@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
-import type { Logger } from "../log.js";
+import type { Logger } from "../shared/log.js";
 
 /** Hono variables the service sets on every request. */
 export interface AppEnv {

@@ -5,8 +5,8 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Output, processOutput } from "../cli/output.js";
-import { AirlockError } from "../errors.js";
-import { createLogger } from "../log.js";
+import { AirlockError } from "../shared/errors.js";
+import { createLogger } from "../shared/log.js";
 import { parseEncryptionKeys } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
 import { readServiceConfig } from "./config.js";

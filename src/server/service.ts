@@ -14,14 +14,14 @@ import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hon
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { AirtableOAuth } from "../airtable/oauth.js";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../emulator/index.js";
-import { AirlockError } from "../errors.js";
-import { createLogger, type Logger } from "../log.js";
-import { createMetrics } from "../metrics.js";
+import { AirlockError } from "../shared/errors.js";
+import { createLogger, type Logger } from "../shared/log.js";
+import { createMetrics } from "../shared/metrics.js";
+import { within } from "../shared/timers.js";
 import { parseEncryptionKeys } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
 import { FileRotationJournal } from "../store/journal.js";
 import type { Store } from "../store/types.js";
-import { within } from "../timers.js";
 import { startKeepAlive } from "../tokens/keep-alive.js";
 import { TokenManager } from "../tokens/token-manager.js";
 import { createApp } from "./app.js";

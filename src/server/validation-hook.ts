@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { JSON_BODY_HINT } from "./http-errors.js";
 
 const JSON_TYPE_RE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;

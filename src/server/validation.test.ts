@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import { assertIdentifier, checkReturnUrl } from "./validation.js";
 
 const config = { publicOrigin: "http://localhost:4000", allowedReturnOrigins: ["https://app.example.com"] };

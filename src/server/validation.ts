@@ -3,7 +3,7 @@
  * Shared by the API schemas, the connect flow and the dashboard so each rule lives in one place.
  */
 import { z } from "zod";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import type { ServiceConfig } from "./config.js";
 
 /** 1–255 characters, starting with a letter or digit, then letters, digits and `. _ : @ + -`. */

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../client/webhooks.js";
-import { silentLogger } from "../log.js";
-import { createMetrics, type Metrics } from "../metrics.js";
+import { silentLogger } from "../shared/log.js";
+import { createMetrics, type Metrics } from "../shared/metrics.js";
 import { generateKeyringValue, openStore, parseEncryptionKeys } from "../store/index.js";
 import type { Store } from "../store/types.js";
 import {

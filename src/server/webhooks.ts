@@ -10,9 +10,9 @@
  * therefore at least once: receivers deduplicate on `webhook-id`.
  */
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { AirlockError, errorCode } from "../errors.js";
-import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
+import type { Logger } from "../shared/log.js";
+import type { Metrics } from "../shared/metrics.js";
 import type { OutboxItem, Store } from "../store/types.js";
 
 /** Every event type Airlock emits. */

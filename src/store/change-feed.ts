@@ -1,5 +1,5 @@
 /** In-process fan-out of "connection changed" signals, shared by both dialects. */
-import type { Logger } from "../log.js";
+import type { Logger } from "../shared/log.js";
 
 export type ConnectionListener = (identifier: string, version: number) => void;
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { AirlockError, isAirlockError } from "../errors.js";
+import { AirlockError, isAirlockError } from "../shared/errors.js";
 import { encryptionContext, generateKeyringValue, Keyring, parseEncryptionKeys } from "./crypto.js";
 
 const key = () => randomBytes(32).toString("base64");

@@ -6,7 +6,7 @@
  * Wire format (all parts base64url): `v1.<kid>.<iv>.<ciphertext>.<tag>`.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 
 const VERSION = "v1";
 const KEY_BYTES = 32;

@@ -5,7 +5,7 @@ import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { announcePostgresSkip, TEST_DATABASE_URL } from "../../test/support/postgres-schema.js";
-import { AirlockError } from "../errors.js";
+import { AirlockError } from "../shared/errors.js";
 import { storeFailure } from "./failures.js";
 
 /** Runs `fn` and returns what it threw. */

@@ -4,7 +4,7 @@
  * become one retryable `transient` AirlockError (HTTP 503 with Retry-After) whose hint names the
  * fix; the driver's own error stays as `cause`, for the log.
  */
-import { AirlockError, errorCode } from "../errors.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
 
 /** Which database an error came from, so the hint can name it. */
 export interface StoreFailureContext {

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { storedCredentials } from "../../test/support/credentials.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import {
   FileCredentialStore,
   resolveAirlockHome,

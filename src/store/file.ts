@@ -30,7 +30,7 @@ import {
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { AirlockError, errorCode } from "../errors.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
 import { syncDirectory } from "./sync-directory.js";
 
 /** Profile names become file names: keep them to a safe alphabet. */

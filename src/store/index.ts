@@ -2,8 +2,8 @@
  * Opening a store from `DATABASE_URL`: `postgres://…` / `postgresql://…` selects PostgreSQL,
  * anything else is a SQLite file path (default `./airlock.db`).
  */
-import { AirlockError } from "../errors.js";
-import type { Logger } from "../log.js";
+import { AirlockError } from "../shared/errors.js";
+import type { Logger } from "../shared/log.js";
 import type { Keyring } from "./crypto.js";
 import type { StoreFailureListener } from "./failures.js";
 import { openPostgresStore } from "./postgres.js";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { mountSmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
 import { FileRotationJournal, type JournaledRotation } from "./journal.js";
 

@@ -6,8 +6,8 @@
  */
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
-import { AirlockError } from "../errors.js";
-import { type Logger, silentLogger } from "../log.js";
+import { AirlockError } from "../shared/errors.js";
+import { type Logger, silentLogger } from "../shared/log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { type StoreFailureListener, storeFailure } from "./failures.js";
 import type { Database } from "./schema.js";

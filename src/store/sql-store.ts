@@ -8,8 +8,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { type Kysely, Migrator, type SelectQueryBuilder, sql, type Transaction } from "kysely";
-import { AirlockError } from "../errors.js";
-import { type Logger, silentLogger } from "../log.js";
+import { AirlockError } from "../shared/errors.js";
+import { type Logger, silentLogger } from "../shared/log.js";
 import type { ConnectionListener } from "./change-feed.js";
 import { encryptionContext, type Keyring } from "./crypto.js";
 import { migrationProvider, type SqlKind } from "./migrations.js";

@@ -11,7 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { failure } from "../../test/support/airlock-error.js";
 import { connectionTokens } from "../../test/support/connection-tokens.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
-import { type AirlockError, isAirlockError } from "../errors.js";
+import { type AirlockError, isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
 import { openStore } from "./index.js";
 import type { SqlStore } from "./sql-store.js";

@@ -7,8 +7,8 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync } from "node:fs
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { CompiledQuery, type DatabaseConnection, Kysely, SqliteDialect, SqliteDriver } from "kysely";
-import { AirlockError } from "../errors.js";
-import { type Logger, silentLogger } from "../log.js";
+import { AirlockError } from "../shared/errors.js";
+import { type Logger, silentLogger } from "../shared/log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { type StoreFailureListener, storeFailure } from "./failures.js";
 import type { Database } from "./schema.js";

@@ -13,7 +13,7 @@ import {
   createTestSchema,
   TEST_DATABASE_URL,
 } from "../../test/support/postgres-schema.js";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, type Keyring, parseEncryptionKeys } from "./crypto.js";
 import { openStore } from "./index.js";
 import type { SqlStore } from "./sql-store.js";

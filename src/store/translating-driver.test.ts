@@ -11,7 +11,7 @@ import {
   sql,
 } from "kysely";
 import { describe, expect, it } from "vitest";
-import { type AirlockError, isAirlockError } from "../errors.js";
+import { type AirlockError, isAirlockError } from "../shared/errors.js";
 import { storeFailure } from "./failures.js";
 import { translatingDialect } from "./translating-driver.js";
 

@@ -16,7 +16,7 @@ import type {
   QueryResult,
   TransactionSettings,
 } from "kysely";
-import type { AirlockError } from "../errors.js";
+import type { AirlockError } from "../shared/errors.js";
 
 export interface ErrorTranslation {
   /** The error callers should see instead of `error`, or null to keep `error`. */

@@ -20,7 +20,7 @@ import {
   setTokenFault,
 } from "../../test/support/token-fixtures.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
-import { isAirlockError } from "../errors.js";
+import { isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
 import { FileRotationJournal } from "../store/journal.js";

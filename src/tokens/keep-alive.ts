@@ -4,7 +4,7 @@
  * through the TokenManager's lease, and a connection another instance just refreshed is no longer
  * due (the forced refresh is conditional on `refreshedBefore`).
  */
-import { type Logger, silentLogger } from "../log.js";
+import { type Logger, silentLogger } from "../shared/log.js";
 import type { Store } from "../store/types.js";
 import type { TokenManager } from "./token-manager.js";
 

@@ -13,11 +13,11 @@
  * ("Durability").
  */
 import { performance } from "node:perf_hooks";
-import { type Logger, silentLogger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+import { type Logger, silentLogger } from "../shared/log.js";
+import type { Metrics } from "../shared/metrics.js";
+import { sleep, within } from "../shared/timers.js";
 import type { JournaledRotation, RotationJournal } from "../store/journal.js";
 import type { NewEvent, RefreshedTokens, Store } from "../store/types.js";
-import { sleep, within } from "../timers.js";
 
 /** A rotation Airtable answered, with the lease it was obtained under. */
 export interface Rotation {

@@ -12,8 +12,8 @@ import {
   setTokenFault,
   tokenTestbed,
 } from "../../test/support/token-fixtures.js";
-import { AirlockError, isAirlockError } from "../errors.js";
-import { createMetrics, type Metrics } from "../metrics.js";
+import { AirlockError, isAirlockError } from "../shared/errors.js";
+import { createMetrics, type Metrics } from "../shared/metrics.js";
 import type { Store } from "../store/types.js";
 
 const MIN = 60_000;

@@ -17,12 +17,12 @@
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { TokenRefresher, TokenSet } from "../airtable/types.js";
-import { AirlockError, isAirlockError } from "../errors.js";
-import { type Logger, silentLogger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+import { AirlockError, isAirlockError } from "../shared/errors.js";
+import { type Logger, silentLogger } from "../shared/log.js";
+import type { Metrics } from "../shared/metrics.js";
+import { TIMED_OUT, within } from "../shared/timers.js";
 import type { RotationJournal } from "../store/journal.js";
 import type { ConnectionRecord, Store } from "../store/types.js";
-import { TIMED_OUT, within } from "../timers.js";
 import { RotationKeeper } from "./rotation-keeper.js";
 
 export interface TokenManagerOptions {

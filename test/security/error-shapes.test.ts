@@ -8,8 +8,8 @@
  * AIRLOCK_ALLOWED_RETURN_ORIGINS.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AirlockErrorCode } from "../../src/errors.js";
 import { statusForCode } from "../../src/server/http-errors.js";
+import type { AirlockErrorCode } from "../../src/shared/errors.js";
 import { auth, type RawResponse, rawRequest, startTestService, type TestService } from "./harness.js";
 
 type Doc = { paths: Record<string, Record<string, unknown>> };

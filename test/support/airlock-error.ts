@@ -2,7 +2,7 @@
  * The AirlockError a call fails with, so tests can assert on its code, message and hint. Any other
  * error is rethrown as is; no error at all fails the test.
  */
-import { AirlockError } from "../../src/errors.js";
+import { AirlockError } from "../../src/shared/errors.js";
 
 /**
  * The AirlockError `promise` rejects with.

@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { errorCode } from "../../src/errors.js";
+import { errorCode } from "../../src/shared/errors.js";
 
 /** Runs a mount command; null when it worked, else why not. */
 function run(command: string, args: string[]): string | null {

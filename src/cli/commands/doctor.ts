@@ -11,7 +11,7 @@ import {
   readAirtableConfig,
 } from "../../airtable/config.js";
 import { DEFAULT_API_URL, DEFAULT_OAUTH_URL } from "../../airtable/endpoints.js";
-import { isAirlockError } from "../../errors.js";
+import { isAirlockError } from "../../shared/errors.js";
 import { validateProfileName } from "../../store/file.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";

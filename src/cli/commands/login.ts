@@ -10,7 +10,7 @@ import { AirtableOAuth } from "../../airtable/oauth.js";
 import { createPkcePair } from "../../airtable/pkce.js";
 import { DEFAULT_SCOPES, parseScopes } from "../../airtable/scopes.js";
 import type { AirtableOAuthConfig, TokenSet } from "../../airtable/types.js";
-import { AirlockError, isAirlockError } from "../../errors.js";
+import { AirlockError, isAirlockError } from "../../shared/errors.js";
 import { type FileCredentialStore, type StoredCredentials, validateProfileName } from "../../store/file.js";
 import { parseCommandArgs, parseIntegerFlag, usageError } from "../args.js";
 import type { CommandContext } from "../context.js";

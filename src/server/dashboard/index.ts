@@ -10,7 +10,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AirlockError, isAirlockError } from "../../errors.js";
+import { AirlockError, isAirlockError } from "../../shared/errors.js";
 import type { ConnectionStatus } from "../../store/types.js";
 import { authThrottle } from "../auth-throttle.js";
 import type { ServiceConfig } from "../config.js";
