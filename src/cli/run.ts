@@ -13,8 +13,8 @@ import type { Output } from "./output.js";
 /** Commands that take over the process (their own flags, signals and lifetime). */
 const DELEGATED: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   emulator: async () => (await import("../emulator/cli.js")).emulatorCommand,
-  serve: async () => (await import("../server/serve-command.js")).serveCommand,
-  "rotate-keys": async () => (await import("../server/serve-command.js")).rotateKeysCommand,
+  serve: async () => (await import("./commands/serve.js")).serveCommand,
+  "rotate-keys": async () => (await import("./commands/serve.js")).rotateKeysCommand,
 };
 
 /** Built-in commands: they get a CommandContext and report errors through `reportError`. */

@@ -6,9 +6,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SERVE_HELP } from "./serve-command.js";
+import { SERVE_HELP } from "./serve.js";
 
-const SOURCES = [join(import.meta.dirname, "config.ts"), join(import.meta.dirname, "..", "log.ts")];
+const SOURCES = [
+  join(import.meta.dirname, "..", "..", "server", "config.ts"),
+  join(import.meta.dirname, "..", "..", "shared", "log.ts"),
+];
 
 const READS = [
   /\benv\.([A-Z][A-Z0-9_]*)\b/g,

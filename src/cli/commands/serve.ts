@@ -4,14 +4,14 @@
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type Output, processOutput } from "../cli/output.js";
-import { AirlockError } from "../shared/errors.js";
-import { createLogger } from "../shared/log.js";
-import { parseEncryptionKeys } from "../store/crypto.js";
-import { openStore } from "../store/index.js";
-import { readServiceConfig } from "./config.js";
-import { demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
-import { type RunningService, startService } from "./service.js";
+import { readServiceConfig } from "../../server/config.js";
+import { demoKeysPath, loadOrCreateDemoKeys } from "../../server/demo-keys.js";
+import { type RunningService, startService } from "../../server/service.js";
+import { AirlockError } from "../../shared/errors.js";
+import { createLogger } from "../../shared/log.js";
+import { parseEncryptionKeys } from "../../store/crypto.js";
+import { openStore } from "../../store/index.js";
+import { type Output, processOutput } from "../output.js";
 
 export const SERVE_HELP = `airlock serve: the Airlock HTTP service (connect links, token API, proxy, dashboard)
 
