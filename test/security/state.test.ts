@@ -21,7 +21,12 @@ import {
 describe.each(serviceStores("state"))("callback state checks (%s)", (store) => {
   let t: TestService;
   const clock = new TestClock();
-  const exchanges = () => t.service.emulator?.stats().code_exchanges ?? -1;
+  // The suite runs against the embedded emulator; without it there is nothing to count, so fail loudly.
+  const exchanges = () => {
+    const emulator = t.service.emulator;
+    if (!emulator) throw new Error("state suite needs the embedded emulator (demo mode) to count exchanges");
+    return emulator.stats().code_exchanges;
+  };
 
   beforeAll(async () => {
     t = await startTestService({ store, start: { now: clock.now, keepAlive: false } });
