@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The structural rules ARCHITECTURE.md states, checked on every lint:
-//   1. no import cycle between folders of src/ (a folder is a layer or a part of one);
-//   2. the layers import only downwards (see "Layers" in ARCHITECTURE.md);
-//   3. no function body longer than MAX_FUNCTION_LINES outside data tables.
-// Uses the TypeScript compiler's parser, so it sees what tsc sees.
+// The structural rules ARCHITECTURE.md states (`npm run structure`; it joins `npm run lint` once the
+// last long functions are split):
+//   1. each layer (a top-level folder of src/, subfolders included) imports only the layers below it;
+//   2. no import cycle, between files or between layers;
+//   3. no function body longer than MAX_FUNCTION_LINES.
+// Uses the TypeScript compiler's parser, so it sees what tsc sees. Prints its verdict, like the other
+// scripts here; it is a developer's tool, not part of the product's output.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
