@@ -1,6 +1,6 @@
 /**
  * `airlock serve` and `airlock rotate-keys`: flag parsing, the startup banner, and graceful shutdown
- * on SIGINT/SIGTERM. The service itself is `startService` (service.ts).
+ * on SIGINT/SIGTERM. The service itself is `startService` (src/server/service.ts).
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
