@@ -7,7 +7,10 @@
  * lock across a call to Airtable. Lease and fencing rules are in ARCHITECTURE.md ("The token algorithm", "Durability").
  */
 
-export type ConnectionStatus = "active" | "reauth_required" | "revoked";
+/** Every status a connection can have; the one list the store, API schemas and pages use. */
+export const CONNECTION_STATUSES = ["active", "reauth_required", "revoked"] as const;
+
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /** What a connection looks like without its secrets (listing, dashboard, API responses). */
 export interface ConnectionSummary {
