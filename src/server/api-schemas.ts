@@ -3,7 +3,7 @@
  * produce `GET /openapi.json`.
  */
 import { z } from "@hono/zod-openapi";
-import type { ConnectionSummary, EventRecord } from "../store/types.js";
+import { CONNECTION_STATUSES, type ConnectionSummary, type EventRecord } from "../store/types.js";
 import { IDENTIFIER_PATTERN } from "./validation.js";
 
 export const ErrorSchema = z
@@ -54,7 +54,7 @@ export const ConnectSessionSchema = z
   })
   .openapi("ConnectSession");
 
-export const ConnectionStatusSchema = z.enum(["active", "reauth_required", "revoked"]).openapi({
+export const ConnectionStatusSchema = z.enum(CONNECTION_STATUSES).openapi({
   description:
     "`active` works; `reauth_required` needs the user to connect again (see status_reason); `revoked` was disconnected (DELETE), its tokens erased. A new connect link makes either active again.",
 });

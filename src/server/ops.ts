@@ -3,8 +3,8 @@
  * text; the connection gauge is sampled at scrape time). `GET /openapi.json` is served by app.ts.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { AirlockError } from "../shared/errors.js";
-import type { ConnectionStatus } from "../store/types.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
+import { CONNECTION_STATUSES } from "../store/types.js";
 import type { ServiceContext } from "./context.js";
 import type { AppEnv } from "./request-log.js";
 import { validationHook } from "./validation-hook.js";
@@ -51,8 +51,6 @@ const metricsRoute = createRoute({
   },
 });
 
-const STATUSES: readonly ConnectionStatus[] = ["active", "reauth_required", "revoked"];
-
 /**
  * The operations routes.
  *
@@ -80,7 +78,7 @@ export function opsRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   app.openapi(metricsRoute, async (c) => {
     try {
       const counts = await ctx.store.countConnectionsByStatus();
-      for (const status of STATUSES) ctx.metrics.connections.set({ status }, counts[status] ?? 0);
+      for (const status of CONNECTION_STATUSES) ctx.metrics.connections.set({ status }, counts[status] ?? 0);
     } catch (error) {
       // Serve the other metrics anyway; the gauge keeps its last sample.
       c.var.log.warn({ err: error }, "metrics: could not count connections");
@@ -98,6 +96,5 @@ function storeErrorCode(error: unknown): string {
     const code = error.details?.store_error;
     return typeof code === "string" ? code : error.code;
   }
-  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === "string" ? code : "unknown";
+  return errorCode(error) ?? "unknown";
 }
