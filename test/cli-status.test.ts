@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileCredentialStore } from "../src/store/file.js";
+import { FileCredentialStore } from "../src/cli/credentials-file.js";
 import { runCli } from "./cli-harness.js";
 import { storedCredentials } from "./support/credentials.js";
 

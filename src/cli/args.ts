@@ -3,8 +3,10 @@ import { AirlockError } from "../shared/errors.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+type FlagValue<F extends Options[string]> = F["type"] extends "boolean" ? boolean : string;
+
 export interface ParsedArgs<O extends Options> {
-  values: { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string };
+  values: { [K in keyof O]?: O[K]["multiple"] extends true ? FlagValue<O[K]>[] : FlagValue<O[K]> };
   positionals: string[];
 }
 

@@ -12,7 +12,7 @@ import type { Output } from "./output.js";
 
 /** Commands that take over the process (their own flags, signals and lifetime). */
 const DELEGATED: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
-  emulator: async () => (await import("../emulator/cli.js")).emulatorCommand,
+  emulator: async () => (await import("./commands/emulator.js")).emulatorCommand,
   serve: async () => (await import("./commands/serve.js")).serveCommand,
   "rotate-keys": async () => (await import("./commands/serve.js")).rotateKeysCommand,
 };

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { storedCredentials } from "../../test/support/credentials.js";
 import type { TokenSet } from "../airtable/types.js";
 import { AirlockError, isAirlockError } from "../shared/errors.js";
-import { FileCredentialStore, type StoredCredentials } from "../store/file.js";
+import { FileCredentialStore, type StoredCredentials } from "./credentials-file.js";
 import { freshCredentials, isAccessTokenFresh, refreshConfig, tokenFields, withTokens } from "./session.js";
 
 const MINUTE = 60_000;

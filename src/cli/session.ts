@@ -6,7 +6,7 @@
  */
 import type { AirtableOAuthConfig, TokenSet } from "../airtable/types.js";
 import { AirlockError, isAirlockError } from "../shared/errors.js";
-import { FileCredentialStore, resolveAirlockHome, type StoredCredentials } from "../store/file.js";
+import { FileCredentialStore, resolveAirlockHome, type StoredCredentials } from "./credentials-file.js";
 import { critical } from "./critical.js";
 import { acquireFileLock } from "./lock.js";
 import { type Output, processOutput } from "./output.js";

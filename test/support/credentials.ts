@@ -1,5 +1,5 @@
 /** A complete CLI credentials record (one profile file's contents) for tests. */
-import type { StoredCredentials } from "../../src/store/file.js";
+import type { StoredCredentials } from "../../src/cli/credentials-file.js";
 
 const DAY_MS = 86_400_000;
 

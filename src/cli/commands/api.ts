@@ -1,6 +1,6 @@
 /** `airlock whoami`, `airlock bases`, `airlock tables BASE_ID`: the Web API with the stored login. */
 import { AirtableApi } from "../../airtable/api.js";
-import { type StoredCredentials, validateProfileName } from "../../store/file.js";
+import { type StoredCredentials, validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs, usageError } from "../args.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";

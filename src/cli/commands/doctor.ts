@@ -12,7 +12,7 @@ import {
 } from "../../airtable/config.js";
 import { DEFAULT_API_URL, DEFAULT_OAUTH_URL } from "../../airtable/endpoints.js";
 import { isAirlockError } from "../../shared/errors.js";
-import { validateProfileName } from "../../store/file.js";
+import { validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
 import { DEFAULT_CLI_REDIRECT_URI } from "../defaults.js";

@@ -1,12 +1,14 @@
+/**
+ * `airlock emulator`: flag parsing (through cli/args.ts, like every command), the startup summary,
+ * and running until SIGINT/SIGTERM. The emulator itself is `startEmulator` (src/emulator/index.ts).
+ */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { isAirlockError } from "../shared/errors.js";
-import type { EmulatorOptions } from "./config.js";
-import { type RunningEmulator, startEmulator } from "./index.js";
-import { BASIC_SCOPES } from "./scopes.js";
-
-/** Exit codes, matching `airlock --help`: 0 ok, 1 error, 2 bad command line, 5 configuration. */
-const EXIT = { ok: 0, error: 1, usage: 2, config: 5 } as const;
+import type { EmulatorOptions } from "../../emulator/config.js";
+import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
+import { BASIC_SCOPES } from "../../emulator/scopes.js";
+import { AirlockError, errorCode, isAirlockError } from "../../shared/errors.js";
+import { parseCommandArgs, parseIntegerFlag, usageError } from "../args.js";
+import { ExitCode } from "../exit-codes.js";
 
 export const EMULATOR_HELP = `Usage: airlock emulator [flags]
 
@@ -45,91 +47,64 @@ export interface EmulatorCommandIo {
   signal?: AbortSignal;
 }
 
-class UsageError extends Error {}
+const FLAGS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  "client-id": { type: "string" },
+  "client-secret": { type: "string" },
+  "redirect-uri": { type: "string", multiple: true },
+  scopes: { type: "string" },
+  "auto-approve": { type: "boolean" },
+  "access-token-ttl": { type: "string" },
+  "refresh-token-ttl": { type: "string" },
+  "latency-ms": { type: "string" },
+  "api-latency-ms": { type: "string" },
+  "state-file": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
-function wholeNumber(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d{1,10}$/.test(value))
-    throw new UsageError(`--${flag} needs a whole number, got ${JSON.stringify(value)}.`);
-  return Number(value);
-}
+/** Whole-number flags: [flag, option, smallest value]. TTLs of 0 would mint dead tokens. */
+const NUMBER_FLAGS = [
+  ["access-token-ttl", "accessTokenTtl", 1],
+  ["refresh-token-ttl", "refreshTokenTtl", 1],
+  ["latency-ms", "latencyMs", 0],
+  ["api-latency-ms", "apiLatencyMs", 0],
+] as const;
 
 /**
- * Parses `airlock emulator` flags into EmulatorOptions; throws UsageError naming the bad flag.
- *
- * @example
- * parseEmulatorArgs(["--port", "0", "--auto-approve"]); // { port: 0, autoApprove: true }
+ * Parses `airlock emulator` flags into EmulatorOptions; throws an `invalid_input` AirlockError
+ * naming the bad flag.
  */
 export function parseEmulatorArgs(argv: string[]): EmulatorOptions | "help" {
-  let parsed: ReturnType<typeof parseFlags>;
-  try {
-    parsed = parseFlags(argv);
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  const { values, positionals } = parsed;
+  const { values } = parseCommandArgs("emulator", argv, FLAGS, 0);
   if (values.help) return "help";
-  if (positionals.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}.`);
   const options: EmulatorOptions = {};
-  const port = wholeNumber("port", values.port);
-  if (port !== undefined) {
-    if (port > 65535) throw new UsageError(`--port must be from 0 to 65535, got ${port}.`);
-    options.port = port;
-  }
+  if (values.port !== undefined) options.port = parseIntegerFlag("emulator", "--port", values.port, 0, 65535);
   if (values.host !== undefined) options.host = values.host;
   if (values["client-id"] !== undefined) options.clientId = values["client-id"];
   if (values["client-secret"] !== undefined) options.clientSecret = values["client-secret"];
   if (values["redirect-uri"] !== undefined) options.redirectUris = values["redirect-uri"];
-  if (values.scopes !== undefined) {
-    const scopes = values.scopes.split(/[\s,]+/).filter(Boolean);
-    if (scopes.length === 0)
-      throw new UsageError(
-        `--scopes needs at least one scope, e.g. "${BASIC_SCOPES.slice(0, 2).join(" ")}".`,
-      );
-    options.scopes = scopes;
-  }
+  if (values.scopes !== undefined) options.scopes = parseScopes(values.scopes);
   if (values["auto-approve"]) options.autoApprove = true;
   if (values["state-file"] !== undefined) {
-    if (values["state-file"] === "") throw new UsageError("--state-file needs a file path.");
+    if (values["state-file"] === "") throw usageError("emulator", "--state-file needs a file path.");
     options.stateFile = values["state-file"];
   }
-  const ttls = [
-    ["access-token-ttl", "accessTokenTtl"],
-    ["refresh-token-ttl", "refreshTokenTtl"],
-    ["latency-ms", "latencyMs"],
-    ["api-latency-ms", "apiLatencyMs"],
-  ] as const;
-  for (const [flag, key] of ttls) {
-    const n = wholeNumber(flag, values[flag]);
-    if (n !== undefined) {
-      if (flag.endsWith("ttl") && n === 0) throw new UsageError(`--${flag} must be at least 1 second.`);
-      options[key] = n;
-    }
+  for (const [flag, key, min] of NUMBER_FLAGS) {
+    const raw = values[flag];
+    if (raw !== undefined) options[key] = parseIntegerFlag("emulator", `--${flag}`, raw, min, 2 ** 31);
   }
   return options;
 }
 
-function parseFlags(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      "client-id": { type: "string" },
-      "client-secret": { type: "string" },
-      "redirect-uri": { type: "string", multiple: true },
-      scopes: { type: "string" },
-      "auto-approve": { type: "boolean" },
-      "access-token-ttl": { type: "string" },
-      "refresh-token-ttl": { type: "string" },
-      "latency-ms": { type: "string" },
-      "api-latency-ms": { type: "string" },
-      "state-file": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+function parseScopes(raw: string): string[] {
+  const scopes = raw.split(/[\s,]+/).filter(Boolean);
+  if (scopes.length === 0)
+    throw usageError(
+      "emulator",
+      `--scopes needs at least one scope, e.g. "${BASIC_SCOPES.slice(0, 2).join(" ")}".`,
+    );
+  return scopes;
 }
 
 function processIo(): EmulatorCommandIo {
@@ -169,34 +144,54 @@ export async function emulatorCommand(argv: string[], io: EmulatorCommandIo = pr
   try {
     options = parseEmulatorArgs(argv);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr(`error: ${err.message}`);
-    io.stderr("  Run `airlock emulator --help` for the flags.");
-    return EXIT.usage;
+    return report(io, err, ExitCode.usage);
   }
   if (options === "help") {
     io.stdout(EMULATOR_HELP);
-    return EXIT.ok;
+    return ExitCode.ok;
   }
   let emulator: RunningEmulator;
   try {
     emulator = await startEmulator(options);
   } catch (err) {
-    if (isAirlockError(err)) {
-      io.stderr(`error: ${err.message}`);
-      if (err.hint) io.stderr(`  ${err.hint}`);
-      return EXIT.config;
-    }
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-      io.stderr(`error: cannot listen on ${options.host ?? "127.0.0.1"}:${options.port ?? 0} (${code}).`);
-      io.stderr("  Pick another --port, or --port 0 for a random free one.");
-      return EXIT.config;
-    }
-    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}`);
-    return EXIT.error;
+    // Whatever startEmulator refuses (a redirect URI, a scope, a busy port, a damaged state file)
+    // is configuration.
+    return report(io, listenError(err, options), ExitCode.config);
   }
   const stopped = untilStopped(io.signal);
+  printSummary(io, emulator, options);
+  await stopped;
+  try {
+    await emulator.close();
+  } catch (err) {
+    if (!isAirlockError(err)) throw err;
+    return report(io, err, ExitCode.error);
+  }
+  return ExitCode.ok;
+}
+
+/** A port that cannot be bound is a configuration problem with an obvious fix. */
+function listenError(err: unknown, options: EmulatorOptions): unknown {
+  const code = errorCode(err);
+  if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") return err;
+  return new AirlockError(
+    "config_invalid",
+    `cannot listen on ${options.host ?? "127.0.0.1"}:${options.port ?? 0} (${code}).`,
+    { hint: "Pick another --port, or --port 0 for a random free one." },
+  );
+}
+
+function report(io: EmulatorCommandIo, err: unknown, exitCode: number): number {
+  if (!isAirlockError(err)) {
+    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return ExitCode.error;
+  }
+  io.stderr(`error: ${err.message}`);
+  if (err.hint) io.stderr(`  ${err.hint}`);
+  return exitCode;
+}
+
+function printSummary(io: EmulatorCommandIo, emulator: RunningEmulator, options: EmulatorOptions): void {
   io.stdout(`Airtable emulator listening on ${emulator.url}`);
   io.stderr(
     `  client id:     ${options.clientId ?? "airlock-emulator-client"} (${options.clientSecret ? "confidential: Basic auth required" : "public: no client secret"})`,
@@ -210,14 +205,4 @@ export async function emulatorCommand(argv: string[], io: EmulatorCommandIo = pr
   io.stderr(
     `  state:         ${options.stateFile ? `kept in ${resolve(options.stateFile)}` : "memory only"}`,
   );
-  await stopped;
-  try {
-    await emulator.close();
-  } catch (err) {
-    if (!isAirlockError(err)) throw err;
-    io.stderr(`error: ${err.message}`);
-    if (err.hint) io.stderr(`  ${err.hint}`);
-    return EXIT.error;
-  }
-  return EXIT.ok;
 }

@@ -11,7 +11,7 @@ import { createPkcePair } from "../../airtable/pkce.js";
 import { DEFAULT_SCOPES, parseScopes } from "../../airtable/scopes.js";
 import type { AirtableOAuthConfig, TokenSet } from "../../airtable/types.js";
 import { AirlockError, isAirlockError } from "../../shared/errors.js";
-import { type FileCredentialStore, type StoredCredentials, validateProfileName } from "../../store/file.js";
+import { type FileCredentialStore, type StoredCredentials, validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs, parseIntegerFlag, usageError } from "../args.js";
 import type { CommandContext } from "../context.js";
 import { DEFAULT_CLI_REDIRECT_URI } from "../defaults.js";

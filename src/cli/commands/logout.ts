@@ -1,5 +1,5 @@
 /** `airlock logout`: forgets a profile's credentials. */
-import { validateProfileName } from "../../store/file.js";
+import { validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";

@@ -3,7 +3,6 @@
  * on SIGINT/SIGTERM. The service itself is `startService` (src/server/service.ts).
  */
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { readServiceConfig } from "../../server/config.js";
 import { demoKeysPath, loadOrCreateDemoKeys } from "../../server/demo-keys.js";
 import { type RunningService, startService } from "../../server/service.js";
@@ -11,6 +10,7 @@ import { AirlockError } from "../../shared/errors.js";
 import { createLogger } from "../../shared/log.js";
 import { parseEncryptionKeys } from "../../store/crypto.js";
 import { openStore } from "../../store/index.js";
+import { parseCommandArgs } from "../args.js";
 import { type Output, processOutput } from "../output.js";
 
 export const SERVE_HELP = `airlock serve: the Airlock HTTP service (connect links, token API, proxy, dashboard)
@@ -85,24 +85,16 @@ Put the new key first in AIRLOCK_ENCRYPTION_KEYS and keep the old ones after it
 (AIRLOCK_ENCRYPTION_KEYS="k2:NEW,k1:OLD"), run this, then remove the old keys.
 `;
 
-function parseFlags(argv: string[], command: "serve" | "rotate-keys") {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string" },
-        "database-url": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new AirlockError("invalid_input", error instanceof Error ? error.message : String(error), {
-      hint: `Run \`airlock ${command} --help\` for the flags.`,
-    });
-  }
-}
+const SERVE_FLAGS = {
+  port: { type: "string" },
+  "database-url": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const ROTATE_FLAGS = {
+  "database-url": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 function banner(output: Output, service: RunningService): void {
   const { config } = service.ctx;
@@ -160,7 +152,7 @@ function waitForSignal(): Promise<NodeJS.Signals> {
  * process.exitCode = await serveCommand(["--port", "4000"]);
  */
 export async function serveCommand(argv: string[], output: Output = processOutput()): Promise<number> {
-  const flags = parseFlags(argv, "serve");
+  const flags = parseCommandArgs("serve", argv, SERVE_FLAGS, 0).values;
   if (flags.help) {
     output.out(SERVE_HELP);
     return 0;
@@ -193,12 +185,7 @@ export async function serveCommand(argv: string[], output: Output = processOutpu
  * process.exitCode = await rotateKeysCommand(["--database-url", "./airlock.db"]);
  */
 export async function rotateKeysCommand(argv: string[], output: Output = processOutput()): Promise<number> {
-  const flags = parseFlags(argv, "rotate-keys");
-  if (flags.port !== undefined) {
-    throw new AirlockError("invalid_input", "rotate-keys takes no --port.", {
-      hint: "Run `airlock rotate-keys --help`.",
-    });
-  }
+  const flags = parseCommandArgs("rotate-keys", argv, ROTATE_FLAGS, 0).values;
   if (flags.help) {
     output.out(ROTATE_HELP);
     return 0;

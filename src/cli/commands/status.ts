@@ -1,5 +1,5 @@
 /** `airlock status`: what is stored for a profile, never the tokens themselves. */
-import { validateProfileName } from "../../store/file.js";
+import { validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";

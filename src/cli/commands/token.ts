@@ -1,5 +1,5 @@
 /** `airlock token`: prints a valid access token on stdout, and nothing else. */
-import { validateProfileName } from "../../store/file.js";
+import { validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";

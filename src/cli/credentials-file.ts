@@ -31,7 +31,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { AirlockError, errorCode } from "../shared/errors.js";
-import { syncDirectory } from "./sync-directory.js";
+import { syncDirectory } from "../store/sync-directory.js";
 
 /** Profile names become file names: keep them to a safe alphabet. */
 const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -22,7 +22,7 @@ import {
   resolveAirlockHome,
   type StoredCredentials,
   validateProfileName,
-} from "./file.js";
+} from "./credentials-file.js";
 
 const sample = (overrides: Partial<StoredCredentials> = {}) =>
   storedCredentials(
