@@ -4,11 +4,14 @@ import type { HttpBindings } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { basicMatches, parseBasic } from "./client-auth.js";
-import { defaultTokenError } from "./faults.js";
-import type { IssuedTokens } from "./grants.js";
+import type { EmulatorConfig } from "./config.js";
+import { defaultTokenError, type TokenFault } from "./faults.js";
+import type { AuthorizationCode, GrantStore, IssuedTokens, RefreshOutcome } from "./grants.js";
+import { jsonResponse } from "./json-response.js";
 import { isValidVerifier, singleParams } from "./params.js";
 import { isKnownScope, parseScopeList } from "./scopes.js";
 import type { EmulatorState } from "./state.js";
+import type { EmulatorStats } from "./stats.js";
 
 export const TOKEN_PATH = "/oauth2/v1/token";
 
@@ -34,6 +37,213 @@ class OAuthFailure extends Error {
 
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" };
 
+/** The largest form body the endpoint reads. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** A code as the store handed it over: its authorization, "expired", or undefined (unknown or used). */
+type TakenCode = AuthorizationCode | "expired" | undefined;
+
+/** A parsed token request: each parameter sent once, and the code it carried (already consumed). */
+interface TokenRequest {
+  values: Map<string, string>;
+  code: TakenCode;
+}
+
+// The request: a form body, each parameter once, the code consumed first.
+
+/** The token endpoint reads `application/x-www-form-urlencoded` bodies only (never JSON). */
+function requireFormBody(c: Context): void {
+  const type = (c.req.header("content-type") ?? "").toLowerCase();
+  if (!type.startsWith("application/x-www-form-urlencoded")) {
+    throw new OAuthFailure(
+      "invalid_request",
+      "The token endpoint only accepts application/x-www-form-urlencoded bodies.",
+    );
+  }
+}
+
+/** Takes (consumes) the code before anything else is checked: single use even when the request fails. */
+function takeCodeEarly(grants: GrantStore, values: Map<string, string>): TakenCode {
+  const code = values.get("code");
+  if (values.get("grant_type") !== "authorization_code" || code === undefined || code === "")
+    return undefined;
+  return grants.takeCode(code);
+}
+
+/** Reads the form body, consumes its code, then refuses any parameter sent more than once. */
+async function parseTokenRequest(c: Context, grants: GrantStore): Promise<TokenRequest> {
+  requireFormBody(c);
+  const { values, duplicates } = singleParams(new URLSearchParams(await c.req.text()));
+  const code = takeCodeEarly(grants, values);
+  if (duplicates.length > 0) {
+    throw new OAuthFailure("invalid_request", `Parameter(s) sent more than once: ${duplicates.join(", ")}.`);
+  }
+  return { values, code };
+}
+
+// Client authentication: Basic auth if and only if the integration has a secret.
+
+/** A public client names itself with `client_id` in the body and sends no credentials. */
+function authenticatePublicClient(
+  clientId: string,
+  header: string | undefined,
+  values: Map<string, string>,
+): void {
+  if (header !== undefined) {
+    throw new OAuthFailure(
+      "invalid_client",
+      "This integration has no client secret, so the Authorization header is forbidden: send client_id in the body instead.",
+    );
+  }
+  const bodyClientId = values.get("client_id");
+  if (bodyClientId === undefined)
+    throw new OAuthFailure("invalid_request", "The client_id parameter is required.");
+  if (bodyClientId !== clientId) throw new OAuthFailure("invalid_client", "Unknown client_id.");
+  if (values.has("client_secret")) {
+    throw new OAuthFailure(
+      "invalid_client",
+      "This integration has no client secret; do not send client_secret.",
+    );
+  }
+}
+
+/** A confidential client sends `Authorization: Basic`; a `client_id` in the body must agree with it. */
+function authenticateConfidentialClient(
+  clientId: string,
+  clientSecret: string,
+  header: string | undefined,
+  bodyClientId: string | undefined,
+): void {
+  if (header === undefined) {
+    throw new OAuthFailure(
+      "invalid_client",
+      "This integration has a client secret: authenticate with Authorization: Basic base64(client_id:client_secret).",
+    );
+  }
+  const credentials = parseBasic(header);
+  if (!credentials)
+    throw new OAuthFailure("invalid_client", "The Authorization header is not valid Basic credentials.");
+  if (!basicMatches(credentials, clientId, clientSecret)) {
+    throw new OAuthFailure("invalid_client", "The client credentials in the Authorization header are wrong.");
+  }
+  if (bodyClientId !== undefined && bodyClientId !== clientId) {
+    throw new OAuthFailure(
+      "invalid_client",
+      "The client_id in the body differs from the one in the Authorization header.",
+    );
+  }
+}
+
+/** Authenticates the client the way its registration demands (public or confidential). */
+function authenticateClient(
+  config: EmulatorConfig,
+  header: string | undefined,
+  values: Map<string, string>,
+): void {
+  if (config.clientSecret === undefined) authenticatePublicClient(config.clientId, header, values);
+  else authenticateConfidentialClient(config.clientId, config.clientSecret, header, values.get("client_id"));
+}
+
+// The authorization_code grant.
+
+/** The code must have been sent, known, unused and unexpired. */
+function redeemableCode(values: Map<string, string>, found: TakenCode): AuthorizationCode {
+  if (!values.get("code")) throw new OAuthFailure("invalid_request", "The code parameter is required.");
+  if (found === undefined)
+    throw new OAuthFailure("invalid_grant", "The authorization code is invalid or was already used.");
+  if (found === "expired")
+    throw new OAuthFailure("invalid_grant", "The authorization code expired (codes last 10 minutes).");
+  return found;
+}
+
+/** The redirect_uri must repeat the authorization request's exactly. */
+function checkRedirectUri(values: Map<string, string>, code: AuthorizationCode): void {
+  const redirectUri = values.get("redirect_uri");
+  if (redirectUri === undefined)
+    throw new OAuthFailure("invalid_request", "The redirect_uri parameter is required.");
+  if (redirectUri !== code.redirectUri) {
+    throw new OAuthFailure(
+      "invalid_grant",
+      "The redirect_uri differs from the one used in the authorization request.",
+    );
+  }
+}
+
+/** PKCE S256: the code_verifier follows Airtable's alphabet and hashes to the code's challenge. */
+function verifyPkce(values: Map<string, string>, code: AuthorizationCode): void {
+  const verifier = values.get("code_verifier");
+  if (verifier === undefined)
+    throw new OAuthFailure("invalid_request", "The code_verifier parameter is required.");
+  if (!isValidVerifier(verifier)) {
+    throw new OAuthFailure(
+      "invalid_grant",
+      "The code_verifier must be 43 to 128 characters of A-Z a-z 0-9 . - _",
+    );
+  }
+  if (createHash("sha256").update(verifier).digest("base64url") !== code.codeChallenge) {
+    throw new OAuthFailure("invalid_grant", "The code_verifier does not match the code_challenge.");
+  }
+}
+
+/** Redeems the code: a new grant with the authorized scopes and bases, and its first tokens. */
+function exchangeAuthorizationCode(state: EmulatorState, request: TokenRequest): IssuedTokens {
+  const code = redeemableCode(request.values, request.code);
+  checkRedirectUri(request.values, code);
+  verifyPkce(request.values, code);
+  const grant = state.grants.createGrant(code.scopes, code.bases);
+  const tokens = state.grants.issueTokens(grant, grant.scopes);
+  state.stats.code_exchanges++;
+  return tokens;
+}
+
+// The refresh_token grant.
+
+type RefreshFailure = Extract<RefreshOutcome, { ok: false }>["reason"];
+
+const REFRESH_FAILURES: Record<RefreshFailure, string> = {
+  unknown: "The refresh token is invalid or revoked.",
+  expired: "The refresh token expired: it was unused for longer than the refresh window.",
+  reused: "The refresh token was already used; the authorization has been revoked.",
+  scope_not_granted: "The scope parameter must be a subset of the scopes originally granted.",
+};
+
+/** The optional `scope` of a refresh: known scopes, each once; undefined keeps the grant's. */
+function requestedScopes(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const scopes = parseScopeList(raw);
+  if (!scopes?.every(isKnownScope)) {
+    throw new OAuthFailure("invalid_scope", "The scope parameter must list known scopes, each once.");
+  }
+  return scopes;
+}
+
+/** Rotates the refresh token (reuse of a rotated one revokes the grant) and issues new tokens. */
+function refreshGrant(state: EmulatorState, values: Map<string, string>): IssuedTokens {
+  const refreshToken = values.get("refresh_token");
+  if (refreshToken === undefined || refreshToken === "") {
+    throw new OAuthFailure("invalid_request", "The refresh_token parameter is required.");
+  }
+  const outcome = state.grants.refresh(refreshToken, requestedScopes(values.get("scope")));
+  if (!outcome.ok) {
+    const error = outcome.reason === "scope_not_granted" ? "invalid_scope" : "invalid_grant";
+    throw new OAuthFailure(error, REFRESH_FAILURES[outcome.reason]);
+  }
+  state.stats.refreshes++;
+  return outcome.tokens;
+}
+
+/** Runs the grant the request names. */
+function grantTokens(state: EmulatorState, request: TokenRequest): IssuedTokens {
+  const grantType = request.values.get("grant_type");
+  if (grantType === undefined)
+    throw new OAuthFailure("invalid_request", "The grant_type parameter is required.");
+  if (grantType === "authorization_code") return exchangeAuthorizationCode(state, request);
+  if (grantType === "refresh_token") return refreshGrant(state, request.values);
+  throw new OAuthFailure("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
+}
+
+// The answers.
+
 function tokenBody(tokens: IssuedTokens) {
   return {
     access_token: tokens.accessToken,
@@ -45,6 +255,57 @@ function tokenBody(tokens: IssuedTokens) {
   };
 }
 
+/** `{error, error_description}`, counted in the stats; the status defaults to 401 for invalid_client, else 400. */
+function tokenFailure(stats: EmulatorStats, error: string, description: string, status?: number): Response {
+  if (error === "invalid_grant") stats.invalid_grants++;
+  if (error === "invalid_client") stats.invalid_clients++;
+  const code = status ?? (error === "invalid_client" ? 401 : 400);
+  return jsonResponse({ error, error_description: description }, code, NO_STORE);
+}
+
+/** The answer an armed fault gives instead of the endpoint's: status and error, each derived from the other. */
+function injectedFailure(fault: TokenFault | undefined): { status: number; error: string } | undefined {
+  if (fault?.status !== undefined)
+    return { status: fault.status, error: fault.error ?? defaultTokenError(fault.status) };
+  if (fault?.error !== undefined)
+    return { status: fault.error === "invalid_client" ? 401 : 400, error: fault.error };
+  return undefined;
+}
+
+/** Parses, authenticates the client and runs the grant: a token response or an OAuthFailure. */
+async function answerTokenRequest(c: Context<EmulatorEnv>, state: EmulatorState): Promise<Response> {
+  const request = await parseTokenRequest(c, state.grants);
+  authenticateClient(state.config, c.req.header("authorization"), request.values);
+  return c.json(tokenBody(grantTokens(state, request)), 200, NO_STORE);
+}
+
+/** One token request, with the configured latency and any armed fault (delay, error, or a dropped answer). */
+async function handleTokenRequest(c: Context<EmulatorEnv>, state: EmulatorState): Promise<Response> {
+  const fault = state.faults.takeToken();
+  if (state.config.latencyMs > 0) await sleep(state.config.latencyMs);
+  if (fault?.delay_ms) await sleep(fault.delay_ms);
+  const injected = injectedFailure(fault);
+  if (injected)
+    return tokenFailure(
+      state.stats,
+      injected.error,
+      "Injected by the emulator's fault control.",
+      injected.status,
+    );
+  let response: Response;
+  try {
+    response = await answerTokenRequest(c, state);
+  } catch (err) {
+    if (!(err instanceof OAuthFailure)) throw err;
+    response = tokenFailure(state.stats, err.error, err.description);
+  }
+  if (fault?.rotate_then_drop) {
+    // The work is done (tokens rotated, stats counted); the client never hears about it.
+    c.env?.incoming?.socket.destroy();
+  }
+  return response;
+}
+
 /**
  * `POST /oauth2/v1/token`: authorization_code and refresh_token grants with Airtable's rules
  * (form bodies only, each parameter once, Basic auth iff a secret exists, PKCE S256, single-use
@@ -54,192 +315,17 @@ function tokenBody(tokens: IssuedTokens) {
  * app.route("/", tokenRoutes(state));
  */
 export function tokenRoutes(state: EmulatorState): Hono<EmulatorEnv> {
-  const { config, grants, stats } = state;
   const routes = new Hono<EmulatorEnv>();
-
-  function authenticateClient(c: Context, values: Map<string, string>): void {
-    const header = c.req.header("authorization");
-    const bodyClientId = values.get("client_id");
-    if (config.clientSecret === undefined) {
-      if (header !== undefined) {
-        throw new OAuthFailure(
-          "invalid_client",
-          "This integration has no client secret, so the Authorization header is forbidden: send client_id in the body instead.",
-        );
-      }
-      if (bodyClientId === undefined)
-        throw new OAuthFailure("invalid_request", "The client_id parameter is required.");
-      if (bodyClientId !== config.clientId) throw new OAuthFailure("invalid_client", "Unknown client_id.");
-      if (values.has("client_secret")) {
-        throw new OAuthFailure(
-          "invalid_client",
-          "This integration has no client secret; do not send client_secret.",
-        );
-      }
-      return;
-    }
-    if (header === undefined) {
-      throw new OAuthFailure(
-        "invalid_client",
-        "This integration has a client secret: authenticate with Authorization: Basic base64(client_id:client_secret).",
-      );
-    }
-    const credentials = parseBasic(header);
-    if (!credentials)
-      throw new OAuthFailure("invalid_client", "The Authorization header is not valid Basic credentials.");
-    if (!basicMatches(credentials, config.clientId, config.clientSecret)) {
-      throw new OAuthFailure(
-        "invalid_client",
-        "The client credentials in the Authorization header are wrong.",
-      );
-    }
-    if (bodyClientId !== undefined && bodyClientId !== config.clientId) {
-      throw new OAuthFailure(
-        "invalid_client",
-        "The client_id in the body differs from the one in the Authorization header.",
-      );
-    }
-  }
-
-  /** Takes (consumes) the code before anything else is checked: single use even when the request fails. */
-  function takeCodeEarly(values: Map<string, string>): ReturnType<typeof grants.takeCode> {
-    const code = values.get("code");
-    if (values.get("grant_type") !== "authorization_code" || code === undefined || code === "")
-      return undefined;
-    return grants.takeCode(code);
-  }
-
-  function exchangeCode(
-    values: Map<string, string>,
-    found: ReturnType<typeof grants.takeCode>,
-  ): IssuedTokens {
-    if (!values.get("code")) throw new OAuthFailure("invalid_request", "The code parameter is required.");
-    if (found === undefined)
-      throw new OAuthFailure("invalid_grant", "The authorization code is invalid or was already used.");
-    if (found === "expired")
-      throw new OAuthFailure("invalid_grant", "The authorization code expired (codes last 10 minutes).");
-    const redirectUri = values.get("redirect_uri");
-    if (redirectUri === undefined)
-      throw new OAuthFailure("invalid_request", "The redirect_uri parameter is required.");
-    if (redirectUri !== found.redirectUri) {
-      throw new OAuthFailure(
-        "invalid_grant",
-        "The redirect_uri differs from the one used in the authorization request.",
-      );
-    }
-    const verifier = values.get("code_verifier");
-    if (verifier === undefined)
-      throw new OAuthFailure("invalid_request", "The code_verifier parameter is required.");
-    if (!isValidVerifier(verifier)) {
-      throw new OAuthFailure(
-        "invalid_grant",
-        "The code_verifier must be 43 to 128 characters of A-Z a-z 0-9 . - _",
-      );
-    }
-    if (createHash("sha256").update(verifier).digest("base64url") !== found.codeChallenge) {
-      throw new OAuthFailure("invalid_grant", "The code_verifier does not match the code_challenge.");
-    }
-    const grant = grants.createGrant(found.scopes, found.bases);
-    const tokens = grants.issueTokens(grant, grant.scopes);
-    stats.code_exchanges++;
-    return tokens;
-  }
-
-  function refresh(values: Map<string, string>): IssuedTokens {
-    const refreshToken = values.get("refresh_token");
-    if (refreshToken === undefined || refreshToken === "") {
-      throw new OAuthFailure("invalid_request", "The refresh_token parameter is required.");
-    }
-    let scopes: string[] | undefined;
-    const rawScope = values.get("scope");
-    if (rawScope !== undefined) {
-      scopes = parseScopeList(rawScope);
-      if (!scopes?.every(isKnownScope)) {
-        throw new OAuthFailure("invalid_scope", "The scope parameter must list known scopes, each once.");
-      }
-    }
-    const outcome = grants.refresh(refreshToken, scopes);
-    if (!outcome.ok) {
-      const why = {
-        unknown: "The refresh token is invalid or revoked.",
-        expired: "The refresh token expired: it was unused for longer than the refresh window.",
-        reused: "The refresh token was already used; the authorization has been revoked.",
-        scope_not_granted: "The scope parameter must be a subset of the scopes originally granted.",
-      }[outcome.reason];
-      throw new OAuthFailure(outcome.reason === "scope_not_granted" ? "invalid_scope" : "invalid_grant", why);
-    }
-    stats.refreshes++;
-    return outcome.tokens;
-  }
-
-  async function answer(c: Context<EmulatorEnv>): Promise<Response> {
-    const type = (c.req.header("content-type") ?? "").toLowerCase();
-    if (!type.startsWith("application/x-www-form-urlencoded")) {
-      throw new OAuthFailure(
-        "invalid_request",
-        "The token endpoint only accepts application/x-www-form-urlencoded bodies.",
-      );
-    }
-    const { values, duplicates } = singleParams(new URLSearchParams(await c.req.text()));
-    const code = takeCodeEarly(values);
-    if (duplicates.length > 0) {
-      throw new OAuthFailure(
-        "invalid_request",
-        `Parameter(s) sent more than once: ${duplicates.join(", ")}.`,
-      );
-    }
-    authenticateClient(c, values);
-    const grantType = values.get("grant_type");
-    if (grantType === undefined)
-      throw new OAuthFailure("invalid_request", "The grant_type parameter is required.");
-    let tokens: IssuedTokens;
-    if (grantType === "authorization_code") tokens = exchangeCode(values, code);
-    else if (grantType === "refresh_token") tokens = refresh(values);
-    else
-      throw new OAuthFailure(
-        "unsupported_grant_type",
-        "grant_type must be authorization_code or refresh_token.",
-      );
-    return c.json(tokenBody(tokens), 200, NO_STORE);
-  }
-
-  function failure(c: Context, error: string, description: string, status?: number): Response {
-    if (error === "invalid_grant") stats.invalid_grants++;
-    if (error === "invalid_client") stats.invalid_clients++;
-    const code = status ?? (error === "invalid_client" ? 401 : 400);
-    return c.json({ error, error_description: description }, code as 400, NO_STORE);
-  }
-
   routes.post(
     TOKEN_PATH,
     bodyLimit({
-      maxSize: 64 * 1024,
-      onError: (c) => failure(c, "invalid_request", "The request body is too large."),
+      maxSize: MAX_BODY_BYTES,
+      onError: () => tokenFailure(state.stats, "invalid_request", "The request body is too large."),
     }),
-    async (c) => {
-      const fault = state.faults.takeToken();
-      if (config.latencyMs > 0) await sleep(config.latencyMs);
-      if (fault?.delay_ms) await sleep(fault.delay_ms);
-      if (fault && (fault.status !== undefined || fault.error !== undefined)) {
-        const error = fault.error ?? defaultTokenError(fault.status!);
-        const status = fault.status ?? (error === "invalid_client" ? 401 : 400);
-        return failure(c, error, "Injected by the emulator's fault control.", status);
-      }
-      let response: Response;
-      try {
-        response = await answer(c);
-      } catch (err) {
-        if (!(err instanceof OAuthFailure)) throw err;
-        response = failure(c, err.error, err.description);
-      }
-      if (fault?.rotate_then_drop) {
-        // The work is done (tokens rotated, stats counted); the client never hears about it.
-        c.env?.incoming?.socket.destroy();
-      }
-      return response;
-    },
+    (c) => handleTokenRequest(c, state),
   );
-
-  routes.all(TOKEN_PATH, (c) => failure(c, "invalid_request", "The token endpoint only accepts POST.", 405));
+  routes.all(TOKEN_PATH, () =>
+    tokenFailure(state.stats, "invalid_request", "The token endpoint only accepts POST.", 405),
+  );
   return routes;
 }
