@@ -128,7 +128,7 @@ describe("AirtableApi", () => {
     let err = await failure(api().getBaseSchema(BASE));
     expect(err.code).toBe("api_error");
     expect(err.details).toEqual({ status: 404, type: "NOT_FOUND" });
-    expect(err.hint).toMatch(/airlock bases/);
+    expect(err.hint).toMatch(/listBases\(\)/);
 
     answer = () => ({
       status: 422,
@@ -159,7 +159,8 @@ describe("AirtableApi", () => {
     const err = await failure(api().whoami());
     expect(err.code).toBe("api_error");
     expect(err.details).toEqual({ status: 401, type: "AUTHENTICATION_REQUIRED" });
-    expect(err.hint).toMatch(/airlock login/);
+    expect(err.hint).toMatch(/must authorize again/);
+    expect(err.hint).not.toMatch(/airlock/);
     expect(JSON.stringify(err.toJSON())).not.toContain(TOKEN);
     expect(server.requests).toHaveLength(1);
   });

@@ -88,7 +88,7 @@ const TABLE_ID = /^tbl[A-Za-z0-9]{14}$/;
 export function assertBaseId(baseId: string): void {
   if (!BASE_ID.test(baseId)) {
     throw new AirlockError("invalid_input", `"${baseId.slice(0, 40)}" is not an Airtable base id.`, {
-      hint: "A base id starts with 'app' followed by 14 letters or digits; list yours with `airlock bases`.",
+      hint: "A base id starts with 'app' followed by 14 letters or digits; listBases() returns the ids this token can reach.",
     });
   }
 }
@@ -127,11 +127,11 @@ async function readErrorBody(response: Response): Promise<ApiErrorBody> {
 function apiError(status: number, body: ApiErrorBody, what: string, scope: string | undefined): AirlockError {
   const said = [body.type, body.message?.slice(0, 300)].filter(Boolean).join(": ");
   const hints: Record<number, string> = {
-    401: "The access token was rejected (expired, replaced by a refresh elsewhere, or revoked). Refresh it and retry once; if that fails too, authorize again with `airlock login`.",
+    401: "The access token was rejected (expired, replaced by a refresh elsewhere, or revoked). Refresh it and retry once; if that fails too, the user must authorize again.",
     403: scope
-      ? `Either the base was not granted when the user approved access (reconnect with \`airlock login --force\` and tick it on the consent page), or the token lacks the ${scope} scope (enable it on the integration, add it to AIRTABLE_SCOPES and log in again).`
+      ? `Either the base was not granted when the user approved access (authorize again and tick it on the consent page), or the token lacks the ${scope} scope (enable it on the integration, request it and authorize again).`
       : "The token is not allowed to do this; check the integration's scopes and the bases granted on consent.",
-    404: "The base or table does not exist, or this token cannot see it. Check the id with `airlock bases` / `airlock tables BASE_ID`.",
+    404: "The base or table does not exist, or this token cannot see it. Check the id against the bases and tables the token lists (listBases(), getBaseSchema(baseId)).",
     422: "Airtable could not process the request's parameters (unknown table or view name, pageSize above 100, …).",
   };
   return new AirlockError(
@@ -251,7 +251,7 @@ export class AirtableApi {
         "invalid_input",
         "The table must be a table id (tbl + 14 letters or digits) or a table name.",
         {
-          hint: "List the tables of the base with `airlock tables BASE_ID`.",
+          hint: "getBaseSchema(baseId) lists the tables of the base.",
         },
       );
     }
@@ -331,7 +331,7 @@ export class AirtableApi {
         : await this.#token(forceRefresh ? { forceRefresh } : undefined);
     if (!token) {
       throw new AirlockError("not_logged_in", "No Airtable access token is available.", {
-        hint: "Log in with `airlock login`.",
+        hint: "The accessToken option gave nothing: pass a token, or a function that resolves to one.",
       });
     }
     return token;

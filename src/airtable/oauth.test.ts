@@ -235,7 +235,8 @@ describe("refresh", () => {
     const err = await failure(client().refresh(REFRESH));
     expect(err.code).toBe("reauth_required");
     expect(err.retryable).toBe(false);
-    expect(err.hint).toMatch(/airlock login/);
+    expect(err.hint).toMatch(/must authorize again/);
+    expect(err.hint).not.toMatch(/airlock login|connect link/);
     expect(err.details).toMatchObject({ status: 400, error: "invalid_grant", grant: "refresh_token" });
     expectNoSecrets(err);
   });

@@ -47,7 +47,7 @@ const INVALID_GRANT_CAUSES =
  *
  * @example
  * throw tokenEndpointError({ status: 400, error: "invalid_grant" }, { grant: "refresh_token", hasSecret: false });
- * // AirlockError { code: "reauth_required", hint: "The user must authorize again: run `airlock login` …" }
+ * // AirlockError { code: "reauth_required", hint: "The user must authorize again …" }
  */
 export function tokenEndpointError(response: TokenErrorResponse, context: TokenErrorContext): AirlockError {
   const { status } = response;
@@ -79,12 +79,12 @@ export function tokenEndpointError(response: TokenErrorResponse, context: TokenE
         ? make(
             "reauth_required",
             `Airtable rejected the refresh token: ${said}. The authorization is gone (token rotated elsewhere, expired after 60 days unused, or revoked by the user).`,
-            "The user must authorize again: run `airlock login` (CLI) or send them a new connect link (service). Retrying the same refresh token will keep failing.",
+            "The user must authorize again (a new consent); retrying the same refresh token will keep failing.",
           )
         : make(
             "invalid_grant",
             `Airtable rejected the authorization code: ${said}.`,
-            `${INVALID_GRANT_CAUSES} Start the authorization again (e.g. \`airlock login\`).`,
+            `${INVALID_GRANT_CAUSES} Start the authorization again.`,
           );
     case "invalid_client":
       return make(

@@ -1,6 +1,7 @@
 /**
- * What to tell a caller whose connection needs the end user to authorize again: the service's own
- * remedy (a new connect link, which reconnects the same identifier in place).
+ * What to tell a caller whose connection needs its end user to authorize (again): the service's own
+ * remedy, a connect link, which connects the identifier or reconnects it in place. The token layer's
+ * hints are neutral (it serves the CLI too); the service adds this one.
  */
 import { AirlockError, isAirlockError } from "../shared/errors.js";
 
@@ -14,16 +15,26 @@ export function reconnectHint(identifier: string): string {
   return `Ask the user to reconnect: POST /v1/connect-sessions {"identifier": "${identifier}"} and send them the returned url (the connection is reused in place).`;
 }
 
+function connectHint(identifier: string): string {
+  return `Connect it first: POST /v1/connect-sessions {"identifier": "${identifier}"} and send the user the returned url.`;
+}
+
 /**
- * Adds the service's reconnect hint to `reauth_required` errors; passes everything else through.
+ * Gives `reauth_required` and `not_found` errors from the token manager the service's hint (a
+ * connect link); passes everything else through.
  *
  * @example
  * throw withReconnectHint(err, identifier);
  */
 export function withReconnectHint(error: unknown, identifier: string): unknown {
-  if (!isAirlockError(error, "reauth_required")) return error;
-  return new AirlockError("reauth_required", error.message, {
-    hint: reconnectHint(identifier),
+  const hint = isAirlockError(error, "reauth_required")
+    ? reconnectHint(identifier)
+    : isAirlockError(error, "not_found")
+      ? connectHint(identifier)
+      : undefined;
+  if (hint === undefined || !isAirlockError(error)) return error;
+  return new AirlockError(error.code, error.message, {
+    hint,
     details: { identifier, ...(error.details ?? {}) },
     cause: error,
   });

@@ -609,7 +609,7 @@ export class TokenManager {
     if (!row) {
       this.#cache.delete(identifier);
       throw new AirlockError("not_found", `No connection named "${identifier}".`, {
-        hint: "Connect it first: create a connect link for this identifier and have the user authorize.",
+        hint: "The user must authorize this identifier first.",
       });
     }
     return row;
@@ -623,7 +623,7 @@ export class TokenManager {
       "reauth_required",
       `Connection "${row.identifier}" must be authorized again (${reason}).`,
       {
-        hint: "Ask the user to reconnect: create a new connect link for this identifier.",
+        hint: "The user must authorize again; doing so reconnects this identifier in place.",
         details: { reason },
       },
     );

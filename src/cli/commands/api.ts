@@ -1,9 +1,10 @@
 /** `airlock whoami`, `airlock bases`, `airlock tables BASE_ID`: the Web API with the stored login. */
 import { AirtableApi } from "../../airtable/api.js";
-import { type StoredCredentials, validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs, usageError } from "../args.js";
 import type { CommandContext } from "../context.js";
+import { type StoredCredentials, validateProfileName } from "../credentials-file.js";
 import { ExitCode } from "../exit-codes.js";
+import { withCliHint } from "../hints.js";
 import { countOf, type Output } from "../output.js";
 import { credentialStore, freshCredentials, profileCommand } from "../session.js";
 
@@ -88,7 +89,7 @@ async function prepare(
 export async function whoamiCommand(argv: string[], context: CommandContext): Promise<number> {
   const ready = await prepare("whoami", WHOAMI_HELP, argv, context, 0);
   if (!ready) return ExitCode.ok;
-  const me = await ready.api.whoami();
+  const me = await ask(ready, (api) => api.whoami());
   if (ready.json) {
     context.output.out(
       JSON.stringify({ id: me.id, email: me.email ?? null, scopes: me.scopes ?? null }, null, 2),
@@ -112,7 +113,7 @@ export async function whoamiCommand(argv: string[], context: CommandContext): Pr
 export async function basesCommand(argv: string[], context: CommandContext): Promise<number> {
   const ready = await prepare("bases", BASES_HELP, argv, context, 0);
   if (!ready) return ExitCode.ok;
-  const bases = await ready.api.listBases();
+  const bases = await ask(ready, (api) => api.listBases());
   if (ready.json) {
     context.output.out(JSON.stringify({ bases }, null, 2));
   } else if (bases.length === 0) {
@@ -138,7 +139,7 @@ export async function basesCommand(argv: string[], context: CommandContext): Pro
 export async function tablesCommand(argv: string[], context: CommandContext): Promise<number> {
   const ready = await prepare("tables", TABLES_HELP, argv, context, 1);
   if (!ready) return ExitCode.ok;
-  const { tables } = await ready.api.getBaseSchema(ready.args[0]!);
+  const { tables } = await ask(ready, (api) => api.getBaseSchema(ready.args[0]!));
   if (ready.json) {
     context.output.out(JSON.stringify({ tables }, null, 2));
     return ExitCode.ok;
@@ -159,6 +160,18 @@ export async function tablesCommand(argv: string[], context: CommandContext): Pr
     );
   }
   return ExitCode.ok;
+}
+
+/** One Web API call, its errors carrying the CLI's remedy for the profile. */
+async function ask<T>(
+  ready: { api: AirtableApi; profile: string },
+  request: (api: AirtableApi) => Promise<T>,
+): Promise<T> {
+  try {
+    return await request(ready.api);
+  } catch (error) {
+    throw withCliHint(error, ready.profile);
+  }
 }
 
 function printRows(output: Output, rows: [string, string][]): void {

@@ -11,11 +11,16 @@ import { createPkcePair } from "../../airtable/pkce.js";
 import { DEFAULT_SCOPES, parseScopes } from "../../airtable/scopes.js";
 import type { AirtableOAuthConfig, TokenSet } from "../../airtable/types.js";
 import { AirlockError, isAirlockError } from "../../shared/errors.js";
-import { type FileCredentialStore, type StoredCredentials, validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs, parseIntegerFlag, usageError } from "../args.js";
 import type { CommandContext } from "../context.js";
+import {
+  type FileCredentialStore,
+  type StoredCredentials,
+  validateProfileName,
+} from "../credentials-file.js";
 import { DEFAULT_CLI_REDIRECT_URI } from "../defaults.js";
 import { ExitCode } from "../exit-codes.js";
+import { withCliHint } from "../hints.js";
 import { acquireFileLock } from "../lock.js";
 import { type CallbackHit, type CallbackVerdict, callbackVerdict, startCallbackServer } from "../loopback.js";
 import type { Output } from "../output.js";
@@ -263,7 +268,11 @@ function exchange(
   codeVerifier: string,
 ): Promise<TokenSet> {
   const { code } = client.parseCallback(callback, state);
-  return client.exchangeCode({ code, codeVerifier, redirectUri: plan.redirectUri });
+  return client
+    .exchangeCode({ code, codeVerifier, redirectUri: plan.redirectUri })
+    .catch((error: unknown) => {
+      throw withCliHint(error, plan.profile);
+    });
 }
 
 function printAuthorizeUrl(output: Output, url: URL): void {
