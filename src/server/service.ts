@@ -16,7 +16,7 @@ import { AirtableOAuth } from "../airtable/oauth.js";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../emulator/index.js";
 import { AirlockError } from "../shared/errors.js";
 import { createLogger, type Logger } from "../shared/log.js";
-import { createMetrics } from "../shared/metrics.js";
+import { createMetrics, type Metrics } from "../shared/metrics.js";
 import { within } from "../shared/timers.js";
 import { parseEncryptionKeys } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
@@ -202,6 +202,278 @@ function withPort(publicUrl: string, port: number): string {
 }
 
 /**
+ * What a shutdown stops, and in which order: in reverse start order, except that background loops
+ * stop first and the HTTP server closes right after them (no new requests while the rest goes down).
+ */
+class Shutdown {
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+  readonly #cleanups: Array<(deadline: Deadline) => Promise<void> | void> = [];
+  readonly #background: Array<() => Promise<void> | void> = [];
+  #closeServer: ((deadline: Deadline) => Promise<void>) | null = null;
+  #closeTokens: ((deadline: Deadline) => Promise<void>) | null = null;
+
+  constructor(timeoutMs: number, logger: Logger) {
+    this.#timeoutMs = timeoutMs;
+    this.#logger = logger;
+  }
+
+  /** A background loop, stopped first. */
+  background(stop: () => Promise<void> | void): void {
+    this.#background.push(stop);
+  }
+
+  /** How the HTTP server stops accepting and answers what it has, right after the background loops. */
+  server(close: (deadline: Deadline) => Promise<void>): void {
+    this.#closeServer = close;
+  }
+
+  /** How in-flight refreshes and the saves of their rotations finish, right after the HTTP server. */
+  tokens(close: (deadline: Deadline) => Promise<void>): void {
+    this.#closeTokens = close;
+  }
+
+  /** Something else started, closed last, in reverse start order. */
+  cleanup(step: (deadline: Deadline) => Promise<void> | void): void {
+    this.#cleanups.push(step);
+  }
+
+  /**
+   * One deadline for the whole shutdown: background loops stop (in-flight webhook deliveries
+   * finish), the HTTP server stops accepting and answers what it has, in-flight refreshes and the
+   * saves of their rotations finish (or stay journaled), then the rest closes.
+   */
+  async run(): Promise<void> {
+    const deadline = startDeadline(this.#timeoutMs);
+    for (const step of this.#background.splice(0)) await this.#step(step);
+    const server = this.#closeServer;
+    this.#closeServer = null;
+    if (server) await this.#step(() => server(deadline));
+    const tokens = this.#closeTokens;
+    this.#closeTokens = null;
+    if (tokens) await this.#step(() => tokens(deadline));
+    for (const step of this.#cleanups.splice(0).reverse()) await this.#step(() => step(deadline));
+  }
+
+  async #step(step: () => Promise<void> | void): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.#logger.warn({ err: error }, "shutdown step failed");
+    }
+  }
+}
+
+/** What every start step shares. */
+interface StartContext {
+  logger: Logger;
+  now: () => Date;
+  metrics: Metrics;
+  /** What this start creates on disk, removed again if the start fails. */
+  footprint: StartFootprint;
+  shutdown: Shutdown;
+}
+
+type FetchApp = {
+  fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response>;
+};
+
+interface ListeningServer {
+  /** The port bound (the real one when PORT was 0). */
+  port: number;
+  /** Hands requests to the app from now on (those waiting for the start included). */
+  serve(app: FetchApp): void;
+}
+
+/**
+ * Binds the port. Until `serve` is given the app, requests wait for the start (then 503); once
+ * shutdown begins, every answer closes its connection.
+ */
+async function listenFirst(
+  input: ServiceConfig,
+  startup: StartupGate,
+  shutdown: Shutdown,
+): Promise<ListeningServer> {
+  let app: FetchApp | null = null;
+  let draining = false;
+  const server = createAdaptorServer({
+    fetch: async (request: Request, env: HttpBindings | Http2Bindings) => {
+      // While draining, every answer closes its connection, so clients reconnect elsewhere.
+      if (draining && "shouldKeepAlive" in env.outgoing) env.outgoing.shouldKeepAlive = false;
+      // A load balancer may send requests as soon as the port accepts: they wait for the start.
+      if (!app) await startup.within(STARTUP_WAIT_MS);
+      return app
+        ? app.fetch(request, env)
+        : Response.json(
+            { error: { code: "transient", message: "Airlock is starting.", hint: "Retry in a moment." } },
+            { status: 503, headers: { "Retry-After": "1" } },
+          );
+    },
+    serverOptions: httpServerOptions(input.http),
+  });
+  // Connections beyond the cap are closed as they arrive (slow clients cannot exhaust descriptors).
+  server.maxConnections = input.http.maxConnections;
+  const port = await listen(server, input.port, input.host);
+  shutdown.server((deadline) => {
+    draining = true;
+    return drain(server, deadline);
+  });
+  return {
+    port,
+    serve: (next) => {
+      app = next;
+    },
+  };
+}
+
+type ResolvedKeys = ReturnType<typeof resolveKeys>;
+
+/** The keys (from the environment or the demo key file), the keyring, and the open store. */
+async function openStoreAndKeyring(input: ServiceConfig, start: StartContext) {
+  const keys = resolveKeys(input, start.footprint);
+  const keyring = parseEncryptionKeys(keys.encryptionKeys);
+  const sqlitePath = sqliteFile(input.databaseUrl);
+  const databaseCreated = sqlitePath !== undefined && start.footprint.sqlite(sqlitePath);
+  const store: Store = await openStore(input.databaseUrl, {
+    keyring,
+    webhookEvents: input.webhook?.events ?? null,
+    logger: start.logger,
+    onFailure: start.metrics.recordStoreFailure,
+  });
+  start.shutdown.cleanup(() => store.close());
+  return { keys, keyring, store, databaseCreated };
+}
+
+/** The configuration with the real port, the public URL built on it, and the keys in use. */
+function configWithPortAndKeys(input: ServiceConfig, port: number, keys: ResolvedKeys): ServiceConfig {
+  const publicUrl = withPort(input.publicUrl, port);
+  return {
+    ...input,
+    port,
+    publicUrl,
+    publicOrigin: new URL(publicUrl).origin,
+    secretKey: keys.secretKey,
+    encryptionKeys: keys.encryptionKeys,
+    airtable: { ...input.airtable, redirectUri: `${publicUrl}${CALLBACK_PATH}` },
+  };
+}
+
+/** In demo mode, starts the emulator and points `config.airtable` at it; otherwise changes nothing. */
+async function startDemoIfAsked(
+  config: ServiceConfig,
+  options: StartServiceOptions,
+  start: StartContext,
+): Promise<{ config: ServiceConfig; emulator: RunningEmulator | null }> {
+  if (!config.demo) return { config, emulator: null };
+  const stateFile = demoEmulatorStatePath(config.databaseUrl);
+  if (stateFile !== undefined) start.footprint.file(stateFile);
+  const running = await startDemoEmulator(config, config.port, options.demoEmulator);
+  start.shutdown.cleanup(() => running.close());
+  return {
+    config: { ...config, airtable: { ...config.airtable, oauthUrl: running.url, apiUrl: running.url } },
+    emulator: running,
+  };
+}
+
+/** The OAuth client, the rotation journal and the token manager, with journaled rotations applied. */
+async function startTokens(
+  config: ServiceConfig,
+  store: Store,
+  keyring: ReturnType<typeof parseEncryptionKeys>,
+  start: StartContext,
+) {
+  const { logger, now, metrics } = start;
+  const oauth = new AirtableOAuth(config.airtable, { now });
+  const journalDir = resolve(config.refresh.journalDir);
+  start.footprint.dir(journalDir);
+  start.footprint.file(join(journalDir, JOURNAL_BALLAST));
+  const journal = await FileRotationJournal.open(journalDir, { keyring, logger });
+  const tokens = new TokenManager({
+    store,
+    refresher: oauth,
+    now,
+    logger,
+    metrics,
+    refreshTimeoutMs: config.refresh.timeoutMs,
+    leaseMs: config.refresh.leaseMs,
+    tokenWaitMs: config.refresh.tokenWaitMs,
+    journal,
+  });
+  start.shutdown.tokens((deadline) => tokens.close({ deadlineMs: deadline.remainingMs() }));
+  // A rotation an earlier process journaled but never saved is applied before anything is served.
+  const recovered = await tokens.recoverJournal();
+  if (recovered > 0) logger.warn({ recovered, journal: journal.location }, "journaled rotations applied");
+  return { oauth, tokens, journalDir };
+}
+
+/** Keep-alive, webhook delivery and the purge; each is stopped first at shutdown. */
+function startBackgroundLoops(ctx: ServiceContext, options: StartServiceOptions, shutdown: Shutdown): void {
+  const { config, store, logger, now } = ctx;
+  if (options.keepAlive !== false) {
+    const keepAlive = startKeepAlive({
+      store,
+      tokenManager: ctx.tokens,
+      keepAliveDays: config.keepAliveDays,
+      intervalMs: options.keepAliveIntervalMs ?? config.keepAliveIntervalSeconds * 1000,
+      concurrency: 4,
+      logger,
+      now,
+    });
+    shutdown.background(() => keepAlive.stop());
+  }
+  if (config.webhook) {
+    const delivery = startWebhookDelivery({
+      store,
+      url: config.webhook.url,
+      secret: config.webhook.secret,
+      metrics: ctx.metrics,
+      logger,
+      now,
+      ...(options.webhookPollIntervalMs ? { pollIntervalMs: options.webhookPollIntervalMs } : {}),
+    });
+    shutdown.background(() => delivery.stop());
+  }
+  const purge = startPurge(ctx, options.purgeIntervalMs ?? 10 * 60 * 1000);
+  shutdown.background(() => clearInterval(purge));
+}
+
+/** Periodically deletes expired one-time rows and events past the retention window. */
+function startPurge(ctx: ServiceContext, intervalMs: number): NodeJS.Timeout {
+  const { config, store, logger, now } = ctx;
+  const retentionMs = config.eventRetentionDays * 24 * 3600_000;
+  const purge = setInterval(() => {
+    store
+      .purgeExpired(now())
+      .catch((error: unknown) => logger.warn({ err: error }, "purge of expired rows failed"));
+    store
+      .pruneEvents({ before: new Date(now().getTime() - retentionMs) })
+      .then((pruned) => {
+        if (pruned > 0)
+          logger.info({ pruned, retentionDays: config.eventRetentionDays }, "old events pruned");
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, "pruning old events failed"));
+  }, intervalMs);
+  purge.unref();
+  return purge;
+}
+
+/** The start log line. */
+function logStarted(ctx: ServiceContext, storage: ServiceStorage, keys: ResolvedKeys): void {
+  ctx.logger.info(
+    {
+      url: ctx.config.publicUrl,
+      store: ctx.store.kind,
+      demo: ctx.config.demo,
+      database: storage.database,
+      keys: storage.keysFile ?? "environment",
+      journal: storage.journalDir,
+      created: [...(storage.databaseCreated ? ["database"] : []), ...(keys.created ? ["keys"] : [])],
+    },
+    "airlock service started",
+  );
+}
+
+/**
  * Starts the whole service and resolves once it accepts requests.
  *
  * @example
@@ -214,179 +486,37 @@ export async function startService(
   options: StartServiceOptions = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ name: "airlock" });
-  const now = options.now ?? (() => new Date());
-  const metrics = createMetrics();
-  // What this start creates on disk, removed again if the start fails.
-  const footprint = new StartFootprint();
-  // Shutdown runs in reverse start order, except that background loops stop first and the HTTP
-  // server closes right after them (no new requests while the rest goes down).
-  const cleanups: Array<(deadline: Deadline) => Promise<void> | void> = [];
-  const background: Array<() => Promise<void> | void> = [];
-  let closeServer: ((deadline: Deadline) => Promise<void>) | null = null;
-  let closeTokens: ((deadline: Deadline) => Promise<void>) | null = null;
-  const run = async (step: () => Promise<void> | void) => {
-    try {
-      await step();
-    } catch (error) {
-      logger.warn({ err: error }, "shutdown step failed");
-    }
+  const start: StartContext = {
+    logger,
+    now: options.now ?? (() => new Date()),
+    metrics: createMetrics(),
+    footprint: new StartFootprint(),
+    shutdown: new Shutdown(input.shutdownTimeoutMs, logger),
   };
-  // One deadline for the whole shutdown: background loops stop (in-flight webhook deliveries
-  // finish), the HTTP server stops accepting and answers what it has, in-flight refreshes and the
-  // saves of their rotations finish (or stay journaled), then the rest closes.
   const startup = startupGate();
-  const cleanup = async () => {
-    const deadline = startDeadline(input.shutdownTimeoutMs);
-    for (const step of background.splice(0)) await run(step);
-    const server = closeServer;
-    closeServer = null;
-    if (server) await run(() => server(deadline));
-    const tokens = closeTokens;
-    closeTokens = null;
-    if (tokens) await run(() => tokens(deadline));
-    for (const step of cleanups.splice(0).reverse()) await run(() => step(deadline));
-  };
-
   try {
     // Listen first: a busy port fails the start before anything is created on disk, and with
     // PORT=0 the public URL (and so the redirect URI) is only known afterwards.
-    let app: {
-      fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response>;
-    } | null = null;
-    let draining = false;
-    const server = createAdaptorServer({
-      fetch: async (request: Request, env: HttpBindings | Http2Bindings) => {
-        // While draining, every answer closes its connection, so clients reconnect elsewhere.
-        if (draining && "shouldKeepAlive" in env.outgoing) env.outgoing.shouldKeepAlive = false;
-        // A load balancer may send requests as soon as the port accepts: they wait for the start.
-        if (!app) await startup.within(STARTUP_WAIT_MS);
-        return app
-          ? app.fetch(request, env)
-          : Response.json(
-              { error: { code: "transient", message: "Airlock is starting.", hint: "Retry in a moment." } },
-              { status: 503, headers: { "Retry-After": "1" } },
-            );
-      },
-      serverOptions: httpServerOptions(input.http),
-    });
-    // Connections beyond the cap are closed as they arrive (slow clients cannot exhaust descriptors).
-    server.maxConnections = input.http.maxConnections;
-    const port = await listen(server, input.port, input.host);
-    closeServer = (deadline) => {
-      draining = true;
-      return drain(server, deadline);
-    };
-
-    const keys = resolveKeys(input, footprint);
-    const keyring = parseEncryptionKeys(keys.encryptionKeys);
-    const sqlitePath = sqliteFile(input.databaseUrl);
-    const databaseCreated = sqlitePath !== undefined && footprint.sqlite(sqlitePath);
-    const store: Store = await openStore(input.databaseUrl, {
-      keyring,
-      webhookEvents: input.webhook?.events ?? null,
-      logger,
-      onFailure: metrics.recordStoreFailure,
-    });
-    cleanups.push(() => store.close());
-    const publicUrl = withPort(input.publicUrl, port);
-    let config: ServiceConfig = {
-      ...input,
-      port,
-      publicUrl,
-      publicOrigin: new URL(publicUrl).origin,
-      secretKey: keys.secretKey,
-      encryptionKeys: keys.encryptionKeys,
-      airtable: { ...input.airtable, redirectUri: `${publicUrl}${CALLBACK_PATH}` },
-    };
-
-    let emulator: RunningEmulator | null = null;
-    if (config.demo) {
-      const stateFile = demoEmulatorStatePath(config.databaseUrl);
-      if (stateFile !== undefined) footprint.file(stateFile);
-      const running = await startDemoEmulator(config, port, options.demoEmulator);
-      emulator = running;
-      cleanups.push(() => running.close());
-      config = { ...config, airtable: { ...config.airtable, oauthUrl: running.url, apiUrl: running.url } };
-    }
-
-    const oauth = new AirtableOAuth(config.airtable, { now });
-    const journalDir = resolve(config.refresh.journalDir);
-    footprint.dir(journalDir);
-    footprint.file(join(journalDir, JOURNAL_BALLAST));
-    const journal = await FileRotationJournal.open(journalDir, { keyring, logger });
-    const tokens = new TokenManager({
-      store,
-      refresher: oauth,
-      now,
-      logger,
-      metrics,
-      refreshTimeoutMs: config.refresh.timeoutMs,
-      leaseMs: config.refresh.leaseMs,
-      tokenWaitMs: config.refresh.tokenWaitMs,
-      journal,
-    });
-    closeTokens = (deadline) => tokens.close({ deadlineMs: deadline.remainingMs() });
-    // A rotation an earlier process journaled but never saved is applied before anything is served.
-    const recovered = await tokens.recoverJournal();
-    if (recovered > 0) logger.warn({ recovered, journal: journal.location }, "journaled rotations applied");
-
+    const server = await listenFirst(input, startup, start.shutdown);
+    const { keys, keyring, store, databaseCreated } = await openStoreAndKeyring(input, start);
+    const withKeys = configWithPortAndKeys(input, server.port, keys);
+    const { config, emulator } = await startDemoIfAsked(withKeys, options, start);
+    const { oauth, tokens, journalDir } = await startTokens(config, store, keyring, start);
     const ctx: ServiceContext = {
       config,
       store,
       tokens,
       oauth,
-      metrics,
+      metrics: start.metrics,
       logger,
       demo: emulator ? { emulatorUrl: emulator.url } : null,
-      now,
+      now: start.now,
     };
     const built = createApp(ctx);
-    cleanups.push((deadline) => built.close(deadline.remainingMs()));
-    app = built.app;
+    start.shutdown.cleanup((deadline) => built.close(deadline.remainingMs()));
+    server.serve(built.app);
     startup.done();
-
-    if (options.keepAlive !== false) {
-      const keepAlive = startKeepAlive({
-        store,
-        tokenManager: tokens,
-        keepAliveDays: config.keepAliveDays,
-        intervalMs: options.keepAliveIntervalMs ?? config.keepAliveIntervalSeconds * 1000,
-        concurrency: 4,
-        logger,
-        now,
-      });
-      background.push(() => keepAlive.stop());
-    }
-    if (config.webhook) {
-      const delivery = startWebhookDelivery({
-        store,
-        url: config.webhook.url,
-        secret: config.webhook.secret,
-        metrics,
-        logger,
-        now,
-        ...(options.webhookPollIntervalMs ? { pollIntervalMs: options.webhookPollIntervalMs } : {}),
-      });
-      background.push(() => delivery.stop());
-    }
-    const retentionMs = config.eventRetentionDays * 24 * 3600_000;
-    const purge = setInterval(
-      () => {
-        store
-          .purgeExpired(now())
-          .catch((error: unknown) => logger.warn({ err: error }, "purge of expired rows failed"));
-        store
-          .pruneEvents({ before: new Date(now().getTime() - retentionMs) })
-          .then((pruned) => {
-            if (pruned > 0)
-              logger.info({ pruned, retentionDays: config.eventRetentionDays }, "old events pruned");
-          })
-          .catch((error: unknown) => logger.warn({ err: error }, "pruning old events failed"));
-      },
-      options.purgeIntervalMs ?? 10 * 60 * 1000,
-    );
-    purge.unref();
-    background.push(() => clearInterval(purge));
+    startBackgroundLoops(ctx, options, start.shutdown);
 
     const storage: ServiceStorage = {
       database: describeDatabase(config.databaseUrl),
@@ -396,31 +526,20 @@ export async function startService(
       secretKeyFromEnv: input.secretKey !== null,
       journalDir,
     };
-    logger.info(
-      {
-        url: publicUrl,
-        store: store.kind,
-        demo: config.demo,
-        database: storage.database,
-        keys: storage.keysFile ?? "environment",
-        journal: journalDir,
-        created: [...(databaseCreated ? ["database"] : []), ...(keys.created ? ["keys"] : [])],
-      },
-      "airlock service started",
-    );
+    logStarted(ctx, storage, keys);
     return {
-      url: publicUrl,
+      url: config.publicUrl,
       ctx,
       app: built.app,
       emulator,
       demoKeysCreated: keys.created,
       storage,
-      close: cleanup,
+      close: () => start.shutdown.run(),
     };
   } catch (error) {
     startup.done();
-    await cleanup();
-    footprint.undo();
+    await start.shutdown.run();
+    start.footprint.undo();
     throw error;
   }
 }
@@ -428,8 +547,13 @@ export async function startService(
 /** How long a request that arrives during startup waits for the service before a 503. */
 const STARTUP_WAIT_MS = 10_000;
 
+interface StartupGate {
+  done(): void;
+  within(ms: number): Promise<void>;
+}
+
 /** Resolves waiters once startup has finished (or failed), or when their wait runs out. */
-function startupGate(): { done(): void; within(ms: number): Promise<void> } {
+function startupGate(): StartupGate {
   let open: () => void = () => {};
   const opened = new Promise<void>((resolve) => {
     open = resolve;
