@@ -224,115 +224,152 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     return c.body(PAGE_CSS, 200, { "Content-Type": "text/css; charset=utf-8" });
   });
 
-  app.openapi(connectRoute, async (c) => {
-    const { token } = c.req.valid("param");
-    const session = /^[A-Za-z0-9_-]{20,100}$/.test(token)
-      ? await ctx.store.consumeConnectSession(hashSecret(token), ctx.now())
-      : null;
-    if (!session) {
-      return page(c, ctx, 410, {
-        ok: false,
-        title: "This link cannot be used",
-        message: "The connect link is unknown, has expired (links last 30 minutes) or was already used.",
-        hint: "Go back to the app that sent you here and ask for a new link.",
-      });
-    }
-    const binding = ensureBrowserBinding(c, ctx.config);
-    const codeVerifier = generateCodeVerifier();
-    const state = generateState();
-    await ctx.store.createPendingAuthorization({
-      stateHash: hashSecret(state),
-      identifier: session.identifier,
-      scopes: session.scopes,
-      returnUrl: session.returnUrl,
-      codeVerifier,
-      browserBindingHash: hashSecret(binding),
-      expiresAt: new Date(ctx.now().getTime() + PENDING_AUTHORIZATION_TTL_MS),
-    });
-    const url = ctx.oauth.authorizationUrl({
-      state,
-      codeChallenge: computeCodeChallenge(codeVerifier),
-      scopes: session.scopes,
-    });
-    c.var.log.info({ identifier: session.identifier }, "connect link opened; redirecting to Airtable");
-    c.header("Cache-Control", "no-store");
-    c.header("Referrer-Policy", "no-referrer");
-    return c.redirect(url.href, 302);
-  });
-
-  app.openapi(callbackRoute, async (c) => {
-    const { state } = c.req.valid("query");
-    const fail = (refused: AirlockError) => {
-      const error = forEndUser(refused);
-      c.var.log.warn({ error: error.code }, "callback refused");
-      return page(c, ctx, 400, {
-        ok: false,
-        title: "We could not connect your Airtable account",
-        message: error.message,
-        hint: error.hint,
-      });
-    };
-    if (state === undefined || !isValidState(state))
-      return fail(invalidState("The callback has no valid state."));
-    const stateHash = hashSecret(state);
-    const pending = await ctx.store.getPendingAuthorization(stateHash);
-    if (!pending) return fail(invalidState("This authorization is unknown to Airlock."));
-    if (pending.usedAt !== null) return fail(invalidState("This authorization was already completed."));
-    if (pending.expiresAt.getTime() <= ctx.now().getTime()) {
-      const expired = invalidState(
-        "This authorization expired (the consent page was open for more than 10 minutes).",
-      );
-      await recordFailure(ctx, c, pending.identifier, expired);
-      return fail(expired);
-    }
-    const binding = readBrowserBinding(c, ctx.config);
-    // A mismatch leaves the pending authorization untouched: the right browser can still finish.
-    if (binding === undefined || !safeEqual(hashSecret(binding), pending.browserBindingHash)) {
-      return fail(
-        invalidState(
-          "This authorization was started in a different browser.",
-          "Finish in the browser where you opened the link, or ask the app for a new link (each link works once).",
-        ),
-      );
-    }
-    if (!(await ctx.store.markPendingAuthorizationUsed(stateHash, ctx.now()))) {
-      return fail(invalidState("This authorization was already completed."));
-    }
-
-    const returnUrl = safeReturnUrl(ctx, c, pending.returnUrl);
-    let outcome: { created: boolean };
-    try {
-      outcome = await completeAuthorization(ctx, c, pending, state);
-    } catch (caught) {
-      const error = forEndUser(toAirlockError(caught));
-      // Only an unexpected failure carries its cause into the log; AirlockErrors say enough.
-      const cause = error.code === "internal" ? { err: caught } : {};
-      c.var.log.warn({ identifier: pending.identifier, error: error.code, ...cause }, "authorization failed");
-      await recordFailure(ctx, c, pending.identifier, error);
-      if (returnUrl) {
-        return redirectBack(c, returnUrl, {
-          status: "error",
-          error: error.code,
-          identifier: pending.identifier,
-        });
-      }
-      return page(c, ctx, 400, {
-        ok: false,
-        title: "We could not connect your Airtable account",
-        message: error.message,
-        hint: error.hint,
-      });
-    }
-    c.var.log.info({ identifier: pending.identifier, created: outcome.created }, "connection authorized");
-    if (returnUrl) {
-      return redirectBack(c, returnUrl, { status: "connected", identifier: pending.identifier });
-    }
-    return page(c, ctx, 200, {
-      ok: true,
-      title: "Airtable connected",
-      message: `Your Airtable account is connected${outcome.created ? "" : " again"}. You can close this tab.`,
-    });
-  });
+  app.openapi(connectRoute, (c) => startConnect(ctx, c, c.req.valid("param").token));
+  app.openapi(callbackRoute, (c) => handleCallback(ctx, c, c.req.valid("query").state));
 
   return app;
+}
+
+/**
+ * `GET /connect/:token`: consumes the link, binds the browser, stores the pending authorization
+ * (PKCE verifier, state) and redirects to Airtable; a dead link gets a page.
+ */
+async function startConnect(ctx: ServiceContext, c: Context<AppEnv>, token: string) {
+  const session = /^[A-Za-z0-9_-]{20,100}$/.test(token)
+    ? await ctx.store.consumeConnectSession(hashSecret(token), ctx.now())
+    : null;
+  if (!session) {
+    return page(c, ctx, 410, {
+      ok: false,
+      title: "This link cannot be used",
+      message: "The connect link is unknown, has expired (links last 30 minutes) or was already used.",
+      hint: "Go back to the app that sent you here and ask for a new link.",
+    });
+  }
+  const binding = ensureBrowserBinding(c, ctx.config);
+  const codeVerifier = generateCodeVerifier();
+  const state = generateState();
+  await ctx.store.createPendingAuthorization({
+    stateHash: hashSecret(state),
+    identifier: session.identifier,
+    scopes: session.scopes,
+    returnUrl: session.returnUrl,
+    codeVerifier,
+    browserBindingHash: hashSecret(binding),
+    expiresAt: new Date(ctx.now().getTime() + PENDING_AUTHORIZATION_TTL_MS),
+  });
+  const url = ctx.oauth.authorizationUrl({
+    state,
+    codeChallenge: computeCodeChallenge(codeVerifier),
+    scopes: session.scopes,
+  });
+  c.var.log.info({ identifier: session.identifier }, "connect link opened; redirecting to Airtable");
+  c.header("Cache-Control", "no-store");
+  c.header("Referrer-Policy", "no-referrer");
+  return c.redirect(url.href, 302);
+}
+
+/**
+ * `GET /oauth/callback`: claims the pending authorization the state names, completes it, and sends
+ * the browser back to the app (or shows a page).
+ */
+async function handleCallback(ctx: ServiceContext, c: Context<AppEnv>, state: string | undefined) {
+  if (state === undefined || !isValidState(state))
+    return refuse(c, ctx, invalidState("The callback has no valid state."));
+  const pending = await claimPendingAuthorization(ctx, c, state);
+  if (pending instanceof AirlockError) return refuse(c, ctx, pending);
+
+  const returnUrl = safeReturnUrl(ctx, c, pending.returnUrl);
+  let outcome: { created: boolean };
+  try {
+    outcome = await completeAuthorization(ctx, c, pending, state);
+  } catch (caught) {
+    return deny(ctx, c, pending, returnUrl, caught);
+  }
+  c.var.log.info({ identifier: pending.identifier, created: outcome.created }, "connection authorized");
+  if (returnUrl) {
+    return redirectBack(c, returnUrl, { status: "connected", identifier: pending.identifier });
+  }
+  return page(c, ctx, 200, {
+    ok: true,
+    title: "Airtable connected",
+    message: `Your Airtable account is connected${outcome.created ? "" : " again"}. You can close this tab.`,
+  });
+}
+
+/** A callback refused before the code exchange: logged, and a page that says why. */
+function refuse(c: Context<AppEnv>, ctx: ServiceContext, refused: AirlockError) {
+  const error = forEndUser(refused);
+  c.var.log.warn({ error: error.code }, "callback refused");
+  return page(c, ctx, 400, {
+    ok: false,
+    title: "We could not connect your Airtable account",
+    message: error.message,
+    hint: error.hint,
+  });
+}
+
+/**
+ * The pending authorization `state` names, once it is known, unused, unexpired and from this
+ * browser, and now marked used; otherwise why not (an expiry is also written to the history).
+ */
+async function claimPendingAuthorization(
+  ctx: ServiceContext,
+  c: Context<AppEnv>,
+  state: string,
+): Promise<PendingAuthorization | AirlockError> {
+  const stateHash = hashSecret(state);
+  const pending = await ctx.store.getPendingAuthorization(stateHash);
+  if (!pending) return invalidState("This authorization is unknown to Airlock.");
+  if (pending.usedAt !== null) return invalidState("This authorization was already completed.");
+  if (pending.expiresAt.getTime() <= ctx.now().getTime()) {
+    const expired = invalidState(
+      "This authorization expired (the consent page was open for more than 10 minutes).",
+    );
+    await recordFailure(ctx, c, pending.identifier, expired);
+    return expired;
+  }
+  const binding = readBrowserBinding(c, ctx.config);
+  // A mismatch leaves the pending authorization untouched: the right browser can still finish.
+  if (binding === undefined || !safeEqual(hashSecret(binding), pending.browserBindingHash)) {
+    return invalidState(
+      "This authorization was started in a different browser.",
+      "Finish in the browser where you opened the link, or ask the app for a new link (each link works once).",
+    );
+  }
+  if (!(await ctx.store.markPendingAuthorizationUsed(stateHash, ctx.now()))) {
+    return invalidState("This authorization was already completed.");
+  }
+  return pending;
+}
+
+/**
+ * The code exchange (or what follows it) failed, or Airtable refused: logged, written to the
+ * history, and the browser goes back to the app with the error (or gets a page).
+ */
+async function deny(
+  ctx: ServiceContext,
+  c: Context<AppEnv>,
+  pending: PendingAuthorization,
+  returnUrl: URL | null,
+  caught: unknown,
+) {
+  const error = forEndUser(toAirlockError(caught));
+  // Only an unexpected failure carries its cause into the log; AirlockErrors say enough.
+  const cause = error.code === "internal" ? { err: caught } : {};
+  c.var.log.warn({ identifier: pending.identifier, error: error.code, ...cause }, "authorization failed");
+  await recordFailure(ctx, c, pending.identifier, error);
+  if (returnUrl) {
+    return redirectBack(c, returnUrl, {
+      status: "error",
+      error: error.code,
+      identifier: pending.identifier,
+    });
+  }
+  return page(c, ctx, 400, {
+    ok: false,
+    title: "We could not connect your Airtable account",
+    message: error.message,
+    hint: error.hint,
+  });
 }
