@@ -11,6 +11,7 @@ import type { Dispatcher } from "undici";
 import { Pool, errors as undiciErrors } from "undici";
 import { AirlockError, errorCode } from "../shared/errors.js";
 import { TIMED_OUT, within } from "../shared/timers.js";
+import type { GetAccessTokenOptions } from "../tokens/token-manager.js";
 import type { ServiceContext } from "./context.js";
 import { statusForCode, toAirlockError } from "./http-errors.js";
 import { checkProxyPath, decodeUntilStable, refuseProxyPath, upstreamBase } from "./proxy-path.js";
@@ -246,19 +247,14 @@ async function readWhole(body: Dispatcher.ResponseData["body"], timeoutMs: numbe
   }
 }
 
-/**
- * Mounts the proxy on `app` and returns the function that closes its connection pool: upstream
- * requests still running get `graceMs` to finish, then are cut (the shutdown deadline has passed).
- *
- * @example
- * const closeProxy = mountProxy(app, ctx);
- * // later: await closeProxy(1000);
- */
-export function mountProxy(
-  app: Hono<AppEnv>,
-  ctx: ServiceContext,
-  options?: Partial<ProxyOptions>,
-): (graceMs?: number) => Promise<void> {
+/** Where proxied requests go: the options, the API's origin and path prefix, and the Pool for it. */
+interface Upstream {
+  opts: ProxyOptions;
+  base: ReturnType<typeof upstreamBase>;
+  pool: Pool;
+}
+
+function openUpstream(ctx: ServiceContext, options: Partial<ProxyOptions> | undefined): Upstream {
   const opts: ProxyOptions = {
     maxBody: options?.maxBody ?? ctx.config.proxyMaxBody,
     timeoutMs: options?.timeoutMs ?? ctx.config.proxyTimeoutMs,
@@ -275,89 +271,29 @@ export function mountProxy(
     connections: 256,
     pipelining: 1,
   });
-  async function forward(c: Context<AppEnv>): Promise<Response> {
-    const { identifier, path, search } = parseTarget(c);
-    const method = c.req.method;
-    const incoming = incomingOf(c);
-    const declared = incoming ? incoming.headers["content-length"] : c.req.header("content-length");
-    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > opts.maxBody) {
-      throw tooLarge(opts.maxBody);
-    }
-    const upstreamPath = base.path(path, search);
-    const body = await readBody(c.req.raw, opts.maxBody);
-    let token: { accessToken: string };
-    try {
-      token = await ctx.tokens.getAccessToken(identifier);
-    } catch (error) {
-      throw withReconnectHint(error, identifier);
-    }
-    // A replayable body on an idempotent method may be sent again after a dead keep-alive socket.
-    const retryable = body.kind !== "stream" && IDEMPOTENT.has(method);
+  return { opts, base, pool };
+}
 
-    const send = async (accessToken: string): Promise<Dispatcher.ResponseData> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await pool.request({
-            method: method as Dispatcher.HttpMethod,
-            path: upstreamPath,
-            headers: forwardHeaders(c, accessToken),
-            body: body.kind === "none" ? null : body.kind === "buffered" ? body.data : body.stream,
-          });
-        } catch (error) {
-          if (body.kind === "stream" && body.tooLarge()) throw tooLarge(opts.maxBody);
-          if (isTimeout(error)) throw timeoutError(opts.timeoutMs);
-          // Only the code and names: undici's messages may carry the upstream URL, never a token.
-          const cause = failureCode(error);
-          const again = retryable && attempt === 1 && cause !== undefined && RETRYABLE_CODES.has(cause);
-          c.var.log?.warn(
-            {
-              upstreamError: cause ?? (error as Error | null)?.name ?? "unknown",
-              method,
-              attempt,
-              retrying: again,
-            },
-            again ? "proxy: connection to Airtable failed; retrying once" : "proxy: could not reach Airtable",
-          );
-          if (!again) throw unreachable(error);
-        }
-      }
-    };
-
-    let upstream = await send(token.accessToken);
-    // An expired or rotated-away token looks like 401: refresh once (fenced on the token we used).
-    if (upstream.statusCode === 401 && body.kind !== "stream") {
-      await upstream.body.dump();
-      let fresh: { accessToken: string };
-      try {
-        fresh = await ctx.tokens.getAccessToken(identifier, {
-          force: true,
-          rejectedAccessToken: token.accessToken,
-        });
-      } catch (error) {
-        throw withReconnectHint(error, identifier);
-      }
-      upstream = await send(fresh.accessToken);
-    }
-
-    const headers = responseHeaders(upstream.headers);
-    const status = upstream.statusCode;
-    if (method === "HEAD" || status === 204 || status === 304) {
-      await upstream.body.dump();
-      return new Response(null, { status, headers });
-    }
-    const length = headers["content-length"];
-    if (length !== undefined && /^\d+$/.test(length) && Number(length) <= BUFFER_RESPONSE_BYTES) {
-      // Small and sized: one buffer, so the adapter writes head and body at once (no stream plumbing).
-      return new Response(await readWhole(upstream.body, opts.timeoutMs), { status, headers });
-    }
-    return new Response(Readable.toWeb(upstream.body) as ReadableStream<Uint8Array>, { status, headers });
-  }
+/**
+ * Mounts the proxy on `app` and returns the function that closes its connection pool: upstream
+ * requests still running get `graceMs` to finish, then are cut (the shutdown deadline has passed).
+ *
+ * @example
+ * const closeProxy = mountProxy(app, ctx);
+ * // later: await closeProxy(1000);
+ */
+export function mountProxy(
+  app: Hono<AppEnv>,
+  ctx: ServiceContext,
+  options?: Partial<ProxyOptions>,
+): (graceMs?: number) => Promise<void> {
+  const upstream = openUpstream(ctx, options);
 
   app.all(`${PREFIX}:identifier/*`, async (c) => {
     const started = performance.now();
     let status = 500;
     try {
-      const response = await forward(c);
+      const response = await forward(ctx, upstream, c);
       status = response.status;
       return response;
     } catch (error) {
@@ -370,6 +306,115 @@ export function mountProxy(
   });
 
   return async (graceMs = 0) => {
-    if ((await within(pool.close(), graceMs)) === TIMED_OUT) await pool.destroy();
+    if ((await within(upstream.pool.close(), graceMs)) === TIMED_OUT) await upstream.pool.destroy();
   };
+}
+
+/** One proxied request: checks, token, upstream call (401 → one forced refresh and a retry), answer. */
+async function forward(ctx: ServiceContext, upstream: Upstream, c: Context<AppEnv>): Promise<Response> {
+  const { opts } = upstream;
+  const { identifier, path, search } = parseTarget(c);
+  const method = c.req.method;
+  const incoming = incomingOf(c);
+  const declared = incoming ? incoming.headers["content-length"] : c.req.header("content-length");
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > opts.maxBody) {
+    throw tooLarge(opts.maxBody);
+  }
+  const request: UpstreamRequest = {
+    method,
+    path: upstream.base.path(path, search),
+    body: await readBody(c.req.raw, opts.maxBody),
+  };
+  const token = await accessTokenFor(ctx, identifier);
+
+  let response = await send(upstream, c, request, token.accessToken);
+  // An expired or rotated-away token looks like 401: refresh once (fenced on the token we used).
+  if (response.statusCode === 401 && request.body.kind !== "stream") {
+    await response.body.dump();
+    const fresh = await accessTokenFor(ctx, identifier, {
+      force: true,
+      rejectedAccessToken: token.accessToken,
+    });
+    response = await send(upstream, c, request, fresh.accessToken);
+  }
+  return answer(upstream, method, response);
+}
+
+/** The connection's access token; a connection that needs the user says how to reconnect. */
+async function accessTokenFor(
+  ctx: ServiceContext,
+  identifier: string,
+  options?: GetAccessTokenOptions,
+): Promise<{ accessToken: string }> {
+  try {
+    return await ctx.tokens.getAccessToken(identifier, options);
+  } catch (error) {
+    throw withReconnectHint(error, identifier);
+  }
+}
+
+interface UpstreamRequest {
+  method: string;
+  /** Path and query on the upstream origin. */
+  path: string;
+  body: RequestBody;
+}
+
+/** Sends the request upstream; a replayable one is sent once more after a dead keep-alive socket. */
+async function send(
+  upstream: Upstream,
+  c: Context<AppEnv>,
+  request: UpstreamRequest,
+  accessToken: string,
+): Promise<Dispatcher.ResponseData> {
+  const { method, body } = request;
+  const { opts } = upstream;
+  // A replayable body on an idempotent method may be sent again after a dead keep-alive socket.
+  const retryable = body.kind !== "stream" && IDEMPOTENT.has(method);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await upstream.pool.request({
+        method: method as Dispatcher.HttpMethod,
+        path: request.path,
+        headers: forwardHeaders(c, accessToken),
+        body: body.kind === "none" ? null : body.kind === "buffered" ? body.data : body.stream,
+      });
+    } catch (error) {
+      if (body.kind === "stream" && body.tooLarge()) throw tooLarge(opts.maxBody);
+      if (isTimeout(error)) throw timeoutError(opts.timeoutMs);
+      // Only the code and names: undici's messages may carry the upstream URL, never a token.
+      const cause = failureCode(error);
+      const again = retryable && attempt === 1 && cause !== undefined && RETRYABLE_CODES.has(cause);
+      c.var.log?.warn(
+        {
+          upstreamError: cause ?? (error as Error | null)?.name ?? "unknown",
+          method,
+          attempt,
+          retrying: again,
+        },
+        again ? "proxy: connection to Airtable failed; retrying once" : "proxy: could not reach Airtable",
+      );
+      if (!again) throw unreachable(error);
+    }
+  }
+}
+
+/** The upstream's answer as ours: no body where there is none, small sized bodies whole, the rest streamed. */
+async function answer(
+  upstream: Upstream,
+  method: string,
+  response: Dispatcher.ResponseData,
+): Promise<Response> {
+  const headers = responseHeaders(response.headers);
+  const status = response.statusCode;
+  if (method === "HEAD" || status === 204 || status === 304) {
+    await response.body.dump();
+    return new Response(null, { status, headers });
+  }
+  const length = headers["content-length"];
+  if (length !== undefined && /^\d+$/.test(length) && Number(length) <= BUFFER_RESPONSE_BYTES) {
+    // Small and sized: one buffer, so the adapter writes head and body at once (no stream plumbing).
+    return new Response(await readWhole(response.body, upstream.opts.timeoutMs), { status, headers });
+  }
+  return new Response(Readable.toWeb(response.body) as ReadableStream<Uint8Array>, { status, headers });
 }
