@@ -10,6 +10,7 @@ export * from "./airtable/index.js";
 export * from "./shared/errors.js";
 export * from "./store/index.js";
 export { type KeepAlive, type KeepAliveOptions, startKeepAlive } from "./tokens/keep-alive.js";
+export type { TokenRefresher } from "./tokens/refresher.js";
 export {
   type AccessToken,
   type GetAccessTokenOptions,

@@ -13,7 +13,7 @@ import {
   type TokenErrorContext,
   tokenEndpointError,
 } from "./token-errors.js";
-import type { AirtableOAuthConfig, TokenRefresher, TokenSet } from "./types.js";
+import type { AirtableOAuthConfig, TokenSet } from "./types.js";
 
 /** Airtable's documented access-token lifetime, used when a response omits `expires_in`. */
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600;
@@ -100,7 +100,7 @@ const CALLBACK_ERRORS: Record<
  * const tokens = await client.exchangeCode({ code, codeVerifier });
  * const fresher = await client.refresh(tokens.refreshToken);
  */
-export class AirtableOAuth implements TokenRefresher {
+export class AirtableOAuth {
   // Private so that logging the client can never print the secret.
   readonly #config: Readonly<AirtableOAuthConfig>;
   readonly #as: oauth.AuthorizationServer;

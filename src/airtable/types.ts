@@ -13,12 +13,6 @@ export interface TokenSet {
   obtainedAt: Date;
 }
 
-/** Anything that can trade a refresh token for a new TokenSet. AirtableOAuth implements it. */
-export interface TokenRefresher {
-  /** `signal` aborts the request (the caller's timeout); without it the refresher applies its own. */
-  refresh(refreshToken: string, options?: { signal?: AbortSignal }): Promise<TokenSet>;
-}
-
 /** Settings of an Airtable OAuth integration, as read from AIRTABLE_* variables. */
 export interface AirtableOAuthConfig {
   clientId: string;

@@ -16,13 +16,14 @@
  */
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
-import type { TokenRefresher, TokenSet } from "../airtable/types.js";
+import type { TokenSet } from "../airtable/types.js";
 import { AirlockError, isAirlockError } from "../shared/errors.js";
 import { type Logger, silentLogger } from "../shared/log.js";
 import type { Metrics } from "../shared/metrics.js";
 import { TIMED_OUT, within } from "../shared/timers.js";
 import type { RotationJournal } from "../store/journal.js";
 import type { ConnectionRecord, Store } from "../store/types.js";
+import type { TokenRefresher } from "./refresher.js";
 import { RotationKeeper } from "./rotation-keeper.js";
 
 export interface TokenManagerOptions {
