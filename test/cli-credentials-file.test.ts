@@ -16,10 +16,11 @@ import {
   secrets,
   setup,
 } from "./cli-harness.js";
+import { announceSkip } from "./support/skip.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "./support/small-volume.js";
 
 const noMount = smallVolumeMissing();
-if (noMount) process.stderr.write(`[skip] airlock login on a read-only AIRLOCK_HOME (EROFS): ${noMount}\n`);
+announceSkip("mount", "airlock login on a read-only AIRLOCK_HOME (EROFS)", noMount);
 
 let s: Setup;
 const volumes: SmallVolume[] = [];

@@ -6,7 +6,8 @@
  */
 import { createHmac } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { connect, serviceStores, startTestService, TestClock, type TestService } from "./security/harness.js";
+import { connect, serviceStores, startTestService, type TestService } from "./security/harness.js";
+import { TestClock } from "./support/clock.js";
 import { type RecordedRequest, startRecordingServer } from "./support/recording-server.js";
 
 async function until(
@@ -31,7 +32,7 @@ describe.each(serviceStores("service-background"))(
     });
 
     it("keep-alive refreshes a connection idle for longer than AIRLOCK_KEEPALIVE_DAYS", async () => {
-      const clock = new TestClock();
+      const clock = new TestClock({ running: true });
       const t: TestService = await startTestService({
         store,
         env: { AIRLOCK_KEEPALIVE_DAYS: "1" },

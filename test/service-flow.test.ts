@@ -5,21 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  announcePostgresSkip,
   Browser,
   connect,
   createSession,
   location,
+  serviceStores,
   startTestService,
-  TEST_DATABASE_URL,
   type TestService,
 } from "./security/harness.js";
 
-announcePostgresSkip("service-flow");
-
-const stores = TEST_DATABASE_URL ? (["sqlite", "postgres"] as const) : (["sqlite"] as const);
-
-describe.each(stores)("service flow (%s)", (store) => {
+describe.each(serviceStores("service-flow"))("service flow (%s)", (store) => {
   let t: TestService;
 
   beforeAll(async () => {

@@ -10,7 +10,7 @@ import {
   auth,
   connect,
   rawRequest,
-  seedConnection,
+  seedServiceConnection,
   serviceStores,
   startServiceWithUpstream,
   startTestService,
@@ -63,7 +63,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("strips the caller's credentials and hop-by-hop headers, injects the token, keeps the rest", async () => {
-    await seedConnection(t, "hdr", "tok_hdr");
+    await seedServiceConnection(t, "hdr", "tok_hdr");
     answer = () => ({
       status: 422,
       headers: {
@@ -115,7 +115,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("keeps encoded path segments and the query exactly", async () => {
-    await seedConnection(t, "enc", "tok_enc");
+    await seedServiceConnection(t, "enc", "tok_enc");
     const path =
       "/v0/appAAAAAAAAAAAAAA/Table%20Name%2FSub?filterByFormula=%7BStatus%7D%3D%27Done%27&fields%5B%5D=Name";
     expect((await fetch(`${t.url}/v1/proxy/enc${path}`, { headers: auth })).status).toBe(200);
@@ -123,7 +123,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("passes Airtable's 429 and Retry-After through untouched, with no retry", async () => {
-    await seedConnection(t, "busy", "tok_busy");
+    await seedServiceConnection(t, "busy", "tok_busy");
     answer = () => ({
       status: 429,
       headers: { "retry-after": "30" },
@@ -140,7 +140,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("on a 401 forces one refresh and retries once with the same body", async () => {
-    await seedConnection(t, "stale", "tok_stale");
+    await seedServiceConnection(t, "stale", "tok_stale");
     answer = (req) =>
       req.headers.authorization === "Bearer tok_stale"
         ? { status: 401, body: { error: { type: "AUTHENTICATION_REQUIRED", message: "expired" } } }
@@ -163,7 +163,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("passes a second 401 through (one retry only)", async () => {
-    await seedConnection(t, "revoked", "tok_revoked");
+    await seedServiceConnection(t, "revoked", "tok_revoked");
     answer = () => ({ status: 401, body: { error: { type: "AUTHENTICATION_REQUIRED" } } });
     const res = await fetch(`${t.url}/v1/proxy/revoked/v0/meta/whoami`, { headers: auth });
     expect(res.status).toBe(401);
@@ -172,7 +172,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("does not retry a 401 when the body was streamed (too large to replay)", async () => {
-    await seedConnection(t, "bigbody", "tok_big");
+    await seedServiceConnection(t, "bigbody", "tok_big");
     answer = () => ({ status: 401, body: { error: { type: "AUTHENTICATION_REQUIRED" } } });
     const res = await fetch(`${t.url}/v1/proxy/bigbody/v0/appAAAAAAAAAAAAAA/Tasks`, {
       method: "POST",
@@ -185,7 +185,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("streams a large response body back intact", async () => {
-    await seedConnection(t, "large", "tok_large");
+    await seedServiceConnection(t, "large", "tok_large");
     const big = "x".repeat(3 * 1024 * 1024);
     answer = () => ({ status: 200, headers: { "content-type": "text/plain" }, body: big });
     const res = await fetch(`${t.url}/v1/proxy/large/v0/bases/export`, { headers: auth });
@@ -194,7 +194,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("answers 504 timeout when Airtable does not answer in time", async () => {
-    await seedConnection(t, "slow", "tok_slow");
+    await seedServiceConnection(t, "slow", "tok_slow");
     answer = () => ({ hang: true });
     const res = await fetch(`${t.url}/v1/proxy/slow/v0/meta/whoami`, { headers: auth });
     expect(res.status).toBe(504);
@@ -204,7 +204,7 @@ describe.each(stores)("proxy against a recording upstream (%s)", (store) => {
   });
 
   it("answers 503 transient when the connection drops", async () => {
-    await seedConnection(t, "dropped", "tok_drop");
+    await seedServiceConnection(t, "dropped", "tok_drop");
     answer = () => ({ drop: true });
     const res = await fetch(`${t.url}/v1/proxy/dropped/v0/meta/whoami`, { headers: auth });
     expect(res.status).toBe(503);

@@ -4,7 +4,8 @@
  * shrinks, and each connection keeps its newest event.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { connect, serviceStores, startTestService, TestClock, type TestService } from "./security/harness.js";
+import { connect, serviceStores, startTestService, type TestService } from "./security/harness.js";
+import { TestClock } from "./support/clock.js";
 
 const DAY = 24 * 3600_000;
 
@@ -24,7 +25,7 @@ describe.each(serviceStores("service event retention"))("event retention in the 
   });
 
   it("deletes events older than AIRLOCK_EVENT_RETENTION_DAYS, keeping each connection's newest", async () => {
-    const clock = new TestClock();
+    const clock = new TestClock({ running: true });
     const t = await startTestService({
       store,
       env: { AIRLOCK_EVENT_RETENTION_DAYS: "7" },

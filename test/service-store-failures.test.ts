@@ -13,18 +13,14 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  announcePostgresSkip,
-  startTestService,
-  TEST_DATABASE_URL,
-  type TestService,
-} from "./security/harness.js";
+import { startTestService, type TestService } from "./security/harness.js";
+import { describeWithPostgres, TEST_DATABASE_URL } from "./support/postgres.js";
+import { announceSkip } from "./support/skip.js";
 import { mountSmallVolume, smallVolumeMissing } from "./support/small-volume.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 
-announcePostgresSkip("service-store-failures");
 const noMount = smallVolumeMissing();
-if (noMount) console.warn(`[skip] service on a full SQLite disk: ${noMount}`);
+announceSkip("mount", "service on a full SQLite disk", noMount);
 
 interface ErrorBody {
   error: { code: string; message: string; hint: string; details?: Record<string, unknown> };
@@ -166,7 +162,7 @@ describe("service with a SQLite file it cannot write", () => {
   );
 });
 
-describe.skipIf(!TEST_DATABASE_URL)("service with PostgreSQL going away", () => {
+describeWithPostgres("service with PostgreSQL going away", () => {
   let t: TestService;
   let proxy: TcpProxy;
   afterAll(async () => {

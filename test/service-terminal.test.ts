@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { announceSkip } from "./support/skip.js";
 
 const MAIN = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const dir = mkdtempSync(join(tmpdir(), "airlock-tty-"));
@@ -31,11 +32,11 @@ function findPty(): Pty | undefined {
 }
 
 const pty = findPty();
-if (!pty) {
-  process.stderr.write(
-    "[pty] SKIPPED airlock serve on a terminal: neither `script` (util-linux: apt-get install util-linux) nor python3 is installed\n",
-  );
-}
+announceSkip(
+  "pty",
+  "airlock serve on a terminal",
+  pty ? undefined : "neither `script` (util-linux: apt-get install util-linux) nor python3 is installed",
+);
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

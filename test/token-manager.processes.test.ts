@@ -12,8 +12,9 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SqlStore } from "../src/store/sql-store.js";
+import { seedConnection } from "./support/connection-tokens.js";
 import { type StoreTarget, storeTargets } from "./support/store-targets.js";
-import { emulatorStats, seedConnection, tokenTestbed } from "./support/token-fixtures.js";
+import { emulatorStats, tokenTestbed } from "./support/token-fixtures.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORKER = join(ROOT, "test/fixtures/token-worker.mjs");

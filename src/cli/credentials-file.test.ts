@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { storedCredentials } from "../../test/support/credentials.js";
+import { announceSkip } from "../../test/support/skip.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
 import { isAirlockError } from "../shared/errors.js";
 import {
@@ -143,8 +144,8 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code: str
 }
 
 const noMount = smallVolumeMissing();
-if (noMount && process.platform !== "win32") {
-  process.stderr.write(`[skip] FileCredentialStore on a read-only folder (EROFS): ${noMount}\n`);
+if (process.platform !== "win32") {
+  announceSkip("mount", "FileCredentialStore on a read-only folder (EROFS)", noMount);
 }
 
 /** Mounts a read-only tmpfs on `dir` (after writing `seed` files into it), which root cannot write either. */

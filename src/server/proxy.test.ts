@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   SECRET_KEY,
-  seedConnection,
+  seedServiceConnection,
   startTestService,
   type TestService,
 } from "../../test/security/harness.js";
@@ -61,7 +61,7 @@ describe("proxy retry after a reset connection", () => {
       },
       start: { keepAlive: false },
     });
-    await seedConnection(t, "retry", "tok_retry");
+    await seedServiceConnection(t, "retry", "tok_retry");
   });
   beforeEach(() => {
     seen.length = 0;

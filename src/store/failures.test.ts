@@ -4,7 +4,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { announcePostgresSkip, TEST_DATABASE_URL } from "../../test/support/postgres-schema.js";
+import { describeWithPostgres, TEST_DATABASE_URL } from "../../test/support/postgres.js";
 import { AirlockError } from "../shared/errors.js";
 import { storeFailure } from "./failures.js";
 
@@ -205,9 +205,7 @@ describe("storeFailure: not a store outage", () => {
   });
 });
 
-announcePostgresSkip("storeFailure against a real server");
-
-describe.skipIf(!TEST_DATABASE_URL)("storeFailure: real PostgreSQL errors", () => {
+describeWithPostgres("storeFailure: real PostgreSQL errors", () => {
   it("a write in a read-only transaction (25006)", async () => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();

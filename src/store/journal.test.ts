@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { announceSkip } from "../../test/support/skip.js";
 import { mountSmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
 import { isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
@@ -86,7 +87,7 @@ describe("FileRotationJournal", () => {
   });
 
   const noMount = smallVolumeMissing();
-  if (noMount) process.stderr.write(`[skip] journal on a full volume: ${noMount}\n`);
+  announceSkip("mount", "journal on a full volume", noMount);
   it.skipIf(noMount !== undefined)("still writes an entry on a full volume, from its ballast", async () => {
     const volume = mountSmallVolume(1);
     try {

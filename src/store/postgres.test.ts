@@ -6,12 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { failure } from "../../test/support/airlock-error.js";
-import {
-  announcePostgresSkip,
-  createTestSchema,
-  TEST_DATABASE_URL,
-  type TestSchema,
-} from "../../test/support/postgres-schema.js";
+import { createTestSchema, describeWithPostgres, type TestSchema } from "../../test/support/postgres.js";
 import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
 import { openStore } from "./index.js";
@@ -34,9 +29,7 @@ describe("openStore on PostgreSQL that is not there", () => {
   });
 });
 
-announcePostgresSkip("postgres outage");
-
-describe.skipIf(!TEST_DATABASE_URL)("a PostgreSQL store during an outage", () => {
+describeWithPostgres("a PostgreSQL store during an outage", () => {
   let schema: TestSchema;
   let proxy: TcpProxy;
   let store: SqlStore;

@@ -10,6 +10,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { failure } from "../../test/support/airlock-error.js";
 import { connectionTokens } from "../../test/support/connection-tokens.js";
+import { announceSkip } from "../../test/support/skip.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../../test/support/small-volume.js";
 import { type AirlockError, isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "./crypto.js";
@@ -106,7 +107,7 @@ describe("a full SQLite database (max_page_count)", () => {
 });
 
 const noMount = smallVolumeMissing();
-if (noMount) console.warn(`[skip] SQLite full-disk and read-only mount tests: ${noMount}`);
+announceSkip("mount", "SQLite full-disk and read-only mount tests", noMount);
 
 describe.skipIf(noMount !== undefined)("a SQLite database on a real volume", () => {
   it("a full disk: checkWritable and transactions fail with SQLITE_FULL; freeing space heals", async () => {

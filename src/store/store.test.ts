@@ -8,11 +8,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectionTokens } from "../../test/support/connection-tokens.js";
-import {
-  announcePostgresSkip,
-  createTestSchema,
-  TEST_DATABASE_URL,
-} from "../../test/support/postgres-schema.js";
+import { announcePostgresSkip, createTestSchema, TEST_DATABASE_URL } from "../../test/support/postgres.js";
 import { isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, type Keyring, parseEncryptionKeys } from "./crypto.js";
 import { openStore } from "./index.js";

@@ -6,19 +6,11 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  announcePostgresSkip,
-  createTestSchema,
-  TEST_DATABASE_URL,
-} from "../../test/support/postgres-schema.js";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { seedConnection } from "../../test/support/connection-tokens.js";
+import { createTestSchema, describeWithPostgres, TEST_DATABASE_URL } from "../../test/support/postgres.js";
 import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.js";
-import {
-  emulatorOAuth,
-  emulatorStats,
-  seedConnection,
-  setTokenFault,
-} from "../../test/support/token-fixtures.js";
+import { emulatorOAuth, emulatorStats, setTokenFault } from "../../test/support/token-fixtures.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
 import { isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "../store/crypto.js";
@@ -27,9 +19,7 @@ import { FileRotationJournal } from "../store/journal.js";
 import type { SqlStore } from "../store/sql-store.js";
 import { TokenManager } from "./token-manager.js";
 
-announcePostgresSkip("rotations through a store outage (src/tokens/durability.test.ts)");
-
-describe.skipIf(!TEST_DATABASE_URL)("rotated tokens through a store outage", () => {
+describeWithPostgres("rotated tokens through a store outage", () => {
   let emulator: RunningEmulator;
   let schema: { url: string; drop(): Promise<void> };
   let proxy: TcpProxy;

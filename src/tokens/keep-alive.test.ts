@@ -1,7 +1,8 @@
 /** Keep-alive against real stores and the real emulator; two schedulers at once stay safe. */
 import { describe, expect, it } from "vitest";
+import { seedConnection } from "../../test/support/connection-tokens.js";
 import { type StoreTarget, storeTargets } from "../../test/support/store-targets.js";
-import { emulatorStats, seedConnection, tokenTestbed } from "../../test/support/token-fixtures.js";
+import { emulatorStats, tokenTestbed } from "../../test/support/token-fixtures.js";
 import type { SqlStore } from "../store/sql-store.js";
 import { startKeepAlive } from "./keep-alive.js";
 

@@ -4,11 +4,11 @@
  */
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { seedConnection } from "../../test/support/connection-tokens.js";
 import { type StoreTarget, storeTargets } from "../../test/support/store-targets.js";
 import {
   emulatorOAuth,
   emulatorStats,
-  seedConnection,
   setTokenFault,
   tokenTestbed,
 } from "../../test/support/token-fixtures.js";

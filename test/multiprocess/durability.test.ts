@@ -22,9 +22,9 @@ import {
   privatePostgresMissing,
   startPrivatePostgres,
 } from "../support/private-postgres.js";
+import { announceSkip } from "../support/skip.js";
 import {
   type Answer,
-  announceSkip,
   bumped,
   type Cluster,
   type ClusterOptions,
@@ -40,7 +40,7 @@ import {
 } from "./harness.js";
 
 const missing = privatePostgresMissing() ?? libfaketimeMissing();
-announceSkip("refresh durability (issue 7)", missing);
+announceSkip("multiprocess", "refresh durability (issue 7)", missing);
 
 /** Past the 60-minute access token: every refresh below is due. */
 const HOUR_PLUS = 61 * 60;

@@ -9,9 +9,9 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { libfaketimeMissing } from "../support/faketime.js";
+import { announceSkip } from "../support/skip.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "../support/small-volume.js";
 import {
-  announceSkip,
   bumped,
   type Cluster,
   call,
@@ -25,7 +25,7 @@ import {
 } from "./harness.js";
 
 const missing = smallVolumeMissing() ?? libfaketimeMissing();
-announceSkip("SQLite volume full (issue 7)", missing);
+announceSkip("multiprocess", "SQLite volume full (issue 7)", missing);
 
 const HOUR_PLUS = 61 * 60;
 const IDS = Array.from({ length: 5 }, (_, i) => `full_disk_${i}`);

@@ -19,11 +19,14 @@ import type { z } from "zod";
 import type { FaultInjector, faultsBodySchema } from "../../src/emulator/faults.js";
 import type { EmulatorStats } from "../../src/emulator/stats.js";
 
-import { libfaketime, libfaketimeMissing } from "../support/faketime.js";
+import { FakeClock } from "../support/clock.js";
+import { libfaketimeMissing } from "../support/faketime.js";
 import { freePort } from "../support/ports.js";
+import { connectTestServer, postgresMissing, TEST_DATABASE_URL } from "../support/postgres.js";
+import { announceSkip } from "../support/skip.js";
 
 export type { EmulatorStats };
-export { freePort };
+export { FakeClock, freePort };
 
 /** What `POST /__emulator/faults` accepts (defaults such as `count` may be left out). */
 type FaultsBody = z.input<typeof faultsBodySchema>;
@@ -33,25 +36,15 @@ export type ArmedFaults = ReturnType<FaultInjector["snapshot"]>;
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CLI = process.env.AIRLOCK_MP_CLI?.trim() || join(ROOT, "dist/cli/main.js");
 
-/** The PostgreSQL server the suite runs on; unset → the suite is skipped with a visible line. */
-export const TEST_DATABASE_URL = process.env.AIRLOCK_TEST_DATABASE_URL?.trim() || undefined;
-
 /**
  * Why a suite of `startCluster` instances on the shared PostgreSQL cannot run here, or undefined:
  * it needs the server (AIRLOCK_TEST_DATABASE_URL) and libfaketime (every instance's clock).
  */
-export const clusterMissing: string | undefined = TEST_DATABASE_URL
-  ? libfaketimeMissing()
-  : "AIRLOCK_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)";
-
-/** Prints the visible skip line when `missing` names what is absent (call at module level of a test file). */
-export function announceSkip(suite: string, missing: string | undefined): void {
-  if (missing) process.stderr.write(`[multiprocess] SKIPPED ${suite}: ${missing}\n`);
-}
+export const clusterMissing: string | undefined = postgresMissing ?? libfaketimeMissing();
 
 /** The skip line of a suite that runs on `startCluster` with the shared PostgreSQL. */
 export function announceClusterSkip(suite: string): void {
-  announceSkip(suite, clusterMissing);
+  announceSkip("multiprocess", suite, clusterMissing);
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -83,42 +76,6 @@ function describe(value: unknown): string {
     return JSON.stringify(value);
   } catch {
     return String(value);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Clocks
-
-/**
- * A clock offset for one or more child processes, changeable while they run: libfaketime re-reads
- * the file on every time call (FAKETIME_NO_CACHE). Monotonic time is left alone so timers still work.
- */
-export class FakeClock {
-  readonly file: string;
-  #offsetSeconds = 0;
-
-  constructor(dir: string, name: string) {
-    this.file = join(dir, `clock-${name}`);
-    writeFileSync(this.file, "+0\n");
-  }
-
-  get offsetSeconds(): number {
-    return this.#offsetSeconds;
-  }
-
-  /** Moves this clock forward by `seconds` (cumulative). */
-  advance(seconds: number): void {
-    this.#offsetSeconds += seconds;
-    writeFileSync(this.file, `+${this.#offsetSeconds}\n`);
-  }
-
-  env(): Record<string, string> {
-    return {
-      LD_PRELOAD: libfaketime(),
-      FAKETIME_TIMESTAMP_FILE: this.file,
-      FAKETIME_NO_CACHE: "1",
-      FAKETIME_DONT_FAKE_MONOTONIC: "1",
-    };
   }
 }
 
@@ -319,13 +276,7 @@ export async function createTestDatabase(
   if (!server) throw new Error("AIRLOCK_TEST_DATABASE_URL is not set");
   const name = `airlock_mp_${label.replace(/\W/g, "_")}_${randomBytes(4).toString("hex")}`.toLowerCase();
   const admin = new pg.Client({ connectionString: server, connectionTimeoutMillis: 5000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw new Error(
-      `AIRLOCK_TEST_DATABASE_URL is set but PostgreSQL is unreachable (${(error as Error).message}); start it or unset the variable`,
-    );
-  }
+  await connectTestServer(admin);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(server);

@@ -8,10 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { libfaketimeMissing } from "../support/faketime.js";
-import { announceSkip, type Cluster, sleep, startCluster } from "./harness.js";
+import { announceSkip } from "../support/skip.js";
+import { type Cluster, sleep, startCluster } from "./harness.js";
 
 const missing = libfaketimeMissing();
-announceSkip("shutdown deadline and second signal", missing);
+announceSkip("multiprocess", "shutdown deadline and second signal", missing);
 
 describe.skipIf(missing !== undefined)("shutdown deadline and second signal", () => {
   let cluster: Cluster | undefined;

@@ -8,6 +8,7 @@
  */
 import { Agent, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { TestClock } from "../support/clock.js";
 import { connect, SECRET_KEY, serviceStores, startTestService, type TestService } from "./harness.js";
 
 /** A client whose connections come from `localAddress` (a 127.x.y.z address). */
@@ -139,13 +140,7 @@ const LIMIT_PER_ADDRESS = 10;
 describe("throttling of failed authentication", () => {
   let t: TestService;
   // Stopped: buckets refill only when the test moves the clock, however slow the machine is.
-  let nowMs = Date.now();
-  const clock = {
-    now: () => new Date(nowMs),
-    advance: (ms: number) => {
-      nowMs += ms;
-    },
-  };
+  const clock = new TestClock();
   const clients: Client[] = [];
   const client = (address: string) => {
     const made = new Client(address);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordingServer } from "../support/recording-server.js";
 import {
   auth,
-  seedConnection,
+  seedServiceConnection,
   startServiceWithUpstream,
   startTestService,
   type TestService,
@@ -51,7 +51,7 @@ describe("request body limits", () => {
       (req) => ({ status: 200, body: { bytes: Buffer.byteLength(req.body) } }),
       { clientId: "client_limits", env: { AIRLOCK_PROXY_MAX_BODY: String(MAX) } },
     ));
-    await seedConnection(t, "bulk", "tok_bulk_access");
+    await seedServiceConnection(t, "bulk", "tok_bulk_access");
   });
   afterAll(async () => {
     await t?.close();
@@ -79,7 +79,7 @@ describe("request body limits", () => {
       },
     });
     try {
-      await seedConnection(small, "bulk", "tok_small");
+      await seedServiceConnection(small, "bulk", "tok_small");
       const res = await post(`${small.url}/v1/proxy/bulk/v0/appAAAAAAAAAAAAAA/Table`, chunked(4096, 512));
       expect(res.status).toBe(413);
       expect(upstream.requests).toHaveLength(0);

@@ -15,6 +15,13 @@ import type { EmulatorOptions } from "../../src/emulator/index.js";
 import { readServiceConfig } from "../../src/server/config.js";
 import { type RunningService, type StartServiceOptions, startService } from "../../src/server/service.js";
 import { generateKeyringValue } from "../../src/store/crypto.js";
+import { seedConnection } from "../support/connection-tokens.js";
+import {
+  announcePostgresSkip,
+  requireTestDatabaseUrl,
+  schemaUrl,
+  TEST_DATABASE_URL,
+} from "../support/postgres.js";
 import {
   type CraftedResponse,
   type RecordedRequest,
@@ -25,16 +32,6 @@ import {
 export const SECRET_KEY = `sk_test_${randomBytes(16).toString("hex")}`;
 /** The Authorization header that carries {@link SECRET_KEY}. */
 export const auth = { authorization: `Bearer ${SECRET_KEY}` };
-export const TEST_DATABASE_URL = process.env.AIRLOCK_TEST_DATABASE_URL?.trim() || undefined;
-
-/** Announces a skipped PostgreSQL variant on stderr so a green run never hides it. */
-export function announcePostgresSkip(suite: string): void {
-  if (!TEST_DATABASE_URL) {
-    process.stderr.write(
-      `[service] SKIPPED PostgreSQL variant of ${suite}: AIRLOCK_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)\n`,
-    );
-  }
-}
 
 /** The store behind a test service. */
 export type TestStore = "sqlite" | "postgres";
@@ -49,7 +46,7 @@ export type TestStore = "sqlite" | "postgres";
  * });
  */
 export function serviceStores(suite: string): readonly TestStore[] {
-  announcePostgresSkip(suite);
+  announcePostgresSkip(`PostgreSQL variant of ${suite}`);
   return TEST_DATABASE_URL ? ["sqlite", "postgres"] : ["sqlite"];
 }
 
@@ -99,11 +96,8 @@ export interface TestServiceOptions {
  * (test/support/postgres-cleanup.ts), never while other files may be migrating.
  */
 function postgresUrl(): { url: string; schema: string } {
-  if (!TEST_DATABASE_URL) throw new Error("AIRLOCK_TEST_DATABASE_URL is not set");
   const schema = `airlock_svc_${randomBytes(5).toString("hex")}`;
-  const url = new URL(TEST_DATABASE_URL);
-  url.searchParams.set("schema", schema);
-  return { url: url.href, schema };
+  return { url: schemaUrl(schema), schema };
 }
 
 /**
@@ -283,15 +277,6 @@ export async function connect(
   return { ...steps, final };
 }
 
-/** A clock the test moves by hand (pass `start: { now: clock.now }`). */
-export class TestClock {
-  #offsetMs = 0;
-  readonly now = (): Date => new Date(Date.now() + this.#offsetMs);
-  advance(ms: number): void {
-    this.#offsetMs += ms;
-  }
-}
-
 export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -345,32 +330,22 @@ export function rawRequest(
 }
 
 /**
- * Stores a connection directly (for proxy tests against a recording upstream).
+ * Stores a connection in the service's store directly (for proxy tests against a recording
+ * upstream) and drops the service's cached token for it.
  *
  * @example
- * await seedConnection(t, "user_1", "tok_live");
+ * await seedServiceConnection(t, "user_1", "tok_live");
  */
-export async function seedConnection(
+export async function seedServiceConnection(
   t: TestService,
   identifier: string,
   accessToken: string,
   refreshToken = `ref_${randomBytes(8).toString("hex")}`,
 ): Promise<void> {
-  const now = t.service.ctx.now();
-  await t.service.ctx.store.upsertConnection(
-    {
-      identifier,
-      scopes: ["data.records:read", "schema.bases:read"],
-      airtableUserId: "usrSeeded000000001",
-      email: null,
-      accessToken,
-      refreshToken,
-      accessTokenExpiresAt: new Date(now.getTime() + 3600_000),
-      refreshTokenExpiresAt: new Date(now.getTime() + 60 * 86400_000),
-    },
-    now,
-    () => ({ type: "connection.created" }),
-  );
+  await seedConnection(t.service.ctx.store, { accessToken, refreshToken }, identifier, {
+    now: t.service.ctx.now(),
+    airtableUserId: "usrSeeded000000001",
+  });
   t.service.ctx.tokens.invalidate(identifier);
 }
 
@@ -381,8 +356,8 @@ export async function seedConnection(
  * expect(await dumpPostgres(t)).not.toContain(accessToken);
  */
 export async function dumpPostgres(t: TestService): Promise<string> {
-  if (!TEST_DATABASE_URL || !t.pgSchema) throw new Error("not a PostgreSQL test service");
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  if (!t.pgSchema) throw new Error("not a PostgreSQL test service");
+  const client = new pg.Client({ connectionString: requireTestDatabaseUrl() });
   await client.connect();
   try {
     const tables = await client.query<{ table_name: string }>(

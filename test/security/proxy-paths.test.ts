@@ -11,7 +11,7 @@ import {
   auth,
   connect,
   rawRequest,
-  seedConnection,
+  seedServiceConnection,
   startServiceWithUpstream,
   startTestService,
   type TestService,
@@ -117,7 +117,7 @@ describe("hostile proxy paths against a recording upstream", () => {
     ({ t, upstream } = await startServiceWithUpstream((req) => ({ status: 200, body: { path: req.url } }), {
       clientId: "client_recording",
     }));
-    await seedConnection(t, "victim", "tok_seeded_access");
+    await seedServiceConnection(t, "victim", "tok_seeded_access");
   });
   afterAll(async () => {
     await t?.close();

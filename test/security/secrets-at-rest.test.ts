@@ -7,19 +7,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/server/secrets.js";
+import { describeWithPostgres } from "../support/postgres.js";
 import {
-  announcePostgresSkip,
   Browser,
   createSession,
   dumpPostgres,
   location,
   SECRET_KEY,
   startTestService,
-  TEST_DATABASE_URL,
   type TestService,
 } from "./harness.js";
-
-announcePostgresSkip("secrets-at-rest");
 
 describe("no plaintext secrets at rest or in logs (sqlite)", () => {
   let t: TestService;
@@ -98,7 +95,7 @@ describe("no plaintext secrets at rest or in logs (sqlite)", () => {
   });
 });
 
-describe.skipIf(!TEST_DATABASE_URL)("no plaintext secrets at rest (postgres)", () => {
+describeWithPostgres("no plaintext secrets at rest (postgres)", () => {
   let t: TestService;
 
   beforeAll(async () => {

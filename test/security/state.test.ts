@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateState } from "../../src/airtable/pkce.js";
+import { TestClock } from "../support/clock.js";
 import {
   Browser,
   connect,
@@ -14,13 +15,12 @@ import {
   serviceStores,
   startFlow,
   startTestService,
-  TestClock,
   type TestService,
 } from "./harness.js";
 
 describe.each(serviceStores("state"))("callback state checks (%s)", (store) => {
   let t: TestService;
-  const clock = new TestClock();
+  const clock = new TestClock({ running: true });
   // The suite runs against the embedded emulator; without it there is nothing to count, so fail loudly.
   const exchanges = () => {
     const emulator = t.service.emulator;

@@ -8,6 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { type Browser, chromium } from "playwright-core";
+import { announceSkip } from "./skip.js";
 
 const DEFAULT_PATH = "/usr/bin/chromium";
 
@@ -56,8 +57,7 @@ export function chromiumMissing(): string | undefined {
  * announceChromiumSkip("dashboard in chromium");
  */
 export function announceChromiumSkip(suite: string): void {
-  const missing = chromiumMissing();
-  if (missing) process.stderr.write(`[chromium] SKIPPED ${suite}: ${missing}\n`);
+  announceSkip("chromium", suite, chromiumMissing());
 }
 
 /**

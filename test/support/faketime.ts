@@ -14,6 +14,7 @@
  * (test/cli-harness.ts `ageCredentials`) and move the emulator's clock.
  */
 import { existsSync } from "node:fs";
+import { announceSkip } from "./skip.js";
 
 const LIBS = [
   "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
@@ -29,7 +30,7 @@ const INSTALL = "apt-get install faketime";
  *
  * @example
  * const noFaketime = libfaketimeMissing();
- * if (noFaketime) process.stderr.write(`[faketime] SKIPPED clock jumps: ${noFaketime}\n`);
+ * announceSkip("faketime", "clock jumps", noFaketime);
  * describe.skipIf(noFaketime !== undefined)("clock jumps", () => { … });
  */
 export function libfaketimeMissing(): string | undefined {
@@ -45,8 +46,7 @@ export function libfaketimeMissing(): string | undefined {
  * announceFaketimeSkip("refresh storm");
  */
 export function announceFaketimeSkip(suite: string): void {
-  const missing = libfaketimeMissing();
-  if (missing) process.stderr.write(`[faketime] SKIPPED ${suite}: ${missing}\n`);
+  announceSkip("faketime", suite, libfaketimeMissing());
 }
 
 /** The thread-safe libfaketime (node is multi-threaded); throws with the install command if absent. */

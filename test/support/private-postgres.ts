@@ -43,7 +43,7 @@ function hasPostgresUser(): boolean {
  *
  * @example
  * const missing = privatePostgresMissing();
- * if (missing) process.stderr.write(`[multiprocess] SKIPPED outage tests: ${missing}\n`);
+ * announceSkip("multiprocess", "outage tests", missing);
  * describe.skipIf(missing !== undefined)("outage", () => { … });
  */
 export function privatePostgresMissing(): string | undefined {

@@ -43,7 +43,7 @@ process.once("exit", () => {
  *
  * @example
  * const missing = smallVolumeMissing();
- * if (missing) process.stderr.write(`[multiprocess] SKIPPED full disk: ${missing}\n`);
+ * announceSkip("multiprocess", "full disk", missing);
  */
 export function smallVolumeMissing(): string | undefined {
   if (probed !== null) return probed;

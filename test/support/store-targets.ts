@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { generateKeyringValue, parseEncryptionKeys } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
 import type { SqlStore } from "../../src/store/sql-store.js";
-import { announcePostgresSkip, createTestSchema, TEST_DATABASE_URL } from "./postgres-schema.js";
+import { announcePostgresSkip, createTestSchema, TEST_DATABASE_URL } from "./postgres.js";
 
 export interface TestDatabase {
   /** What a child process passes to openStore (file path or postgres URL with ?schema=). */

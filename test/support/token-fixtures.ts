@@ -1,34 +1,18 @@
 /**
- * Helpers for TokenManager tests: a settable clock, the real emulator's control API, a connection
- * seeded from a real authorization against the emulator, and the per-suite testbed (emulator, store).
+ * Helpers for TokenManager tests: the real OAuth client on the emulator, the emulator's control API,
+ * and the per-suite testbed (emulator, store, clock). Seeding a connection: connection-tokens.ts.
  */
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { AirtableOAuth } from "../../src/airtable/oauth.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
-import { loginAutoApproved } from "../../src/emulator/testing.js";
 import type { SqlStore } from "../../src/store/sql-store.js";
-import type { Store } from "../../src/store/types.js";
 import { TokenManager, type TokenManagerOptions } from "../../src/tokens/token-manager.js";
+import { TestClock } from "./clock.js";
+import { SCOPES } from "./connection-tokens.js";
 import type { StoreTarget, TestDatabase } from "./store-targets.js";
 
-export const SCOPES = ["data.records:read", "schema.bases:read"];
 export const CLIENT_ID = "airlock-emulator-client";
 export const REDIRECT_URI = "http://localhost:8085/callback";
-
-/**
- * A clock tests move by hand; starts at the real time so the emulator and the store agree roughly.
- *
- * @example
- * const clock = new TestClock();
- * clock.advance(61 * 60_000);
- */
-export class TestClock {
-  #ms = Date.now();
-  readonly now = (): Date => new Date(this.#ms);
-  advance(ms: number): void {
-    this.#ms += ms;
-  }
-}
 
 /** The real OAuth client pointed at the emulator (a public client, as the emulator defaults to). */
 export function emulatorOAuth(emulatorUrl: string, now?: () => Date): AirtableOAuth {
@@ -42,35 +26,6 @@ export function emulatorOAuth(emulatorUrl: string, now?: () => Date): AirtableOA
     },
     now ? { now, timeoutMs: 30_000 } : { timeoutMs: 30_000 },
   );
-}
-
-/**
- * Authorizes against the emulator and stores the connection; `accessTtlMs` sets the stored expiry
- * (≤ 0: already expired, so the next getAccessToken must refresh).
- */
-export async function seedConnection(
-  store: Store,
-  emulatorUrl: string,
-  identifier: string,
-  options: { now: Date; accessTtlMs?: number; refreshTtlMs?: number },
-): Promise<{ accessToken: string; refreshToken: string }> {
-  const issued = await loginAutoApproved(emulatorUrl, SCOPES.join(" "));
-  const at = options.now.getTime();
-  await store.upsertConnection(
-    {
-      identifier,
-      scopes: issued.scope.split(" "),
-      airtableUserId: null,
-      email: null,
-      accessToken: issued.access_token,
-      refreshToken: issued.refresh_token,
-      accessTokenExpiresAt: new Date(at + (options.accessTtlMs ?? 3600_000)),
-      refreshTokenExpiresAt: new Date(at + (options.refreshTtlMs ?? 60 * 86_400_000)),
-    },
-    options.now,
-    (created) => ({ type: created ? "connection.created" : "connection.recovered" }),
-  );
-  return { accessToken: issued.access_token, refreshToken: issued.refresh_token };
 }
 
 export interface EmulatorCounters {
