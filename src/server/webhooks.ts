@@ -199,81 +199,66 @@ export interface WebhookDelivery {
  * await delivery.stop();
  */
 export function startWebhookDelivery(options: WebhookDeliveryOptions): WebhookDelivery {
-  const key = parseWebhookSecret(options.secret);
-  const url = parseReceiverUrl(options.url);
-  const now = options.now ?? (() => new Date());
-  const owner = options.owner ?? `webhooks-${randomUUID()}`;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const sender = resolveSender(options);
+  const runOnce = () => deliverRound(sender);
+  const loop = startLoop(sender, runOnce);
+  return { runOnce, stop: loop.stop };
+}
+
+/** The delivery options resolved once: the key, the receiver, the defaults filled in. */
+interface Sender {
+  key: Buffer;
+  url: URL;
+  store: Store;
+  metrics: Metrics;
+  log: Logger;
+  now: () => Date;
+  owner: string;
+  pollIntervalMs: number;
+  timeoutMs: number;
+  batchSize: number;
+  leaseMs: number;
+  backoff: WebhookDeliveryOptions["backoff"];
+  fetch: typeof fetch;
+}
+
+function resolveSender(options: WebhookDeliveryOptions): Sender {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const batchSize = options.batchSize ?? 20;
-  const doFetch = options.fetch ?? fetch;
-  // The lease must outlive one round (all items are sent in parallel, each bounded by the timeout).
-  const leaseMs = timeoutMs * 3;
-  const log = options.logger.child({ component: "webhooks" });
+  return {
+    key: parseWebhookSecret(options.secret),
+    url: parseReceiverUrl(options.url),
+    store: options.store,
+    metrics: options.metrics,
+    log: options.logger.child({ component: "webhooks" }),
+    now: options.now ?? (() => new Date()),
+    owner: options.owner ?? `webhooks-${randomUUID()}`,
+    pollIntervalMs: options.pollIntervalMs ?? 1000,
+    timeoutMs,
+    batchSize: options.batchSize ?? 20,
+    // The lease must outlive one round (all items are sent in parallel, each bounded by the timeout).
+    leaseMs: timeoutMs * 3,
+    backoff: options.backoff,
+    fetch: options.fetch ?? fetch,
+  };
+}
 
-  async function deliver(item: OutboxItem): Promise<void> {
-    const body = JSON.stringify(webhookPayload(item));
-    const timestamp = Math.floor(now().getTime() / 1000);
-    const headers = {
-      "content-type": "application/json",
-      "user-agent": "airlock-webhooks/1",
-      "webhook-id": item.id,
-      "webhook-timestamp": String(timestamp),
-      "webhook-signature": signWebhook(key, { id: item.id, timestamp, body }),
-    };
-    let failure: string;
-    try {
-      const response = await doFetch(url, {
-        method: "POST",
-        headers,
-        body,
-        redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      // The receiver's body does not matter; do not read a possibly large one.
-      await response.body?.cancel().catch(() => undefined);
-      if (response.status >= 200 && response.status < 300) {
-        await options.store.markOutboxDelivered(item.id, now());
-        options.metrics.webhookDeliveries.inc({ outcome: "delivered" });
-        log.debug({ event_id: item.id, type: item.type, identifier: item.identifier }, "webhook delivered");
-        return;
-      }
-      failure = `HTTP ${response.status}`;
-    } catch (error) {
-      failure = describeNetworkError(error);
-    }
-    // claimOutbox already counted this attempt.
-    const attempts = Math.max(item.attempts, 1);
-    const delayMs = webhookBackoffMs(attempts, options.backoff);
-    const nextAttemptAt = new Date(now().getTime() + delayMs);
-    await options.store.markOutboxFailed(item.id, { nextAttemptAt, error: failure });
-    options.metrics.webhookDeliveries.inc({ outcome: "failed" });
-    log.warn(
-      {
-        event_id: item.id,
-        type: item.type,
-        identifier: item.identifier,
-        attempts,
-        error: failure,
-        retry_in_ms: delayMs,
-      },
-      "webhook delivery failed; will retry",
-    );
-  }
+/** One round: claims due items and delivers them; resolves to how many were attempted. */
+async function deliverRound(sender: Sender): Promise<number> {
+  const { store, owner, batchSize, leaseMs, log } = sender;
+  const items = await store.claimOutbox({ owner, now: sender.now(), limit: batchSize, leaseMs });
+  await Promise.all(
+    items.map((item) =>
+      deliver(sender, item).catch((error: unknown) => {
+        // A store error here leaves the lease to expire; another round retries the item.
+        log.error({ event_id: item.id, error: describeNetworkError(error) }, "webhook bookkeeping failed");
+      }),
+    ),
+  );
+  return items.length;
+}
 
-  async function runOnce(): Promise<number> {
-    const items = await options.store.claimOutbox({ owner, now: now(), limit: batchSize, leaseMs });
-    await Promise.all(
-      items.map((item) =>
-        deliver(item).catch((error: unknown) => {
-          // A store error here leaves the lease to expire; another round retries the item.
-          log.error({ event_id: item.id, error: describeNetworkError(error) }, "webhook bookkeeping failed");
-        }),
-      ),
-    );
-    return items.length;
-  }
-
+/** Rounds until stopped; an idle round waits `pollIntervalMs`, a full batch goes again at once. */
+function startLoop(sender: Sender, runOnce: () => Promise<number>): { stop(): Promise<void> } {
   let stopped = false;
   let wake: (() => void) | undefined;
   const loop = (async () => {
@@ -282,12 +267,12 @@ export function startWebhookDelivery(options: WebhookDeliveryOptions): WebhookDe
       try {
         attempted = await runOnce();
       } catch (error) {
-        log.error({ error: describeNetworkError(error) }, "could not read the webhook outbox");
+        sender.log.error({ error: describeNetworkError(error) }, "could not read the webhook outbox");
       }
       // A full batch means more may be waiting: go again at once.
-      if (attempted >= batchSize || stopped) continue;
+      if (attempted >= sender.batchSize || stopped) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollIntervalMs);
+        const timer = setTimeout(resolve, sender.pollIntervalMs);
         timer.unref?.();
         wake = () => {
           clearTimeout(timer);
@@ -297,15 +282,74 @@ export function startWebhookDelivery(options: WebhookDeliveryOptions): WebhookDe
       wake = undefined;
     }
   })();
-
   return {
-    runOnce,
     async stop() {
       stopped = true;
       wake?.();
       await loop;
     },
   };
+}
+
+/** Sends one item; a failure is recorded with the next attempt's time. */
+async function deliver(sender: Sender, item: OutboxItem): Promise<void> {
+  const failure = await send(sender, item);
+  if (failure !== null) await recordFailedDelivery(sender, item, failure);
+}
+
+/** Posts the signed item and marks it delivered on a 2xx; otherwise resolves to why it failed. */
+async function send(sender: Sender, item: OutboxItem): Promise<string | null> {
+  const { now, log } = sender;
+  const body = JSON.stringify(webhookPayload(item));
+  const timestamp = Math.floor(now().getTime() / 1000);
+  const headers = {
+    "content-type": "application/json",
+    "user-agent": "airlock-webhooks/1",
+    "webhook-id": item.id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signWebhook(sender.key, { id: item.id, timestamp, body }),
+  };
+  const post = sender.fetch;
+  try {
+    const response = await post(sender.url, {
+      method: "POST",
+      headers,
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(sender.timeoutMs),
+    });
+    // The receiver's body does not matter; do not read a possibly large one.
+    await response.body?.cancel().catch(() => undefined);
+    if (response.status >= 200 && response.status < 300) {
+      await sender.store.markOutboxDelivered(item.id, now());
+      sender.metrics.webhookDeliveries.inc({ outcome: "delivered" });
+      log.debug({ event_id: item.id, type: item.type, identifier: item.identifier }, "webhook delivered");
+      return null;
+    }
+    return `HTTP ${response.status}`;
+  } catch (error) {
+    return describeNetworkError(error);
+  }
+}
+
+async function recordFailedDelivery(sender: Sender, item: OutboxItem, failure: string): Promise<void> {
+  // claimOutbox already counted this attempt.
+  const attempts = Math.max(item.attempts, 1);
+  const delayMs = webhookBackoffMs(attempts, sender.backoff);
+  const nextAttemptAt = new Date(sender.now().getTime() + delayMs);
+  await sender.store.markOutboxFailed(item.id, { nextAttemptAt, error: failure });
+  sender.metrics.webhookDeliveries.inc({ outcome: "failed" });
+  sender.log.warn(
+    {
+      event_id: item.id,
+      type: item.type,
+      identifier: item.identifier,
+      attempts,
+      error: failure,
+      retry_in_ms: delayMs,
+    },
+    "webhook delivery failed; will retry",
+  );
 }
 
 function parseReceiverUrl(value: string): URL {
