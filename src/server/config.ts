@@ -340,15 +340,17 @@ function readHttpServer(env: NodeJS.ProcessEnv): HttpServerConfig {
   };
 }
 
-export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
-  const port = readInteger(env, "PORT", DEFAULT_PORT, { min: 0, max: 65535 }, "4000");
+/** AIRLOCK_PUBLIC_URL (default `http://localhost:<port>`), without trailing slashes. */
+function readPublicUrl(env: NodeJS.ProcessEnv, port: number): { publicUrl: string; publicOrigin: string } {
   const rawPublic = nonEmpty(env, "AIRLOCK_PUBLIC_URL") ?? `http://localhost:${port}`;
   const publicFix =
     "Set AIRLOCK_PUBLIC_URL to the URL browsers use to reach this service, e.g. https://airlock.example.com.";
   const publicUrlObject = readHttpUrl("AIRLOCK_PUBLIC_URL", rawPublic, publicFix);
-  const publicUrl = publicUrlObject.href.replace(/\/+$/, "");
-  const callbackUrl = `${publicUrl}${CALLBACK_PATH}`;
+  return { publicUrl: publicUrlObject.href.replace(/\/+$/, ""), publicOrigin: publicUrlObject.origin };
+}
 
+/** AIRTABLE_CLIENT_ID; without one the service runs the demo (and then a client secret is a mistake). */
+function readClientId(env: NodeJS.ProcessEnv): { clientId: string | undefined; demo: boolean } {
   const clientId = nonEmpty(env, "AIRTABLE_CLIENT_ID");
   const demo = clientId === undefined;
   if (demo && nonEmpty(env, "AIRTABLE_CLIENT_SECRET") !== undefined) {
@@ -357,7 +359,12 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       "Set AIRTABLE_CLIENT_ID to your integration's client id (from https://airtable.com/create/oauth), or unset AIRTABLE_CLIENT_SECRET to run the demo.",
     );
   }
+  return { clientId, demo };
+}
 
+/** The OAuth redirect URI: the public URL's callback, which AIRTABLE_REDIRECT_URI may only repeat. */
+function readRedirectUri(env: NodeJS.ProcessEnv, publicUrl: string): string {
+  const callbackUrl = `${publicUrl}${CALLBACK_PATH}`;
   const redirectUri = nonEmpty(env, "AIRTABLE_REDIRECT_URI") ?? callbackUrl;
   if (redirectUri !== callbackUrl) {
     throw invalid(
@@ -373,7 +380,14 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       `${redirectProblem.fix} Set AIRLOCK_PUBLIC_URL accordingly (http is only accepted for localhost).`,
     );
   }
+  return redirectUri;
+}
 
+/** AIRLOCK_SECRET_KEY and AIRLOCK_ENCRYPTION_KEYS: checked when set, required outside the demo. */
+function readKeys(
+  env: NodeJS.ProcessEnv,
+  demo: boolean,
+): { secretKey: string | null; encryptionKeys: string | null } {
   const secretKey = nonEmpty(env, "AIRLOCK_SECRET_KEY") ?? null;
   if (secretKey !== null) checkSecretKey(secretKey);
   const encryptionKeys = nonEmpty(env, "AIRLOCK_ENCRYPTION_KEYS") ?? null;
@@ -391,21 +405,14 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       'Set AIRLOCK_ENCRYPTION_KEYS=k1:<32 random bytes, base64>, e.g. `export AIRLOCK_ENCRYPTION_KEYS="k1:$(openssl rand -base64 32)"`, and keep it: losing it loses every connection.',
     );
   }
+  return { secretKey, encryptionKeys };
+}
 
-  const oauthUrl = demo ? `http://127.0.0.1:${port + 1}` : readEndpoint(env, "AIRTABLE_OAUTH_URL");
-  const apiUrl = demo ? oauthUrl : readEndpoint(env, "AIRTABLE_API_URL");
-
-  const databaseUrl = nonEmpty(env, "DATABASE_URL") ?? "./airlock.db";
+/** AIRLOCK_KEEPALIVE_DAYS and AIRLOCK_KEEPALIVE_INTERVAL_SECONDS. */
+function readKeepAlive(
+  env: NodeJS.ProcessEnv,
+): Pick<ServiceConfig, "keepAliveDays" | "keepAliveIntervalSeconds"> {
   return {
-    port,
-    host: nonEmpty(env, "AIRLOCK_HOST"),
-    trustProxyHops: readInteger(env, "AIRLOCK_TRUST_PROXY", 0, { min: 0, max: 10 }, "1"),
-    publicUrl,
-    publicOrigin: publicUrlObject.origin,
-    databaseUrl,
-    secretKey,
-    encryptionKeys,
-    allowedReturnOrigins: readOrigins(env),
     keepAliveDays: readInteger(env, "AIRLOCK_KEEPALIVE_DAYS", 7, { min: 1, max: 59 }, "7"),
     keepAliveIntervalSeconds: readInteger(
       env,
@@ -414,7 +421,12 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       { min: 1, max: 86_400 },
       "600",
     ),
-    webhook: readWebhook(env),
+  };
+}
+
+/** AIRLOCK_PROXY_MAX_BODY and AIRLOCK_PROXY_TIMEOUT_MS. */
+function readProxyLimits(env: NodeJS.ProcessEnv): Pick<ServiceConfig, "proxyMaxBody" | "proxyTimeoutMs"> {
+  return {
     proxyMaxBody: readInteger(
       env,
       "AIRLOCK_PROXY_MAX_BODY",
@@ -429,6 +441,40 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       { min: 100, max: 600_000 },
       "30000",
     ),
+  };
+}
+
+/**
+ * Reads the whole configuration of `airlock serve` from the environment, in a fixed order, so the
+ * first problem found is always the same one.
+ *
+ * @example
+ * const config = readServiceConfig(process.env);
+ * const service = await startService(config);
+ */
+export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
+  const port = readInteger(env, "PORT", DEFAULT_PORT, { min: 0, max: 65535 }, "4000");
+  const { publicUrl, publicOrigin } = readPublicUrl(env, port);
+  const { clientId, demo } = readClientId(env);
+  const redirectUri = readRedirectUri(env, publicUrl);
+  const { secretKey, encryptionKeys } = readKeys(env, demo);
+  const oauthUrl = demo ? `http://127.0.0.1:${port + 1}` : readEndpoint(env, "AIRTABLE_OAUTH_URL");
+  const apiUrl = demo ? oauthUrl : readEndpoint(env, "AIRTABLE_API_URL");
+
+  const databaseUrl = nonEmpty(env, "DATABASE_URL") ?? "./airlock.db";
+  return {
+    port,
+    host: nonEmpty(env, "AIRLOCK_HOST"),
+    trustProxyHops: readInteger(env, "AIRLOCK_TRUST_PROXY", 0, { min: 0, max: 10 }, "1"),
+    publicUrl,
+    publicOrigin,
+    databaseUrl,
+    secretKey,
+    encryptionKeys,
+    allowedReturnOrigins: readOrigins(env),
+    ...readKeepAlive(env),
+    webhook: readWebhook(env),
+    ...readProxyLimits(env),
     refresh: readRefresh(env, databaseUrl),
     shutdownTimeoutMs:
       readInteger(env, "AIRLOCK_SHUTDOWN_TIMEOUT_SECONDS", 30, { min: 1, max: 3600 }, "30") * 1000,
