@@ -124,128 +124,138 @@ export function readAirtableConfig(
   return config;
 }
 
+/** One setting's value (undefined when it breaks a rule) and its doctor lines. */
+interface Setting<T> {
+  value: T | undefined;
+  checks: DoctorCheck[];
+}
+
 function collect(
   env: Env,
   defaults: AirtableConfigDefaults,
 ): { config?: AirtableOAuthConfig; checks: DoctorCheck[] } {
-  const checks: DoctorCheck[] = [];
+  const clientId = clientIdSetting(env, defaults);
+  const clientSecret = clientSecretSetting(env, defaults);
+  const redirectUri = redirectUriSetting(env, defaults);
+  const scopes = scopesSetting(env, defaults);
+  const oauthUrl = endpointSetting(env, defaults, "oauth");
+  const apiUrl = endpointSetting(env, defaults, "api");
+  const checks = [clientId, clientSecret, redirectUri, scopes, oauthUrl, apiUrl].flatMap((s) => s.checks);
+  if (checks.some((c) => c.level === "error")) return { checks };
+  if (!clientId.value || !scopes.value || !redirectUri.value || !oauthUrl.value || !apiUrl.value)
+    return { checks };
+  return {
+    checks,
+    config: {
+      clientId: clientId.value,
+      clientSecret: clientSecret.value || undefined,
+      redirectUri: redirectUri.value,
+      scopes: scopes.value,
+      oauthUrl: oauthUrl.value,
+      apiUrl: apiUrl.value,
+    },
+  };
+}
 
+function clientIdSetting(env: Env, defaults: AirtableConfigDefaults): Setting<string> {
   const clientId = value(env, "AIRTABLE_CLIENT_ID") ?? defaults.clientId;
+  const refuse = (message: string, fix: string) => ({
+    value: undefined,
+    checks: [bad("client_id", "error", message, fix)],
+  });
   if (!clientId) {
-    checks.push(
-      bad(
-        "client_id",
-        "error",
-        "AIRTABLE_CLIENT_ID is not set.",
-        `Register an integration at ${REGISTER_URL} and set AIRTABLE_CLIENT_ID to its client ID.`,
-      ),
+    return refuse(
+      "AIRTABLE_CLIENT_ID is not set.",
+      `Register an integration at ${REGISTER_URL} and set AIRTABLE_CLIENT_ID to its client ID.`,
     );
-  } else if (/\s|[^\x21-\x7e]/.test(clientId)) {
-    checks.push(
-      bad(
-        "client_id",
-        "error",
-        "AIRTABLE_CLIENT_ID contains spaces or unprintable characters.",
-        "Copy the client ID again from the integration's page, without quotes or spaces.",
-      ),
-    );
-  } else if (/\.apps\.googleusercontent\.com$/.test(clientId)) {
-    checks.push(
-      bad(
-        "client_id",
-        "error",
-        "AIRTABLE_CLIENT_ID is a Google OAuth client ID, not an Airtable one.",
-        `Register an Airtable integration at ${REGISTER_URL} and use its client ID.`,
-      ),
-    );
-  } else {
-    checks.push(ok("client_id", "AIRTABLE_CLIENT_ID is set."));
   }
+  if (/\s|[^\x21-\x7e]/.test(clientId)) {
+    return refuse(
+      "AIRTABLE_CLIENT_ID contains spaces or unprintable characters.",
+      "Copy the client ID again from the integration's page, without quotes or spaces.",
+    );
+  }
+  if (/\.apps\.googleusercontent\.com$/.test(clientId)) {
+    return refuse(
+      "AIRTABLE_CLIENT_ID is a Google OAuth client ID, not an Airtable one.",
+      `Register an Airtable integration at ${REGISTER_URL} and use its client ID.`,
+    );
+  }
+  return { value: clientId, checks: [ok("client_id", "AIRTABLE_CLIENT_ID is set.")] };
+}
 
+function clientSecretSetting(env: Env, defaults: AirtableConfigDefaults): Setting<string> {
   // Read raw: a secret of only spaces is a paste mistake worth reporting, not "no secret".
   const rawSecret = env.AIRTABLE_CLIENT_SECRET;
   const clientSecret = value(env, "AIRTABLE_CLIENT_SECRET") ?? defaults.clientSecret;
   if (rawSecret !== undefined && rawSecret !== "" && rawSecret.trim() === "") {
-    checks.push(
-      bad(
-        "client_secret",
-        "error",
-        "AIRTABLE_CLIENT_SECRET is set but blank.",
-        "Unset it for a public client (PKCE only), or paste the secret shown when you generated it.",
-      ),
-    );
-  } else if (clientSecret && rawSecret !== undefined && rawSecret !== rawSecret.trim()) {
-    checks.push(
-      bad(
-        "client_secret",
-        "warn",
-        "AIRTABLE_CLIENT_SECRET has leading or trailing spaces; they were removed.",
-        "Remove the spaces from the variable.",
-      ),
-    );
-  } else if (clientSecret) {
-    checks.push(
-      ok(
-        "client_secret",
-        "AIRTABLE_CLIENT_SECRET is set: token requests use HTTP Basic authentication (confidential client).",
-      ),
-    );
-  } else {
-    checks.push(
-      ok(
-        "client_secret",
-        "AIRTABLE_CLIENT_SECRET is not set: public client (PKCE, client_id in the body, no Basic authentication). If the integration has a secret, Airtable will answer invalid_client until you set it.",
-      ),
-    );
+    const fix = "Unset it for a public client (PKCE only), or paste the secret shown when you generated it.";
+    return {
+      value: undefined,
+      checks: [bad("client_secret", "error", "AIRTABLE_CLIENT_SECRET is set but blank.", fix)],
+    };
   }
+  if (clientSecret && rawSecret !== undefined && rawSecret !== rawSecret.trim()) {
+    const message = "AIRTABLE_CLIENT_SECRET has leading or trailing spaces; they were removed.";
+    return {
+      value: clientSecret,
+      checks: [bad("client_secret", "warn", message, "Remove the spaces from the variable.")],
+    };
+  }
+  const message = clientSecret
+    ? "AIRTABLE_CLIENT_SECRET is set: token requests use HTTP Basic authentication (confidential client)."
+    : "AIRTABLE_CLIENT_SECRET is not set: public client (PKCE, client_id in the body, no Basic authentication). If the integration has a secret, Airtable will answer invalid_client until you set it.";
+  return { value: clientSecret, checks: [ok("client_secret", message)] };
+}
 
+function redirectUriSetting(env: Env, defaults: AirtableConfigDefaults): Setting<string> {
   const redirectUri = value(env, "AIRTABLE_REDIRECT_URI") || defaults.redirectUri || DEFAULT_REDIRECT_URI;
-  const redirectProblems = checkRedirectUri(redirectUri);
-  for (const p of redirectProblems) {
-    checks.push(bad("redirect_uri", p.level, `AIRTABLE_REDIRECT_URI: ${p.message}`, p.fix));
-  }
-  if (!redirectProblems.some((p) => p.level === "error")) {
-    checks.push(
-      ok(
-        "redirect_uri",
-        `AIRTABLE_REDIRECT_URI is ${redirectUri}; it must be registered with the integration exactly like this (port and trailing slash included).`,
-      ),
-    );
-  }
+  const problems = checkRedirectUri(redirectUri);
+  const checks = problems.map((p) =>
+    bad("redirect_uri", p.level, `AIRTABLE_REDIRECT_URI: ${p.message}`, p.fix),
+  );
+  if (problems.some((p) => p.level === "error")) return { value: undefined, checks };
+  checks.push(
+    ok(
+      "redirect_uri",
+      `AIRTABLE_REDIRECT_URI is ${redirectUri}; it must be registered with the integration exactly like this (port and trailing slash included).`,
+    ),
+  );
+  return { value: redirectUri, checks };
+}
 
-  let scopes: string[] | undefined;
+function scopesSetting(env: Env, defaults: AirtableConfigDefaults): Setting<string[]> {
   const rawScopes = value(env, "AIRTABLE_SCOPES");
   try {
-    scopes = parseScopes(rawScopes ?? defaults.scopes ?? DEFAULT_SCOPES);
-    checks.push(
-      ok("scopes", `AIRTABLE_SCOPES: ${scopes.join(" ")} (each must also be enabled on the integration).`),
-    );
+    const scopes = parseScopes(rawScopes ?? defaults.scopes ?? DEFAULT_SCOPES);
+    const message = `AIRTABLE_SCOPES: ${scopes.join(" ")} (each must also be enabled on the integration).`;
+    return { value: scopes, checks: [ok("scopes", message)] };
   } catch (err) {
     if (!isAirlockError(err)) throw err;
     const fix = rawScopes ? err.hint : `Set AIRTABLE_SCOPES, e.g. "${DEFAULT_SCOPES.join(" ")}".`;
-    checks.push(bad("scopes", "error", `AIRTABLE_SCOPES: ${err.message}`, fix));
+    return { value: undefined, checks: [bad("scopes", "error", `AIRTABLE_SCOPES: ${err.message}`, fix)] };
   }
+}
 
-  const oauthUrl = value(env, "AIRTABLE_OAUTH_URL") ?? defaults.oauthUrl ?? DEFAULT_OAUTH_URL;
-  const apiUrl = value(env, "AIRTABLE_API_URL") ?? defaults.apiUrl ?? DEFAULT_API_URL;
-  for (const [name, url, kind] of [
-    ["oauth_url", oauthUrl, "oauth"],
-    ["api_url", apiUrl, "api"],
-  ] as const) {
-    const problems = checkEndpoint(url, kind);
-    for (const p of problems) checks.push(bad(name, p.level, p.message, p.fix));
-    if (!problems.some((p) => p.level === "error")) {
-      const variable = kind === "oauth" ? "AIRTABLE_OAUTH_URL" : "AIRTABLE_API_URL";
-      const shown = kind === "oauth" ? oauthEndpoints(url).tokenEndpoint.href : url;
-      checks.push(ok(name, `${variable}: ${kind === "oauth" ? `token endpoint ${shown}` : shown}.`));
-    }
-  }
-
-  if (checks.some((c) => c.level === "error") || !clientId || !scopes) return { checks };
-  return {
-    checks,
-    config: { clientId, clientSecret: clientSecret || undefined, redirectUri, scopes, oauthUrl, apiUrl },
-  };
+function endpointSetting(env: Env, defaults: AirtableConfigDefaults, kind: "oauth" | "api"): Setting<string> {
+  const [name, variable, url] =
+    kind === "oauth"
+      ? ([
+          "oauth_url",
+          "AIRTABLE_OAUTH_URL",
+          value(env, "AIRTABLE_OAUTH_URL") ?? defaults.oauthUrl ?? DEFAULT_OAUTH_URL,
+        ] as const)
+      : ([
+          "api_url",
+          "AIRTABLE_API_URL",
+          value(env, "AIRTABLE_API_URL") ?? defaults.apiUrl ?? DEFAULT_API_URL,
+        ] as const);
+  const problems = checkEndpoint(url, kind);
+  const checks = problems.map((p) => bad(name, p.level, p.message, p.fix));
+  if (problems.some((p) => p.level === "error")) return { value: undefined, checks };
+  const shown = kind === "oauth" ? `token endpoint ${oauthEndpoints(url).tokenEndpoint.href}` : url;
+  checks.push(ok(name, `${variable}: ${shown}.`));
+  return { value: url, checks };
 }
 
 /**

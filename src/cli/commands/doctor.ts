@@ -12,9 +12,9 @@ import {
 } from "../../airtable/config.js";
 import { DEFAULT_API_URL, DEFAULT_OAUTH_URL } from "../../airtable/endpoints.js";
 import { isAirlockError } from "../../shared/errors.js";
-import { validateProfileName } from "../credentials-file.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
+import { type StoredCredentials, validateProfileName } from "../credentials-file.js";
 import { DEFAULT_CLI_REDIRECT_URI } from "../defaults.js";
 import { ExitCode } from "../exit-codes.js";
 import { callbackVerdict, startCallbackServer } from "../loopback.js";
@@ -143,8 +143,7 @@ async function callbackChecks(redirectUri: string): Promise<DoctorCheck[]> {
 async function credentialChecks(context: CommandContext, profile: string): Promise<DoctorCheck[]> {
   const store = credentialStore(context.env, context.output);
   const path = store.path(profile);
-  const login = profileCommand("login", profile);
-  let credentials: Awaited<ReturnType<typeof store.read>>;
+  let credentials: StoredCredentials | null;
   try {
     credentials = await store.read(profile);
   } catch (error) {
@@ -152,54 +151,67 @@ async function credentialChecks(context: CommandContext, profile: string): Promi
     return [{ name: "credentials", ok: false, level: "error", message: error.message, fix: error.hint }];
   }
   if (!credentials) {
+    const message = `Not logged in (profile "${profile}"; no ${path}).`;
     return [
       {
         name: "credentials",
         ok: true,
         level: "warn",
-        message: `Not logged in (profile "${profile}"; no ${path}).`,
-        fix: `Run \`${login}\`.`,
+        message,
+        fix: `Run \`${profileCommand("login", profile)}\`.`,
       },
     ];
   }
-  const checks: DoctorCheck[] = [];
+  return [
+    loginCheck(credentials, profile),
+    ...integrationChecks(credentials, profile, context.env),
+    ...(await fileModeChecks(path)),
+  ];
+}
+
+/** Whether the stored login can still refresh. */
+function loginCheck(credentials: StoredCredentials, profile: string): DoctorCheck {
   const who = credentials.email ?? credentials.userId ?? "unknown user";
-  if (credentials.reauthReason) {
-    checks.push({
-      name: "credentials",
-      ok: false,
-      level: "error",
-      message: `Profile "${profile}" (${who}) needs a new login: ${credentials.reauthReason}.`,
-      fix: `Run \`${login}\`.`,
-    });
-  } else if (Date.parse(credentials.refreshTokenExpiresAt) <= Date.now()) {
-    checks.push({
-      name: "credentials",
-      ok: false,
-      level: "error",
-      message: `Profile "${profile}" (${who}): the refresh token expired (unused for 60 days).`,
-      fix: `Run \`${login}\`.`,
-    });
-  } else {
-    checks.push({
-      name: "credentials",
-      ok: true,
-      level: "ok",
-      message: `Logged in as ${who} (profile "${profile}"); refresh token expires ${formatRelative(new Date(credentials.refreshTokenExpiresAt))}.`,
-      fix: "",
-    });
+  const fix = `Run \`${profileCommand("login", profile)}\`.`;
+  const dead = (message: string): DoctorCheck => ({
+    name: "credentials",
+    ok: false,
+    level: "error",
+    message,
+    fix,
+  });
+  if (credentials.reauthReason)
+    return dead(`Profile "${profile}" (${who}) needs a new login: ${credentials.reauthReason}.`);
+  if (Date.parse(credentials.refreshTokenExpiresAt) <= Date.now()) {
+    return dead(`Profile "${profile}" (${who}): the refresh token expired (unused for 60 days).`);
   }
-  const envClientId = context.env.AIRTABLE_CLIENT_ID?.trim();
+  return {
+    name: "credentials",
+    ok: true,
+    level: "ok",
+    message: `Logged in as ${who} (profile "${profile}"); refresh token expires ${formatRelative(new Date(credentials.refreshTokenExpiresAt))}.`,
+    fix: "",
+  };
+}
+
+/** Whether the environment still matches the integration the login was made with. */
+function integrationChecks(
+  credentials: StoredCredentials,
+  profile: string,
+  env: CommandContext["env"],
+): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  const envClientId = env.AIRTABLE_CLIENT_ID?.trim();
   if (envClientId && envClientId !== credentials.clientId) {
     checks.push({
       name: "credentials_client",
       ok: true,
       level: "warn",
       message: `Profile "${profile}" was logged in with a different client id than AIRTABLE_CLIENT_ID; refreshes use the stored one.`,
-      fix: `Run \`${login} --force\` to log in with the current integration.`,
+      fix: `Run \`${profileCommand("login", profile)} --force\` to log in with the current integration.`,
     });
   }
-  if (credentials.usesClientSecret && !context.env.AIRTABLE_CLIENT_SECRET?.trim()) {
+  if (credentials.usesClientSecret && !env.AIRTABLE_CLIENT_SECRET?.trim()) {
     checks.push({
       name: "credentials_secret",
       ok: false,
@@ -208,17 +220,20 @@ async function credentialChecks(context: CommandContext, profile: string): Promi
       fix: "Set AIRTABLE_CLIENT_SECRET (airlock does not store the secret).",
     });
   }
-  if (process.platform !== "win32") {
-    const mode = (await stat(path)).mode & 0o777;
-    if (mode & 0o077) {
-      checks.push({
-        name: "credentials_mode",
-        ok: true,
-        level: "warn",
-        message: `${path} is readable by other users (mode ${mode.toString(8)}).`,
-        fix: `Run \`chmod 600 ${path}\`.`,
-      });
-    }
-  }
   return checks;
+}
+
+async function fileModeChecks(path: string): Promise<DoctorCheck[]> {
+  if (process.platform === "win32") return [];
+  const mode = (await stat(path)).mode & 0o777;
+  if (!(mode & 0o077)) return [];
+  return [
+    {
+      name: "credentials_mode",
+      ok: true,
+      level: "warn",
+      message: `${path} is readable by other users (mode ${mode.toString(8)}).`,
+      fix: `Run \`chmod 600 ${path}\`.`,
+    },
+  ];
 }
