@@ -392,11 +392,11 @@ export class AirtableApi {
           throw response.status === 429
             ? new AirlockError("rate_limited", `Airtable rate-limited ${what} and the wait budget ran out.`, {
                 hint: "Airtable allows 5 requests per second per base; slow down and retry in 30 seconds.",
-                details: { status: 429, type: body.type ?? null, waitedMs: budget.waitedMs },
+                details: { status: 429, type: body.type ?? null, waited_ms: budget.waitedMs },
               })
             : new AirlockError("transient", `Airtable was unavailable for ${what} (HTTP 503).`, {
                 hint: "Retry later.",
-                details: { status: 503, type: body.type ?? null, waitedMs: budget.waitedMs },
+                details: { status: 503, type: body.type ?? null, waited_ms: budget.waitedMs },
               });
         }
         await this.#sleep(wait);

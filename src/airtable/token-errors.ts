@@ -4,7 +4,7 @@
  * reaches a message, a hint or `details`: only the status and Airtable's error code/description.
  */
 import * as oauth from "oauth4webapi";
-import { AirlockError, type AirlockErrorCode } from "../shared/errors.js";
+import { AirlockError, type AirlockErrorCode, errorCode } from "../shared/errors.js";
 
 /** Which grant failed, and whether the client authenticates with a secret (it changes the hints). */
 export interface TokenErrorContext {
@@ -160,13 +160,9 @@ export function classifyTokenFailure(err: unknown, context: TokenErrorContext): 
     });
   }
   // oauth4webapi throws TypeErrors with an ERR_INVALID_ARG_* code for bad arguments: a bug, not the network.
-  if (
-    err instanceof TypeError &&
-    !String((err as { code?: unknown }).code ?? "").startsWith("ERR_INVALID_ARG")
-  ) {
+  if (err instanceof TypeError && !errorCode(err)?.startsWith("ERR_INVALID_ARG")) {
     // fetch reports every network failure as TypeError("fetch failed") with the real reason in `cause`.
-    const cause = (err as { cause?: { code?: unknown } }).cause;
-    const code = typeof cause?.code === "string" ? cause.code : undefined;
+    const code = errorCode(err.cause);
     return new AirlockError(
       "transient",
       `The ${action} request could not reach Airtable${code ? ` (${code})` : ""}.`,

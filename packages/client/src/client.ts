@@ -365,7 +365,7 @@ async function toApiError(res: Response): Promise<AirlockApiError> {
   return new AirlockApiError(res.status, known ? (code as AirlockErrorCode) : "internal", message, {
     ...(hint === undefined ? {} : { hint }),
     requestId,
-    ...(known ? (details === undefined ? {} : { details }) : { details: { ...details, wireCode: code } }),
+    ...(known ? (details === undefined ? {} : { details }) : { details: { ...details, wire_code: code } }),
   });
 }
 
