@@ -24,6 +24,13 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
+/** The port a TCP listener is bound to (`address()` is a string only for a pipe, null before listening). */
+function listeningPort(address: AddressInfo | string | null): number {
+  if (address === null || typeof address === "string")
+    throw new Error(`The emulator is not listening on a TCP port (address ${JSON.stringify(address)}).`);
+  return address.port;
+}
+
 /**
  * Starts the emulator on `host:port` (default 127.0.0.1 and a random free port). With `stateFile`,
  * it first loads that file (if present) and writes it once, so a damaged or unwritable file fails
@@ -43,7 +50,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const s = serve({ fetch: app.fetch, hostname: host, port: wanted }, () => resolve(s));
     s.once("error", reject);
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = listeningPort(server.address());
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {

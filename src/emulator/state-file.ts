@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { AirlockError } from "../shared/errors.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
 import { isKnownScope } from "./scopes.js";
 
 /** Bumped whenever the file's shape changes incompatibly; a file of another version is refused. */
@@ -79,7 +79,7 @@ export function readStateFile(path: string): StateFile | undefined {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errorCode(error);
     if (code === "ENOENT") return undefined;
     throw damaged(path, `cannot be read (${code ?? "unknown error"})`, error);
   }
@@ -92,7 +92,7 @@ export function readStateFile(path: string): StateFile | undefined {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw damaged(path, "is not an emulator state file (expected a JSON object)");
   }
-  const version = (raw as { version?: unknown }).version;
+  const version = "version" in raw ? raw.version : undefined;
   if (version !== STATE_FILE_VERSION) {
     throw damaged(
       path,
@@ -210,7 +210,7 @@ export class StateFileWriter {
           // Retry with the next change; say so once, not per failed write.
           const failure = new AirlockError(
             "config_invalid",
-            `Cannot write the emulator state file ${this.#path} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`,
+            `Cannot write the emulator state file ${this.#path} (${errorCode(error) ?? String(error)}).`,
             {
               hint: "Make its folder writable, or pass another state file (or none, to keep state in memory only).",
               cause: error,

@@ -3,6 +3,22 @@
  * handy for anyone else's). Plain fetch + node:crypto, no project OAuth code.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
+
+/** A JSON object (what every emulator answer is); its fields are left to the caller to check. */
+const jsonObjectSchema = z.record(z.string(), z.unknown());
+
+/** What a token response must carry for a login to count; the other fields are kept. */
+const tokenResponseSchema = z.looseObject({
+  access_token: z.string(),
+  refresh_token: z.string(),
+  scope: z.string(),
+});
+
+/** The answer's body as a JSON object; throws when it is anything else. */
+async function jsonObject(res: Response): Promise<Record<string, unknown>> {
+  return jsonObjectSchema.parse(await res.json());
+}
 
 /**
  * A PKCE pair following Airtable's rules.
@@ -68,7 +84,7 @@ export async function postToken(
     headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
     body: params instanceof URLSearchParams ? params : new URLSearchParams(params),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, json: await jsonObject(res) };
 }
 
 /**
@@ -108,7 +124,7 @@ export async function loginAutoApproved(
     client.basic ? { authorization: client.basic } : {},
   );
   if (status !== 200) throw new Error(`exchange failed: ${status} ${JSON.stringify(json)}`);
-  return json as { access_token: string; refresh_token: string; scope: string };
+  return tokenResponseSchema.parse(json);
 }
 
 /**
@@ -125,5 +141,5 @@ export async function api(
   const res = await fetch(new URL(path, baseUrl), {
     headers: accessToken === undefined ? {} : { authorization: `Bearer ${accessToken}` },
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  return { status: res.status, json: await jsonObject(res), headers: res.headers };
 }
