@@ -5,31 +5,21 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  assertNoSecretsPrinted,
-  readCredentials,
-  type Setup,
-  setup,
-  startCli,
-  transcript,
-} from "./cli-harness.js";
 import { announceChromiumSkip, chromiumMissing, launchChromium } from "./support/chromium.js";
+import { cliTestbed, readCredentials, startCli, transcript } from "./support/cli.js";
 
 const SUITE = "airlock login in Chromium";
 announceChromiumSkip(SUITE);
 
 describe.skipIf(chromiumMissing() !== undefined)(SUITE, () => {
   let browser: Browser;
-  let s: Setup;
   beforeAll(async () => {
     browser = await launchChromium();
-    s = await setup({ autoApprove: false });
   });
   afterAll(async () => {
     await browser?.close();
-    await s?.cleanup();
-    assertNoSecretsPrinted();
   });
+  const s = cliTestbed({ per: "suite", autoApprove: false });
 
   it("logs in through the consent page in Chromium", async () => {
     const cli = startCli(["login", "--no-browser"], { env: s.env });

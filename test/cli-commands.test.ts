@@ -3,30 +3,23 @@
  */
 import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   ageCredentials,
   armEmulatorFaults,
-  assertNoSecretsPrinted,
+  cliTestbed,
   emulatorStats,
   listenOn,
   loginAutomatically,
   readCredentials,
   runCli,
-  type Setup,
-  setup,
-} from "./cli-harness.js";
+} from "./support/cli.js";
 
-let s: Setup;
+const s = cliTestbed({ per: "suite" });
 let credentials: Record<string, unknown>;
 beforeAll(async () => {
-  s = await setup();
   expect((await loginAutomatically(s)).code).toBe(0);
   credentials = await readCredentials(s.home);
-});
-afterAll(async () => {
-  await s.cleanup();
-  assertNoSecretsPrinted();
 });
 
 describe("airlock status", () => {

@@ -5,34 +5,26 @@
  */
 import { chmod, lstat, mkdir, readFile, readlink, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
-  assertNoSecretsPrinted,
+  cliTestbed,
   emulatorStats,
   loginAutomatically,
   readCredentials,
   runCli,
-  type Setup,
   secrets,
-  setup,
-} from "./cli-harness.js";
+} from "./support/cli.js";
 import { announceSkip } from "./support/skip.js";
 import { mountSmallVolume, type SmallVolume, smallVolumeMissing } from "./support/small-volume.js";
 
 const noMount = smallVolumeMissing();
 announceSkip("mount", "airlock login on a read-only AIRLOCK_HOME (EROFS)", noMount);
 
-let s: Setup;
+const s = cliTestbed();
 const volumes: SmallVolume[] = [];
-beforeEach(async () => {
-  s = await setup();
-});
-afterEach(async () => {
+// Runs before the testbed's cleanup (after-hooks run last-registered first).
+afterEach(() => {
   for (const volume of volumes.splice(0)) volume.unmount();
-  await s.cleanup();
-});
-afterAll(() => {
-  assertNoSecretsPrinted();
 });
 
 /** Mounts a read-only tmpfs on a new folder under the test's home. */

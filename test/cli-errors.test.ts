@@ -1,32 +1,21 @@
 /**
  * Acceptance: the login's error paths and the command line's usage errors, each as a real process.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   approveAutomatically,
-  assertNoSecretsPrinted,
+  cliTestbed,
   emulatorStats,
   freePort,
   listenOn,
   readCredentials,
   runCli,
-  type Setup,
-  setup,
   startCli,
   submitConsent,
   transcript,
-} from "./cli-harness.js";
+} from "./support/cli.js";
 
-let s: Setup;
-beforeEach(async () => {
-  s = await setup();
-});
-afterEach(async () => {
-  await s.cleanup();
-});
-afterAll(() => {
-  assertNoSecretsPrinted();
-});
+const s = cliTestbed();
 
 async function page(url: URL | string, init?: RequestInit): Promise<{ status: number; body: string }> {
   const response = await fetch(url, init);
@@ -64,8 +53,7 @@ describe("airlock login error paths", () => {
   });
 
   it("Deny on the consent page → access_denied, explained", async () => {
-    await s.cleanup();
-    s = await setup({ autoApprove: false });
+    await s.renew({ autoApprove: false });
     const cli = startCli(["login", "--no-browser"], { env: s.env });
     const callback = await submitConsent(await cli.authorizeUrl(), /cancel|deny/i);
     expect(callback.searchParams.get("error")).toBe("access_denied");

@@ -4,34 +4,24 @@
  */
 import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   approveAutomatically,
-  assertNoSecretsPrinted,
+  cliTestbed,
   emulatorStats,
   findLeak,
   listenOn,
   loginAutomatically,
   readCredentials,
   runCli,
-  type Setup,
   secrets,
   setup,
   startCli,
   submitConsent,
   transcript,
-} from "./cli-harness.js";
+} from "./support/cli.js";
 
-let s: Setup;
-beforeEach(async () => {
-  s = await setup();
-});
-afterEach(async () => {
-  await s.cleanup();
-});
-afterAll(() => {
-  assertNoSecretsPrinted();
-});
+const s = cliTestbed();
 
 async function whoamiWith(token: string): Promise<{ id: string; email?: string }> {
   const response = await fetch(`${s.emulator.url}/v0/meta/whoami`, {
@@ -96,8 +86,7 @@ describe("airlock login", () => {
   });
 
   it("logs in by submitting the emulator's consent form (Allow), granting only the ticked bases", async () => {
-    await s.cleanup();
-    s = await setup({ autoApprove: false });
+    await s.renew({ autoApprove: false });
     const cli = startCli(["login", "--no-browser", "--scopes", "schema.bases:read user.email:read"], {
       env: s.env,
     });

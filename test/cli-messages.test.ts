@@ -6,23 +6,20 @@
  */
 import { readFileSync } from "node:fs";
 import { chown } from "node:fs/promises";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   assertNoSecretsPrinted,
+  cliTestbed,
   emulatorStats,
   listenOn,
   loginAutomatically,
   readCredentials,
   runCli,
-  type Setup,
   secrets,
-  setup,
   startCli,
-} from "./cli-harness.js";
+} from "./support/cli.js";
 
-afterAll(() => {
-  assertNoSecretsPrinted();
-});
+afterAll(assertNoSecretsPrinted);
 
 const CLI_REDIRECT = "http://localhost:8085/callback";
 
@@ -31,13 +28,9 @@ const marked = (stdout: string, mark: "✓" | "!" | "✗") =>
   stdout.split("\n").filter((line) => line.startsWith(`${mark} `));
 
 describe("airlock doctor asks the token endpoint whether it knows the client", () => {
-  let s: Setup;
+  const s = cliTestbed({ per: "suite", leakCheck: false });
   beforeAll(async () => {
-    s = await setup();
     expect((await loginAutomatically(s)).code).toBe(0);
-  });
-  afterAll(async () => {
-    await s.cleanup();
   });
 
   it("a registered client id passes, says what was sent, and touches no real code or token", async () => {
@@ -75,13 +68,7 @@ describe("airlock doctor asks the token endpoint whether it knows the client", (
 
   describe("a confidential client", () => {
     const secret = "doctor-right-client-secret-0123456789";
-    let c: Setup;
-    beforeAll(async () => {
-      c = await setup({ secret });
-    });
-    afterAll(async () => {
-      await c.cleanup();
-    });
+    const c = cliTestbed({ per: "suite", leakCheck: false, secret });
 
     it("the right secret passes", async () => {
       const result = await runCli(["doctor"], { env: c.env });
@@ -124,13 +111,7 @@ const port80IsPrivileged = process.platform === "linux" && firstUnprivilegedPort
 const NOBODY = { uid: 65534, gid: 65534 };
 
 describe("the redirect URI as the CLI sees it", () => {
-  let s: Setup;
-  beforeEach(async () => {
-    s = await setup();
-  });
-  afterEach(async () => {
-    await s.cleanup();
-  });
+  const s = cliTestbed({ leakCheck: false });
 
   /** The environment and user of an ordinary (non-root) account. */
   async function asOrdinaryUser(redirectUri: string) {
@@ -210,13 +191,7 @@ describe("the redirect URI as the CLI sees it", () => {
 });
 
 describe("airlock login: what it says back", () => {
-  let s: Setup;
-  beforeEach(async () => {
-    s = await setup();
-  });
-  afterEach(async () => {
-    await s.cleanup();
-  });
+  const s = cliTestbed({ leakCheck: false });
 
   it("--paste with garbage says what was expected, without echoing the paste", async () => {
     const pasted = "pat-not-a-url-but-a-secret-4f9c2e7a1b";
@@ -251,13 +226,9 @@ describe("airlock login: what it says back", () => {
 });
 
 describe("command line wording", () => {
-  let s: Setup;
+  const s = cliTestbed({ per: "suite", leakCheck: false });
   beforeAll(async () => {
-    s = await setup();
     expect((await loginAutomatically(s)).code).toBe(0);
-  });
-  afterAll(async () => {
-    await s.cleanup();
   });
 
   it("a misspelt command gets a did-you-mean; a far-off one does not", async () => {

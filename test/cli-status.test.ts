@@ -8,14 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileCredentialStore } from "../src/cli/credentials-file.js";
-import { runCli } from "./cli-harness.js";
+import { cliEnv, runCli } from "./support/cli.js";
 import { storedCredentials } from "./support/credentials.js";
 
 let home: string;
 let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "airlock-cli-status-"));
-  env = { PATH: process.env.PATH, HOME: home, AIRLOCK_HOME: home };
+  env = cliEnv(home);
   const store = new FileCredentialStore(home);
   const now = new Date();
   // Refreshed a minute ago, then Airtable refused the next refresh: the grant is dead.

@@ -5,30 +5,22 @@
  */
 import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   armEmulatorFaults,
-  assertNoSecretsPrinted,
+  cliTestbed,
   emulatorStats,
   letTimePass,
   loginAutomatically,
   readCredentials,
   runCli,
-  type Setup,
-  setup,
   startCli,
-} from "./cli-harness.js";
+} from "./support/cli.js";
 
 /** 61 minutes, in seconds: the 60-minute access token has expired. */
 const LATER = 61 * 60;
 
-let s: Setup;
-afterEach(async () => {
-  await s?.cleanup();
-});
-afterAll(() => {
-  assertNoSecretsPrinted();
-});
+const s = cliTestbed({ per: "manual" });
 
 async function apiStatus(token: string): Promise<number> {
   const response = await fetch(`${s.emulator.url}/v0/meta/whoami`, {
@@ -41,7 +33,7 @@ async function apiStatus(token: string): Promise<number> {
 describe("airlock token", () => {
   beforeEach(async () => {
     // Token endpoint latency widens the window in which concurrent refreshes could overlap.
-    s = await setup({ latencyMs: 150 });
+    await s.renew({ latencyMs: 150 });
     expect((await loginAutomatically(s)).code).toBe(0);
   });
 
@@ -151,7 +143,7 @@ describe("Ctrl-C during a refresh", () => {
   it("waits until the rotated refresh token is saved, so the login survives", async () => {
     // A slow token endpoint: the refresh is still in flight when Ctrl-C arrives and when main's
     // 2-second "leave anyway" timer fires.
-    s = await setup({ latencyMs: 3000 });
+    await s.renew({ latencyMs: 3000 });
     expect((await loginAutomatically(s)).code).toBe(0);
     const before = await readCredentials(s.home);
     await letTimePass(s, LATER);
@@ -186,7 +178,7 @@ describe("Ctrl-C during a refresh", () => {
 
 describe("airlock token without a login", () => {
   it("exits 3 and says to run airlock login", async () => {
-    s = await setup();
+    await s.renew();
     const result = await runCli(["token"], { env: s.env });
     expect(result.code).toBe(3);
     expect(result.stdout).toBe("");
@@ -199,7 +191,7 @@ describe("airlock token without a login", () => {
 
 describe("airlock token for a confidential client", () => {
   it("refreshes with the secret from AIRTABLE_CLIENT_SECRET, and explains when it is missing", async () => {
-    s = await setup({ secret: "confidential-secret-for-refresh-tests" });
+    await s.renew({ secret: "confidential-secret-for-refresh-tests" });
     expect((await loginAutomatically(s)).code).toBe(0);
     await letTimePass(s, LATER);
 
@@ -219,7 +211,7 @@ describe("airlock token for a confidential client", () => {
 
 describe("token command under concurrency with a fresh token", () => {
   it("fresh-token runs print the same token without refreshing", async () => {
-    s = await setup();
+    await s.renew();
     expect((await loginAutomatically(s)).code).toBe(0);
     const runs = await Promise.all(Array.from({ length: 4 }, () => startCli(["token"], { env: s.env }).done));
     expect(new Set(runs.map((r) => r.stdout)).size).toBe(1);

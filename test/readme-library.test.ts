@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approveAutomatically, emulatorStats, type Setup, setup } from "./cli-harness.js";
+import { approveAutomatically, emulatorStats, type Setup, setup } from "./support/cli.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const run = promisify(execFile);

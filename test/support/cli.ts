@@ -1,7 +1,8 @@
 /**
- * Shared helpers for the CLI acceptance tests: the real `airlock` binary (dist/cli/main.js) as a
- * separate OS process, an in-process emulator with exactly one registered loopback redirect URI on
- * a free port, and a recorder of every byte the CLI printed so tests can prove no secret leaked.
+ * The CLI test setup: the real `airlock` binary (dist/cli/main.js) as a separate OS process, an
+ * in-process emulator with exactly one registered loopback redirect URI on a free port, a temp
+ * AIRLOCK_HOME (`setup`, or `cliTestbed`, which registers the hooks a CLI test file needs), and a
+ * recorder of every byte the CLI printed so tests can prove no secret leaked.
  *
  * Time passes without touching any process's clock: the emulator's moves through its control API
  * and the CLI's stored credentials age by the same amount (`letTimePass`), so no system tool is needed.
@@ -13,12 +14,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../src/emulator/index.js";
-import { freePort } from "./support/ports.js";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { freePort } from "./ports.js";
 
 export { freePort };
 
-export const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
+export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 if (!existsSync(CLI)) {
   throw new Error(`${CLI} does not exist: run \`npm run build\` first (\`npm test\` does it for you).`);
 }
@@ -46,11 +48,24 @@ export interface Setup {
   cleanup(): Promise<void>;
 }
 
+/** What {@link setup} takes: the emulator's options, and `secret` for a confidential client. */
+export type SetupOptions = EmulatorOptions & { secret?: string };
+
+/**
+ * The environment of a CLI process: of the test runner's, only PATH; HOME and AIRLOCK_HOME are `home`.
+ *
+ * @example
+ * await runCli(["status"], { env: cliEnv(home) });
+ */
+export function cliEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: home, AIRLOCK_HOME: home, ...extra };
+}
+
 /**
  * An emulator whose integration registers exactly `http://localhost:<free port>/callback`
  * (auto-approving unless told otherwise), a temp AIRLOCK_HOME, and the environment the CLI needs.
  */
-export async function setup(options: EmulatorOptions & { secret?: string } = {}): Promise<Setup> {
+export async function setup(options: SetupOptions = {}): Promise<Setup> {
   const port = await freePort();
   const redirectUri = `http://localhost:${port}/callback`;
   const clientId = options.clientId ?? "cli-acceptance-client";
@@ -64,16 +79,13 @@ export async function setup(options: EmulatorOptions & { secret?: string } = {})
   });
   if (secret) secrets.add(secret);
   const home = await mkdtemp(join(tmpdir(), "airlock-cli-home-"));
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: home,
-    AIRLOCK_HOME: home,
+  const env = cliEnv(home, {
     AIRTABLE_CLIENT_ID: clientId,
     AIRTABLE_REDIRECT_URI: redirectUri,
     AIRTABLE_OAUTH_URL: emulator.url,
     AIRTABLE_API_URL: emulator.url,
     ...(secret ? { AIRTABLE_CLIENT_SECRET: secret } : {}),
-  };
+  });
   return {
     emulator,
     home,
@@ -85,6 +97,71 @@ export async function setup(options: EmulatorOptions & { secret?: string } = {})
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** A {@link Setup} whose fields are those of the current setup (read them inside tests and hooks). */
+export interface CliTestbed extends Setup {
+  /** Cleans up the current setup, if any, and makes a fresh one with `options`. */
+  renew(options?: SetupOptions): Promise<void>;
+}
+
+/**
+ * Registers the hooks of a CLI test file (or describe block): a fresh {@link setup} before each
+ * test (`per: "test"`, the default) or once for the block (`per: "suite"`), cleaned up after; with
+ * `per: "manual"` each test makes its own with `renew(options)`, cleaned up after the test. Unless
+ * `leakCheck: false` (a nested block whose file checks already), {@link assertNoSecretsPrinted}
+ * runs after the block.
+ *
+ * @example
+ * const s = cliTestbed();
+ * it("logs in", async () => {
+ *   expect((await loginAutomatically(s)).code).toBe(0);
+ * });
+ */
+export function cliTestbed(
+  options: SetupOptions & { per?: "test" | "suite" | "manual"; leakCheck?: boolean } = {},
+): CliTestbed {
+  const { per = "test", leakCheck = true, ...setupOptions } = options;
+  let current: Setup | undefined;
+  const now = (): Setup => {
+    if (!current) throw new Error("cliTestbed: the setup is only available inside tests and hooks");
+    return current;
+  };
+  const bed: CliTestbed = {
+    get emulator() {
+      return now().emulator;
+    },
+    get home() {
+      return now().home;
+    },
+    get port() {
+      return now().port;
+    },
+    get redirectUri() {
+      return now().redirectUri;
+    },
+    get env() {
+      return now().env;
+    },
+    async cleanup() {
+      const done = current;
+      current = undefined;
+      await done?.cleanup();
+    },
+    async renew(renewOptions = setupOptions) {
+      await bed.cleanup();
+      current = await setup(renewOptions);
+    },
+  };
+  if (leakCheck) afterAll(assertNoSecretsPrinted);
+  if (per === "suite") {
+    beforeAll(() => bed.renew());
+    afterAll(() => bed.cleanup());
+  } else {
+    if (per === "test") beforeEach(() => bed.renew());
+    afterEach(() => bed.cleanup());
+  }
+  return bed;
 }
 
 export interface CliResult {

@@ -11,7 +11,7 @@
  *   `sem_open: File exists`. Preloading also keeps signals and exit codes node's own.
  *
  * A CLI process whose clock only has to be "later" needs neither: age its stored credentials instead
- * (test/cli-harness.ts `ageCredentials`) and move the emulator's clock.
+ * (test/support/cli.ts `ageCredentials`) and move the emulator's clock.
  */
 import { existsSync } from "node:fs";
 import { announceSkip } from "./skip.js";
