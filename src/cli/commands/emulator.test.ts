@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { emulatorCommand, parseEmulatorArgs } from "./emulator.js";
 import { api, loginAutoApproved } from "../../emulator/testing.js";
+import { emulatorCommand, parseEmulatorArgs } from "./emulator.js";
 
 function capture() {
   const out: string[] = [];
