@@ -5,9 +5,6 @@
 
 /**
  * Levenshtein distance (insertions, deletions, substitutions).
- *
- * @example
- * editDistance("tokn", "token"); // 1
  */
 export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -32,10 +29,6 @@ export interface ClosestOptions {
 /**
  * The candidate closest to `input`, or undefined when none is close enough. A candidate equal
  * after normalizing wins outright.
- *
- * @example
- * closestName("tokn", ["login", "token", "status"]); // "token"
- * closestName("frobnicate", ["login", "token"]); // undefined
  */
 export function closestName(
   input: string,

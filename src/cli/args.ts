@@ -13,9 +13,6 @@ export interface ParsedArgs<O extends Options> {
 /**
  * Strict flag parsing for one command: unknown flags, missing values and unexpected positionals
  * become an `invalid_input` AirlockError that names the flag and the fix.
- *
- * @example
- * const { values } = parseCommandArgs("status", ["--json"], { json: { type: "boolean" } }, 0);
  */
 export function parseCommandArgs<O extends Options>(
   command: string,
@@ -38,9 +35,6 @@ export function parseCommandArgs<O extends Options>(
 
 /**
  * A usage error that points at the command's help.
- *
- * @example
- * throw usageError("tables", "Missing BASE_ID.");
  */
 export function usageError(command: string, message: string): AirlockError {
   return new AirlockError("invalid_input", message, {
@@ -68,9 +62,6 @@ function firstFlag(spec: string): string {
 
 /**
  * Parses a positive integer flag value within bounds.
- *
- * @example
- * parseIntegerFlag("login", "--port", "8085", 1, 65535); // 8085
  */
 export function parseIntegerFlag(
   command: string,

@@ -72,9 +72,6 @@ export type StoredCredentials = z.output<typeof credentialsSchema>;
  * The default credentials folder: `$XDG_CONFIG_HOME/airlock` or `~/.config/airlock` on Linux,
  * `~/Library/Application Support/airlock` on macOS, `%APPDATA%\airlock` on Windows;
  * `AIRLOCK_HOME` overrides all of them.
- *
- * @example
- * const home = resolveAirlockHome(process.env); // "/home/ada/.config/airlock"
  */
 export function resolveAirlockHome(
   env: NodeJS.ProcessEnv,
@@ -89,9 +86,6 @@ export function resolveAirlockHome(
 
 /**
  * Checks a profile name (it becomes part of a file name).
- *
- * @example
- * validateProfileName("work"); // "work"
  */
 export function validateProfileName(profile: string): string {
   if (!PROFILE_PATTERN.test(profile)) {
@@ -122,13 +116,6 @@ interface WriteTarget {
 
 /**
  * Reads and writes credential files.
- *
- * @example
- * const store = new FileCredentialStore(resolveAirlockHome(process.env), {
- *   onInsecureMode: (path, mode) => console.error(`${path} is mode ${mode.toString(8)}`),
- * });
- * const creds = await store.read("default");
- * if (creds) await store.write("default", { ...creds, email: "ada@example.com" });
  */
 export class FileCredentialStore {
   readonly home: string;
@@ -221,9 +208,6 @@ export class FileCredentialStore {
    * the browser flow): creates AIRLOCK_HOME if missing, then creates and deletes a temp file in it,
    * and in the real file's folder when the profile's file is a symlink. Throws `config_invalid`
    * naming the folder and the OS reason (EACCES, EROFS, ENOSPC, ENOTDIR) otherwise.
-   *
-   * @example
-   * await store.probeWritable("default"); // then start the browser flow
    */
   async probeWritable(profile: string): Promise<void> {
     const home: WriteTarget = { file: this.path(profile), folder: this.home, link: null };

@@ -8,13 +8,6 @@ let waiters: (() => void)[] = [];
 
 /**
  * Runs `fn` as a critical section.
- *
- * @example
- * const next = await critical(async () => {
- *   const tokens = await client.refresh(stored.refreshToken);
- *   await store.write(profile, withTokens(stored, tokens));
- *   return tokens;
- * });
  */
 export async function critical<T>(fn: () => Promise<T>): Promise<T> {
   depth += 1;
@@ -32,10 +25,6 @@ export async function critical<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * Resolves once no critical section is running (at once if none is).
- *
- * @example
- * await criticalSectionsDone();
- * process.exit(130);
  */
 export function criticalSectionsDone(): Promise<void> {
   return depth === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve));

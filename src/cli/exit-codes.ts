@@ -35,9 +35,6 @@ const BY_ERROR_CODE: Partial<Record<AirlockErrorCode, ExitCodeValue>> = {
 
 /**
  * The exit code for an error thrown by a command.
- *
- * @example
- * exitCodeFor(new AirlockError("reauth_required", "…")); // 3
  */
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof AirlockError) return BY_ERROR_CODE[error.code] ?? ExitCode.error;

@@ -24,9 +24,6 @@ function remedy(error: AirlockError, profile: string): string | undefined {
 
 /**
  * Adds the CLI's remedy (with the profile's flag) to an error's hint; other errors pass through.
- *
- * @example
- * throw withCliHint(error, "nb"); // "… run `airlock login --profile nb` again."
  */
 export function withCliHint(error: unknown, profile: string): unknown {
   if (!isAirlockError(error)) return error;

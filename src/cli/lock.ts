@@ -36,10 +36,6 @@ interface LockOwner {
 /**
  * Takes the lock at `path`, waiting while another live process holds it. Resolves to a release
  * function (idempotent; only removes the lock if it is still ours).
- *
- * @example
- * const release = await acquireFileLock("/home/ada/.config/airlock/credentials-default.json.lock");
- * try { await refreshIfStale(); } finally { await release(); }
  */
 export async function acquireFileLock(
   path: string,

@@ -32,11 +32,6 @@ const USE_THE_DEFAULT = `register ${DEFAULT_CLI_REDIRECT_URI} with the integrati
 
 /**
  * The one verdict on a redirect URI that login acts on and doctor reports.
- *
- * @example
- * callbackVerdict("http://localhost:8085/callback"); // { receivable: true, port: 8085, path: "/callback", note: undefined }
- * callbackVerdict("http://localhost/callback").note?.message; // "… has no port, so it means port 80 …"
- * callbackVerdict("https://localhost:8085/callback").receivable; // false
  */
 export function callbackVerdict(redirectUri: string): CallbackVerdict {
   const loopback = loopbackRedirect(redirectUri);
@@ -100,12 +95,6 @@ export interface CallbackServer {
  * Starts listening on 127.0.0.1:`port` for GET `path`. A port another program holds is a
  * `port_in_use` error; one this user may not open (EACCES, e.g. port 80) is `config_invalid` saying
  * so. Both name the port and the redirect URI.
- *
- * @example
- * const server = await startCallbackServer({ port: 8085, path: "/callback", redirectUri });
- * const { url, respond } = await server.hit;
- * respond({ ok: true, title: "Logged in", message: "You can close this tab." });
- * await server.close();
  */
 export async function startCallbackServer(options: {
   port: number;

@@ -13,11 +13,6 @@ export interface Output {
 
 /**
  * The process's real streams.
- *
- * @example
- * const output = processOutput();
- * output.out("patXYZ"); // stdout
- * output.err("Logged in."); // stderr
  */
 export function processOutput(): Output {
   return {
@@ -33,11 +28,6 @@ export function processOutput(): Output {
 
 /**
  * An Output that collects lines in memory (tests).
- *
- * @example
- * const { output, stdout } = memoryOutput();
- * output.out("hello");
- * stdout(); // "hello\n"
  */
 export function memoryOutput(isTTY = false): { output: Output; stdout(): string; stderr(): string } {
   let stdout = "";
@@ -59,10 +49,6 @@ export function memoryOutput(isTTY = false): { output: Output; stdout(): string;
 
 /**
  * A count with its noun, singular for one: "1 view", "3 views", "0 bases".
- *
- * @example
- * countOf(1, "view"); // "1 view"
- * countOf(2, "base"); // "2 bases"
  */
 export function countOf(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;

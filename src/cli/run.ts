@@ -69,9 +69,6 @@ ${EXIT_CODE_HELP}
 
 /**
  * Runs one `airlock` invocation and resolves to its exit code; never throws.
- *
- * @example
- * const code = await runCli(["status", "--json"], context);
  */
 export async function runCli(argv: string[], context: CommandContext): Promise<number> {
   const [name, ...rest] = argv;
@@ -113,9 +110,6 @@ export async function runCli(argv: string[], context: CommandContext): Promise<n
 
 /**
  * Prints an error as "error: message" plus its hint on stderr; returns the exit code for it.
- *
- * @example
- * return reportError(output, err);
  */
 export function reportError(output: Output, error: unknown): number {
   if (error instanceof AirlockError) {
@@ -142,9 +136,6 @@ function readVersion(): string {
 /**
  * Whether a command runs the process itself (serve, emulator, rotate-keys): those install their own
  * signal handlers.
- *
- * @example
- * isDelegatedCommand("serve"); // true
  */
 export function isDelegatedCommand(name: string | undefined): boolean {
   return name !== undefined && Object.hasOwn(DELEGATED, name);

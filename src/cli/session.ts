@@ -17,9 +17,6 @@ export const ACCESS_TOKEN_SKEW_MS = 5 * 60_000;
 /**
  * The credentials store for this environment (AIRLOCK_HOME or the platform default). A credentials
  * file other users can read is warned about on `output`'s stderr, once per file and process.
- *
- * @example
- * const store = credentialStore(process.env, context.output);
  */
 export function credentialStore(
   env: NodeJS.ProcessEnv,
@@ -40,10 +37,6 @@ function warnInsecureOnce(output: Output, path: string, mode: number): void {
 
 /**
  * The warning for a credentials file whose permission bits let the group or others in.
- *
- * @example
- * insecureModeWarning("/home/ada/.config/airlock/credentials-default.json", 0o644);
- * // "warning: /home/ada/…/credentials-default.json is readable by other users (mode 0644); run: chmod 600 /home/ada/…"
  */
 export function insecureModeWarning(path: string, mode: number): string {
   const what = mode & 0o044 ? "readable by other users" : "open to other users";
@@ -52,10 +45,6 @@ export function insecureModeWarning(path: string, mode: number): string {
 
 /**
  * How to run an airlock command for a profile, as hints quote it: the default profile needs no flag.
- *
- * @example
- * profileCommand("token", "nb"); // "airlock token --profile nb"
- * profileCommand("login", "default", "--force"); // "airlock login --force"
  */
 export function profileCommand(command: string, profile: string, ...flags: string[]): string {
   return ["airlock", command, ...(profile === "default" ? [] : ["--profile", profile]), ...flags].join(" ");
@@ -63,9 +52,6 @@ export function profileCommand(command: string, profile: string, ...flags: strin
 
 /**
  * The error for a profile without credentials.
- *
- * @example
- * throw notLoggedIn("default", store);
  */
 export function notLoggedIn(profile: string, store: FileCredentialStore): AirlockError {
   return new AirlockError(
@@ -91,9 +77,6 @@ export function isAccessTokenFresh(credentials: StoredCredentials, now: Date = n
 /**
  * The OAuth settings a refresh needs, from the stored credentials. The client secret is never
  * stored: it is read from AIRTABLE_CLIENT_SECRET when the login used one.
- *
- * @example
- * const config = refreshConfig(stored, process.env); // then new AirtableOAuth(config)
  */
 export function refreshConfig(credentials: StoredCredentials, env: NodeJS.ProcessEnv): AirtableOAuthConfig {
   const secret = env.AIRTABLE_CLIENT_SECRET?.trim() || undefined;
@@ -119,9 +102,6 @@ export function refreshConfig(credentials: StoredCredentials, env: NodeJS.Proces
 /**
  * The part of stored credentials that comes from a TokenSet, as saved (ISO dates, Bearer), so a new
  * login and a refresh write tokens the same way.
- *
- * @example
- * const saved = { ...credentials, ...tokenFields(await client.refresh(credentials.refreshToken)) };
  */
 export function tokenFields(
   tokens: TokenSet,
@@ -148,9 +128,6 @@ export function tokenFields(
 
 /**
  * Stored credentials updated with a new TokenSet.
- *
- * @example
- * await store.write(profile, withTokens(stored, await client.refresh(stored.refreshToken)));
  */
 export function withTokens(
   credentials: StoredCredentials,
@@ -179,9 +156,6 @@ export interface FreshTokenOptions {
 /**
  * Credentials whose access token is valid for at least 5 minutes, refreshing (once across all
  * processes) when needed. Throws `not_logged_in`, `reauth_required`, `config_invalid` or `transient`.
- *
- * @example
- * const { accessToken } = await freshCredentials({ store, profile: "default", env: process.env });
  */
 export async function freshCredentials(options: FreshTokenOptions): Promise<StoredCredentials> {
   const { store, profile } = options;

@@ -10,9 +10,6 @@ const UNITS: [number, string][] = [
 
 /**
  * A span of seconds in the largest whole unit.
- *
- * @example
- * formatDuration(300); // "5 minutes"
  */
 export function formatDuration(seconds: number): string {
   const abs = Math.max(0, Math.round(Math.abs(seconds)));
@@ -24,9 +21,6 @@ export function formatDuration(seconds: number): string {
 
 /**
  * When `at` is relative to `now`.
- *
- * @example
- * formatRelative(new Date(Date.now() + 3_540_000)); // "in 59 minutes"
  */
 export function formatRelative(at: Date, now: Date = new Date()): string {
   const seconds = (at.getTime() - now.getTime()) / 1000;

@@ -3,9 +3,6 @@ import { AirlockError } from "../shared/errors.js";
 /**
  * Waits for `promise`, but rejects with `onTimeout()` after `timeoutMs` and with the signal's
  * reason (a `cancelled` AirlockError) on Ctrl-C.
- *
- * @example
- * const hit = await waitFor(server.hit, { timeoutMs: 300_000, signal, onTimeout: () => timeoutError });
  */
 export function waitFor<T>(
   promise: Promise<T>,
@@ -44,9 +41,6 @@ export function waitFor<T>(
 
 /**
  * The error for an aborted signal: its reason if it is an AirlockError, else a `cancelled` one.
- *
- * @example
- * if (signal.aborted) throw cancelledError(signal);
  */
 export function cancelledError(signal: AbortSignal): AirlockError {
   return signal.reason instanceof AirlockError

@@ -21,9 +21,6 @@ export const RATE_LIMIT_REACHED: ApiErrorBody = {
 
 /**
  * A 422 body naming what was wrong with the request.
- *
- * @example
- * c.json(invalidRequest("pageSize must be an integer from 1 to 100"), 422);
  */
 export function invalidRequest(message: string): ApiErrorBody {
   return { error: { type: "INVALID_REQUEST_UNKNOWN", message } };
@@ -31,9 +28,6 @@ export function invalidRequest(message: string): ApiErrorBody {
 
 /**
  * The body Airtable sends with a given error status (used for injected faults).
- *
- * @example
- * apiErrorFor(503); // { error: { type: "RETRIABLE_ERROR", … } }
  */
 export function apiErrorFor(status: number): ApiErrorBody {
   switch (status) {

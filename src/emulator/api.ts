@@ -206,9 +206,6 @@ function listRecords(c: Context<ApiEnv, typeof RECORDS_PATH>, state: EmulatorSta
 /**
  * The Web API subset an OAuth app calls: whoami, list bases, base schema, list records, with
  * Airtable's scopes, base grants, pagination, error shapes and 5 req/s per base rate limit.
- *
- * @example
- * app.route("/", apiRoutes(state));
  */
 export function apiRoutes(state: EmulatorState): Hono<ApiEnv> {
   const routes = new Hono<ApiEnv>();

@@ -289,9 +289,6 @@ async function decide(c: Context, state: EmulatorState): Promise<Response> {
 /**
  * `GET /oauth2/v1/authorize` and the consent form's `POST /oauth2/v1/authorize/decision`.
  * A client_id or redirect_uri that does not match shows an error page and never redirects.
- *
- * @example
- * app.route("/", authorizeRoutes(state));
  */
 export function authorizeRoutes(state: EmulatorState): Hono {
   const routes = new Hono();

@@ -2,9 +2,6 @@ import { createHash, timingSafeEqual } from "node:crypto";
 
 /**
  * Constant-time string comparison (hash first so lengths do not leak either).
- *
- * @example
- * safeEqual(sentSecret, config.clientSecret);
  */
 export function safeEqual(a: string, b: string): boolean {
   const ha = createHash("sha256").update(a).digest();
@@ -16,9 +13,6 @@ export function safeEqual(a: string, b: string): boolean {
  * Decodes `Authorization: Basic …`. Accepts standard base64 AND base64url: which one Airtable takes
  * is unconfirmed, so the emulator must not fail a client for either. Returns undefined when the
  * header is not well-formed Basic credentials.
- *
- * @example
- * parseBasic("Basic " + btoa("id:secret")); // { id: "id", secret: "secret" }
  */
 export function parseBasic(header: string): { id: string; secret: string } | undefined {
   const match = /^Basic +([A-Za-z0-9+/_-]+={0,2})$/i.exec(header.trim());
@@ -40,9 +34,6 @@ function formDecode(value: string): string {
 
 /**
  * True when the Basic credentials name this integration.
- *
- * @example
- * basicMatches(parseBasic(header)!, "client", "secret");
  */
 export function basicMatches(
   credentials: { id: string; secret: string },

@@ -19,10 +19,6 @@ export class EmulatorClock {
 
   /**
    * Current emulator time in epoch milliseconds.
-   *
-   * @example
-   * const clock = new EmulatorClock();
-   * const expiresAt = clock.now() + 3600_000;
    */
   now(): number {
     return this.#realNow() + this.#offsetMs;
@@ -30,9 +26,6 @@ export class EmulatorClock {
 
   /**
    * Moves the clock forward.
-   *
-   * @example
-   * clock.advance(61 * 60); // every access token issued now has expired
    */
   advance(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds < 0) {
@@ -49,9 +42,6 @@ export class EmulatorClock {
 
   /**
    * Back to real time.
-   *
-   * @example
-   * clock.reset();
    */
   reset(): void {
     this.#offsetMs = 0;

@@ -89,10 +89,6 @@ function integer(
 /**
  * Checks a redirect URI against Airtable's registration rules (the library's
  * {@link checkRedirectUri}: one implementation for both); returns the first refusal, or undefined.
- *
- * @example
- * redirectUriProblem("http://localhost:8085/callback"); // undefined
- * redirectUriProblem("https://app.notatld/cb");         // 'The redirect URI host "app.notatld" does not end in a public suffix; …'
  */
 export function redirectUriProblem(uri: string): string | undefined {
   return checkRedirectUri(uri).find((problem) => problem.level === "error")?.message;

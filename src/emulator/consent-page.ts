@@ -44,9 +44,6 @@ export interface ConsentPageInput {
 
 /**
  * The consent screen: who asks, what for, which bases; Allow and Deny post to DECISION_PATH.
- *
- * @example
- * return c.html(consentPage({ integrationName, user, scopes, bases, requestId }));
  */
 export function consentPage(input: ConsentPageInput): Html {
   const f = CONSENT_FIELDS;
@@ -75,9 +72,6 @@ ${input.bases.map(
 
 /**
  * The page Airtable shows instead of redirecting (bad client_id or redirect_uri, stale consent).
- *
- * @example
- * return c.html(errorPage("Invalid redirect URI", "…"), 400);
  */
 export function errorPage(title: string, message: string): Html {
   return page(title, html`<h1>${title}</h1><p class="error" role="alert">${message}</p>`);
@@ -85,9 +79,6 @@ export function errorPage(title: string, message: string): Html {
 
 /**
  * The emulator's front page: what it serves and how to point Airlock at it.
- *
- * @example
- * app.get("/", (c) => c.html(indexPage(new URL(c.req.url).origin, state.config.clientId)));
  */
 export function indexPage(origin: string, clientId: string): Html {
   return page(

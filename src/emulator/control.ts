@@ -45,10 +45,6 @@ async function readJson<T>(
 /**
  * The test-only control API: stats, clock, faults, enabled scopes, revoke (the user removes the
  * integration) and reset.
- *
- * @example
- * app.route("/", controlRoutes(state));
- * // curl -X POST localhost:PORT/__emulator/clock -d '{"advance_seconds":3660}'
  */
 export function controlRoutes(state: EmulatorState): Hono {
   const routes = new Hono().basePath(CONTROL_PREFIX);

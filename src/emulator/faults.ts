@@ -68,9 +68,6 @@ export type FaultsBody = z.infer<typeof faultsBodySchema>;
 
 /**
  * The OAuth `error` an injected token fault answers with when none was given.
- *
- * @example
- * defaultTokenError(503); // "temporarily_unavailable"
  */
 export function defaultTokenError(statusCode: number): string {
   if (statusCode === 401) return "invalid_client";
@@ -83,11 +80,6 @@ export function defaultTokenError(statusCode: number): string {
 
 /**
  * Holds the armed faults and hands each request the fault it must suffer (counting down).
- *
- * @example
- * const faults = new FaultInjector();
- * faults.arm({ token: { status: 503, count: 2 } });
- * faults.takeToken(); // { status: 503, count: 2 } — twice, then undefined
  */
 export class FaultInjector {
   #token: { fault: TokenFault; remaining: number } | undefined;
@@ -95,9 +87,6 @@ export class FaultInjector {
 
   /**
    * Arms (or, with null, clears) faults from a validated control body.
-   *
-   * @example
-   * faults.arm(faultsBodySchema.parse(json));
    */
   arm(body: FaultsBody): void {
     if (body.token !== undefined)
@@ -108,9 +97,6 @@ export class FaultInjector {
 
   /**
    * The fault for this token request, if one is armed.
-   *
-   * @example
-   * const fault = faults.takeToken();
    */
   takeToken(): TokenFault | undefined {
     const armed = this.#token;
@@ -121,9 +107,6 @@ export class FaultInjector {
 
   /**
    * The fault for this /v0 request, if one is armed.
-   *
-   * @example
-   * const fault = faults.takeApi();
    */
   takeApi(): ApiFault | undefined {
     const armed = this.#api;
@@ -145,9 +128,6 @@ export class FaultInjector {
 
   /**
    * Disarms everything.
-   *
-   * @example
-   * faults.clear();
    */
   clear(): void {
     this.#token = undefined;

@@ -87,11 +87,6 @@ function opaqueToken(): string {
 /**
  * All OAuth state of the emulator: pending consents, authorization codes, grants and their tokens.
  * Every lookup is a Map access by (hashed) key, so a flood of API calls stays cheap.
- *
- * @example
- * const grants = new GrantStore(clock, { accessTokenTtl: 3600, refreshTokenTtl: 5_184_000 });
- * const grant = grants.createGrant(["data.records:read"], "all");
- * const tokens = grants.issueTokens(grant, grant.scopes);
  */
 export class GrantStore {
   readonly #clock: EmulatorClock;
@@ -124,9 +119,6 @@ export class GrantStore {
 
   /**
    * The scopes a token really has now: those it was issued with that are still enabled.
-   *
-   * @example
-   * grants.effectiveScopes(access).includes("user.email:read");
    */
   effectiveScopes(access: AccessTokenRecord): string[] {
     return access.scopes.filter(this.#isEnabled);
@@ -134,9 +126,6 @@ export class GrantStore {
 
   /**
    * Remembers a validated authorization request until the user answers the consent page.
-   *
-   * @example
-   * const consent = grants.createConsent({ redirectUri, state, codeChallenge, codeChallengeMethod: "S256", scopes });
    */
   createConsent(request: Omit<ConsentRequest, "id" | "expiresAt">): ConsentRequest {
     const consent = {
@@ -150,9 +139,6 @@ export class GrantStore {
 
   /**
    * A pending consent, or undefined when unknown or expired (expired ones are dropped).
-   *
-   * @example
-   * const consent = grants.getConsent(form.request_id);
    */
   getConsent(id: string): ConsentRequest | undefined {
     const consent = this.#consents.get(id);
@@ -165,9 +151,6 @@ export class GrantStore {
 
   /**
    * Ends a consent (answered); a second answer to the same page is refused.
-   *
-   * @example
-   * grants.deleteConsent(consent.id);
    */
   deleteConsent(id: string): void {
     this.#consents.delete(id);
@@ -175,9 +158,6 @@ export class GrantStore {
 
   /**
    * Issues a one-time authorization code valid for 10 minutes.
-   *
-   * @example
-   * const code = grants.issueCode({ clientId, redirectUri, codeChallenge, scopes, bases: "all" });
    */
   issueCode(details: Omit<AuthorizationCode, "expiresAt">): string {
     const code = randomBytes(randomInt(24, 40)).toString("base64url");
@@ -188,10 +168,6 @@ export class GrantStore {
   /**
    * Looks a code up AND consumes it: a code is single-use even when the exchange then fails.
    * Returns `"expired"` for a known code past its 10 minutes.
-   *
-   * @example
-   * const found = grants.takeCode(body.code);
-   * if (found === undefined || found === "expired") return invalidGrant();
    */
   takeCode(code: string): AuthorizationCode | "expired" | undefined {
     const key = hash(code);
@@ -203,9 +179,6 @@ export class GrantStore {
 
   /**
    * Records the user's authorization.
-   *
-   * @example
-   * const grant = grants.createGrant(code.scopes, code.bases);
    */
   createGrant(scopes: readonly string[], bases: BaseAccess): Grant {
     const grant: Grant = {
@@ -222,9 +195,6 @@ export class GrantStore {
 
   /**
    * Issues a fresh access/refresh pair under `grant`, invalidating its previous access tokens.
-   *
-   * @example
-   * const { accessToken, refreshToken } = grants.issueTokens(grant, grant.scopes);
    */
   issueTokens(grant: Grant, requested: readonly string[]): IssuedTokens {
     const scopes = requested.filter(this.#isEnabled);
@@ -260,10 +230,6 @@ export class GrantStore {
 
   /**
    * The live access token record, or undefined when unknown, rotated away, revoked or expired.
-   *
-   * @example
-   * const access = grants.findAccessToken(bearer);
-   * if (!access) return authenticationRequired();
    */
   findAccessToken(token: string): AccessTokenRecord | undefined {
     const record = this.#access.get(hash(token));
@@ -274,10 +240,6 @@ export class GrantStore {
   /**
    * Rotates a refresh token. Reusing an already rotated token revokes the whole grant; an expired
    * token (unused for the refresh window) is dead. `scopes`, when given, must be a subset of the grant.
-   *
-   * @example
-   * const outcome = grants.refresh(body.refresh_token);
-   * if (!outcome.ok) return invalidGrant(outcome.reason);
    */
   refresh(refreshToken: string, scopes?: readonly string[]): RefreshOutcome {
     const record = this.#refresh.get(hash(refreshToken));
@@ -298,9 +260,6 @@ export class GrantStore {
 
   /**
    * Revokes a grant and forgets every token issued under it.
-   *
-   * @example
-   * grants.revokeGrant(grant);
    */
   revokeGrant(grant: Grant): void {
     grant.revoked = true;
@@ -316,9 +275,6 @@ export class GrantStore {
   /**
    * Revokes every grant: what happens when the user removes the integration from their account.
    * Returns how many grants were revoked.
-   *
-   * @example
-   * grants.revokeAll();
    */
   revokeAll(): number {
     const count = this.#grants.size;
@@ -333,9 +289,6 @@ export class GrantStore {
 
   /**
    * Forgets everything (consents, codes, grants, tokens).
-   *
-   * @example
-   * grants.reset();
    */
   reset(): void {
     for (const grant of this.#grants) grant.revoked = true;
@@ -350,9 +303,6 @@ export class GrantStore {
   /**
    * Every live grant with its tokens (by hash), for the state file. Expired access tokens are left
    * out: the clock never goes back, so they can never be accepted again.
-   *
-   * @example
-   * const saved = JSON.stringify(grants.snapshot());
    */
   snapshot(): GrantSnapshot[] {
     const now = this.#clock.now();
@@ -388,9 +338,6 @@ export class GrantStore {
 
   /**
    * Adds grants and tokens saved by `snapshot()` (at start, before any request is served).
-   *
-   * @example
-   * grants.restore(JSON.parse(saved));
    */
   restore(snapshots: readonly GrantSnapshot[]): void {
     for (const saved of snapshots) {

@@ -3,9 +3,6 @@
  * Hono types a status as one of the codes it lists, but an injected fault may carry any 400–599
  * (499, 520…), so here the status is the plain number it is rather than a cast to a code it may
  * not be.
- *
- * @example
- * return jsonResponse({ error: "server_error" }, fault.status, { "Cache-Control": "no-store" });
  */
 export function jsonResponse(body: object, status: number, headers: Record<string, string> = {}): Response {
   const all: Record<string, string> = { "Content-Type": "application/json", ...headers };

@@ -8,11 +8,6 @@ export interface SingleParams {
 
 /**
  * Reads URLSearchParams, separating parameters sent once from those sent twice or more.
- *
- * @example
- * const { values, duplicates } = singleParams(new URLSearchParams("a=1&b=2&b=3"));
- * values.get("a"); // "1"
- * duplicates;      // ["b"]
  */
 export function singleParams(search: URLSearchParams): SingleParams {
   const values = new Map<string, string>();
@@ -33,9 +28,6 @@ const UNRESERVED = /^[A-Za-z0-9._-]+$/;
 
 /**
  * True when `state` follows Airtable's rule: 16–1024 characters of A-Z a-z 0-9 . - _
- *
- * @example
- * isValidState("abcdefghijklmnop"); // true
  */
 export function isValidState(state: string): boolean {
   return state.length >= 16 && state.length <= 1024 && UNRESERVED.test(state);
@@ -43,9 +35,6 @@ export function isValidState(state: string): boolean {
 
 /**
  * True when `verifier` follows Airtable's rule: 43–128 characters of A-Z a-z 0-9 . - _ (no `~`).
- *
- * @example
- * isValidVerifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"); // true
  */
 export function isValidVerifier(verifier: string): boolean {
   return verifier.length >= 43 && verifier.length <= 128 && UNRESERVED.test(verifier);
@@ -53,9 +42,6 @@ export function isValidVerifier(verifier: string): boolean {
 
 /**
  * True when `challenge` can be base64url(SHA-256(…)) without padding: exactly 43 characters.
- *
- * @example
- * isValidChallenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"); // true
  */
 export function isValidChallenge(challenge: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(challenge);

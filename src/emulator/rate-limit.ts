@@ -14,10 +14,6 @@ interface Bucket {
 /**
  * Per-base limiter: a sliding one-second window of 5 requests; the 6th request answers 429 and the
  * base stays blocked for 30 seconds of emulator time (requests during the penalty do not extend it).
- *
- * @example
- * const limiter = new BaseRateLimiter(clock);
- * if (!limiter.allow(baseId)) return rateLimitReached();
  */
 export class BaseRateLimiter {
   readonly #clock: EmulatorClock;
@@ -29,9 +25,6 @@ export class BaseRateLimiter {
 
   /**
    * Counts one request against `baseId`; false when it must be refused with 429.
-   *
-   * @example
-   * limiter.allow("appXXXXXXXXXXXXXX"); // true for the first 5 in a second
    */
   allow(baseId: string): boolean {
     const now = this.#clock.now();
@@ -53,9 +46,6 @@ export class BaseRateLimiter {
 
   /**
    * Seconds until `baseId` accepts requests again (0 when it does now).
-   *
-   * @example
-   * res.headers.set("Retry-After", String(limiter.retryAfter(baseId)));
    */
   retryAfter(baseId: string): number {
     const bucket = this.#buckets.get(baseId);
@@ -65,9 +55,6 @@ export class BaseRateLimiter {
 
   /**
    * Forgets all windows and penalties.
-   *
-   * @example
-   * limiter.reset();
    */
   reset(): void {
     this.#buckets.clear();

@@ -72,10 +72,6 @@ function seededRandom(seed: number): () => number {
 
 /**
  * An Airtable-style id: a three-letter prefix and 14 alphanumerics.
- *
- * @example
- * const next = idFactory(42);
- * next("app"); // "appXXXXXXXXXXXXXX"
  */
 export function idFactory(seed: number): (prefix: string) => string {
   const random = seededRandom(seed);
@@ -368,11 +364,6 @@ function buildTable(
 
 /**
  * Builds the sample world. Deterministic: the same seed gives the same ids and values.
- *
- * @example
- * const data = createSampleData();
- * data.user.id;            // "usr…" (17 chars)
- * data.bases[0]?.tables[0]?.records.length; // 230
  */
 export function createSampleData(seed = 20240101): SampleData {
   const id = idFactory(seed);
@@ -408,9 +399,6 @@ export function createSampleData(seed = 20240101): SampleData {
 
 /**
  * Finds a table by id (`tbl…`) or by name, as Airtable's record endpoints accept either.
- *
- * @example
- * findTable(base, "Features") === findTable(base, base.tables[0].id);
  */
 export function findTable(base: SampleBase, idOrName: string): SampleTable | undefined {
   return base.tables.find((t) => t.id === idOrName) ?? base.tables.find((t) => t.name === idOrName);

@@ -46,10 +46,6 @@ export const BASIC_SCOPES: readonly string[] = [
 
 /**
  * True when `scope` is a scope Airtable defines (basic or enterprise).
- *
- * @example
- * isKnownScope("webhook:manage"); // true
- * isKnownScope("webhook.manage"); // false
  */
 export function isKnownScope(scope: string): boolean {
   return Object.hasOwn(SCOPE_DESCRIPTIONS, scope);
@@ -58,10 +54,6 @@ export function isKnownScope(scope: string): boolean {
 /**
  * Splits a space-delimited scope string the way Airtable reads it: single spaces, no empties.
  * Returns `undefined` when the string is empty or has a duplicate, the two shapes Airtable refuses.
- *
- * @example
- * parseScopeList("data.records:read schema.bases:read"); // ["data.records:read", "schema.bases:read"]
- * parseScopeList("a a"); // undefined
  */
 export function parseScopeList(value: string): string[] | undefined {
   const scopes = value.split(" ").filter((s) => s.length > 0);

@@ -69,10 +69,6 @@ function damaged(path: string, problem: string, cause?: unknown): AirlockError {
  * Reads and validates a state file; `undefined` when it does not exist yet. Throws
  * AirlockError("config_invalid") naming the file and the fix when it is unreadable, damaged or of
  * another version.
- *
- * @example
- * const saved = readStateFile("/home/me/.airlock/demo-emulator.json");
- * if (saved) clock.advance(saved.clock_offset_ms / 1000);
  */
 export function readStateFile(path: string): StateFile | undefined {
   let text: string;
@@ -111,9 +107,6 @@ export function readStateFile(path: string): StateFile | undefined {
 /**
  * Replaces `path` with `text` atomically: a 0600 temp file in the same folder (created 0700 if
  * missing), fsynced, then renamed over the old file, so a crash leaves the old or the new, never half.
- *
- * @example
- * await writeFileAtomically("/tmp/x/state.json", "{}\n");
  */
 export async function writeFileAtomically(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -138,11 +131,6 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
  * Saves a snapshot to the state file after changes: `schedule()` is O(1) and synchronous (safe on the
  * token and API hot paths); the snapshot is taken and written later, once per burst, one write at a
  * time. `save()` writes now and reports failure; background failures become a process warning.
- *
- * @example
- * const writer = new StateFileWriter(path, () => state.snapshot());
- * writer.schedule();      // after a refresh
- * await writer.save();    // on close
  */
 export class StateFileWriter {
   readonly #path: string;
@@ -166,9 +154,6 @@ export class StateFileWriter {
 
   /**
    * Notes a change; the file is rewritten within about `delayMs` (later if a write is in flight).
-   *
-   * @example
-   * writer.schedule();
    */
   schedule(): void {
     this.#dirty = true;
@@ -178,9 +163,6 @@ export class StateFileWriter {
   /**
    * Waits for any write in flight, then writes the current state now. Rejects with
    * AirlockError("config_invalid") when the file cannot be written.
-   *
-   * @example
-   * await writer.save();
    */
   async save(): Promise<void> {
     while (this.#writing) await this.#writing.catch(() => undefined);

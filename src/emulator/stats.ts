@@ -18,10 +18,6 @@ export interface EmulatorStats {
 
 /**
  * A zeroed stats record.
- *
- * @example
- * const stats = emptyStats();
- * stats.refreshes++;
  */
 export function emptyStats(): EmulatorStats {
   return {

@@ -22,9 +22,6 @@ async function jsonObject(res: Response): Promise<Record<string, unknown>> {
 
 /**
  * A PKCE pair following Airtable's rules.
- *
- * @example
- * const { verifier, challenge } = pkcePair();
  */
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(48).toString("base64url");
@@ -33,9 +30,6 @@ export function pkcePair(): { verifier: string; challenge: string } {
 
 /**
  * An authorize URL for the emulator; `overrides` replace (or with null remove) single parameters.
- *
- * @example
- * const url = authorizeUrl(emulator.url, { client_id: "abc", scope: "data.records:read", code_challenge });
  */
 export function authorizeUrl(baseUrl: string, params: Record<string, string | null>): string {
   const defaults: Record<string, string> = {
@@ -55,10 +49,6 @@ export function authorizeUrl(baseUrl: string, params: Record<string, string | nu
 
 /**
  * GETs a URL without following redirects; returns the status and the parsed Location, if any.
- *
- * @example
- * const { status, location } = await visit(url);
- * location?.searchParams.get("code");
  */
 export async function visit(
   url: string,
@@ -70,9 +60,6 @@ export async function visit(
 
 /**
  * POSTs a form to the token endpoint; returns status and parsed JSON.
- *
- * @example
- * const { status, json } = await postToken(emulator.url, { grant_type: "refresh_token", refresh_token, client_id });
  */
 export async function postToken(
   baseUrl: string,
@@ -89,9 +76,6 @@ export async function postToken(
 
 /**
  * Runs the whole auto-approved flow (authorize + code exchange) for a public client.
- *
- * @example
- * const tokens = await loginAutoApproved(emulator.url, "data.records:read");
  */
 export async function loginAutoApproved(
   baseUrl: string,
@@ -129,9 +113,6 @@ export async function loginAutoApproved(
 
 /**
  * GETs a /v0 path with a bearer token; returns status, JSON and headers.
- *
- * @example
- * const { json } = await api(emulator.url, "/v0/meta/whoami", token);
  */
 export async function api(
   baseUrl: string,

@@ -310,9 +310,6 @@ async function handleTokenRequest(c: Context<EmulatorEnv>, state: EmulatorState)
  * `POST /oauth2/v1/token`: authorization_code and refresh_token grants with Airtable's rules
  * (form bodies only, each parameter once, Basic auth iff a secret exists, PKCE S256, single-use
  * codes, rotation with reuse detection), plus the injected faults and latency.
- *
- * @example
- * app.route("/", tokenRoutes(state));
  */
 export function tokenRoutes(state: EmulatorState): Hono<EmulatorEnv> {
   const routes = new Hono<EmulatorEnv>();

@@ -121,9 +121,6 @@ export const EventListQuerySchema = z.object({
 
 /**
  * A connection as the API shows it.
- *
- * @example
- * c.json(connectionToJson(await store.getConnection(id)));
  */
 export function connectionToJson(connection: ConnectionSummary): z.infer<typeof ConnectionSchema> {
   return {
@@ -142,9 +139,6 @@ export function connectionToJson(connection: ConnectionSummary): z.infer<typeof 
 
 /**
  * An event as the API shows it.
- *
- * @example
- * c.json({ events: events.map(eventToJson) });
  */
 export function eventToJson(event: EventRecord): z.infer<typeof EventSchema> {
   return {

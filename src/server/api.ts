@@ -136,9 +136,6 @@ const eventsRoute = createRoute({
 
 /**
  * The `/v1` JSON routes (without the proxy, which has its own module).
- *
- * @example
- * app.route("/", apiRoutes(ctx));
  */
 export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

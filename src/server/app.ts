@@ -28,10 +28,6 @@ export interface ServiceApp {
 
 /**
  * Builds the app for a context. `options.dashboard` replaces the dashboard (tests), `false` omits it.
- *
- * @example
- * const { app } = createApp(ctx);
- * serve({ fetch: app.fetch, port: 4000 });
  */
 export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | false } = {}): ServiceApp {
   const secretKey = ctx.config.secretKey;

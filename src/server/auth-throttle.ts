@@ -36,10 +36,6 @@ interface Bucket {
 }
 
 /**
- * @example
- * const throttle = new AuthThrottle({ now: () => Date.now() });
- * if (throttle.blockedFor(c) > 0) return tooMany(c);
- * if (!correct) throttle.fail(c);
  */
 export class AuthThrottle {
   readonly #limits: ThrottleLimits;
@@ -118,9 +114,6 @@ const throttles = new WeakMap<ServiceContext, AuthThrottle>();
 /**
  * The one throttle of a service (shared by the bearer check and the dashboard sign-in), on the
  * service's clock, reading client addresses as `AIRLOCK_TRUST_PROXY` says.
- *
- * @example
- * app.use("/v1/*", requireSecretKey(secretKey, authThrottle(ctx)));
  */
 export function authThrottle(ctx: ServiceContext): AuthThrottle {
   let throttle = throttles.get(ctx);
@@ -138,9 +131,6 @@ export function authThrottle(ctx: ServiceContext): AuthThrottle {
  * The address a request is throttled by: the socket's peer; with `trustProxyHops` N > 0, the
  * address N entries from the right of X-Forwarded-For (what the outermost trusted proxy saw), when
  * there is one. In-process requests (no socket) share the key "in-process".
- *
- * @example
- * clientAddress(c, 0); // "203.0.113.7", or "2001:db8:0:1::/64" for any address in that /64
  */
 export function clientAddress(c: Context, trustProxyHops: number): string {
   let address = incomingOf(c)?.socket.remoteAddress;
@@ -158,10 +148,6 @@ export function clientAddress(c: Context, trustProxyHops: number): string {
 /**
  * An address as a throttling key: IPv4 as is (also when IPv4-mapped), IPv6 by its /64 (one
  * subscriber's network), without a zone.
- *
- * @example
- * addressKey("::ffff:127.0.0.1"); // "127.0.0.1"
- * addressKey("2001:db8::1"); // "2001:db8:0:0::/64"
  */
 export function addressKey(address: string): string {
   const plain = address.replace(/%.*$/, "");

@@ -25,9 +25,6 @@ function unauthorized(c: Context, message: string, hint: string): AirlockError {
 
 /**
  * The 429 for an address that failed too often.
- *
- * @example
- * throw tooManyFailures(6); // 429 rate_limited, Retry-After: 6
  */
 export function tooManyFailures(retryAfterSeconds: number): AirlockError {
   return new AirlockError(
@@ -43,9 +40,6 @@ export function tooManyFailures(retryAfterSeconds: number): AirlockError {
 /**
  * Middleware that rejects requests without `Authorization: Bearer <secret key>` (401
  * `unauthorized`), and answers 429 `rate_limited` to an address `throttle` has blocked.
- *
- * @example
- * app.use("/v1/*", requireSecretKey(config.secretKey, authThrottle(ctx)));
  */
 export function requireSecretKey(
   secretKey: string,

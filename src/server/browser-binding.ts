@@ -18,9 +18,6 @@ function cookieName(config: Pick<ServiceConfig, "publicUrl">): string {
 /**
  * The browser's binding value, creating (and setting) one when absent. Reusing an existing value
  * lets one browser run several connect flows at once.
- *
- * @example
- * const binding = ensureBrowserBinding(c, ctx.config);
  */
 export function ensureBrowserBinding(c: Context, config: Pick<ServiceConfig, "publicUrl">): string {
   const name = cookieName(config);
@@ -38,9 +35,6 @@ export function ensureBrowserBinding(c: Context, config: Pick<ServiceConfig, "pu
 
 /**
  * The binding value this browser presented, or undefined.
- *
- * @example
- * const binding = readBrowserBinding(c, ctx.config);
  */
 export function readBrowserBinding(c: Context, config: Pick<ServiceConfig, "publicUrl">): string | undefined {
   const value = getCookie(c, cookieName(config));

@@ -245,10 +245,6 @@ function repeatPeriod(chars: readonly string[]): number {
  * log2 of the character classes used (a–z 26, A–Z 26, 0–9 10, others 33). Random keys of 32 hex
  * or 16 base64 characters and more always clear {@link MIN_SECRET_KEY_BITS}; dictionary words are
  * not recognised.
- *
- * @example
- * estimateKeyBits("aaaaaaaaaaaaaaaa"); // ≈ 4.7
- * estimateKeyBits(randomBytes(32).toString("hex")); // > 130
  */
 export function estimateKeyBits(key: string): number {
   const chars = [...key];
@@ -285,10 +281,6 @@ function checkSecretKey(secretKey: string): void {
  * Reads and validates the service configuration. Without `AIRTABLE_CLIENT_ID` the result is in demo
  * mode (`demo: true`) and `secretKey`/`encryptionKeys` may be null: `startService` then loads or
  * creates the kept demo keys (see demo.ts). With a client id, both keys are required.
- *
- * @example
- * const config = readServiceConfig(process.env);
- * // config.publicUrl === "http://localhost:4000", config.airtable.redirectUri === "http://localhost:4000/oauth/callback"
  */
 /** Lease margin over the refresh timeout: a request Airtable still processes after we gave up must end inside it. */
 const MIN_LEASE_MARGIN_SECONDS = 5;
@@ -447,10 +439,6 @@ function readProxyLimits(env: NodeJS.ProcessEnv): Pick<ServiceConfig, "proxyMaxB
 /**
  * Reads the whole configuration of `airlock serve` from the environment, in a fixed order, so the
  * first problem found is always the same one.
- *
- * @example
- * const config = readServiceConfig(process.env);
- * const service = await startService(config);
  */
 export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   const port = readInteger(env, "PORT", DEFAULT_PORT, { min: 0, max: 65535 }, "4000");

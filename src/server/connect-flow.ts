@@ -194,9 +194,6 @@ async function completeAuthorization(
 
 /**
  * The browser routes of the connect flow.
- *
- * @example
- * app.route("/", connectFlowRoutes(ctx));
  */
 export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({

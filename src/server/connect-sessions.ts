@@ -50,13 +50,6 @@ function resolveScopes(ctx: ServiceContext, requested: string[] | undefined): st
 /**
  * Creates a connect session and returns its link. Throws `invalid_input` for a bad identifier,
  * unknown or not-enabled scopes, or a `return_url` outside the allowed origins.
- *
- * @example
- * const { url } = await createConnectSession(ctx, {
- *   identifier: "user_123",
- *   returnUrl: "http://localhost:4000/done",
- * });
- * // url === "http://localhost:4000/connect/Xq3…"
  */
 export async function createConnectSession(
   ctx: ServiceContext,

@@ -8,8 +8,6 @@ import { existsSync, rmdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /**
- * @example
- * airlockDataDir("./airlock.db"); // "/home/me/app/.airlock"
  */
 export function airlockDataDir(databaseUrl: string): string {
   const file = sqliteFile(databaseUrl);
@@ -18,9 +16,6 @@ export function airlockDataDir(databaseUrl: string): string {
 
 /**
  * The SQLite file a `DATABASE_URL` names, or undefined for a server URL or an in-memory database.
- *
- * @example
- * sqliteFile("sqlite:///var/lib/airlock.db"); // "/var/lib/airlock.db"
  */
 export function sqliteFile(databaseUrl: string): string | undefined {
   const file = databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, "");
@@ -31,10 +26,6 @@ export function sqliteFile(databaseUrl: string): string | undefined {
 /**
  * The database a `DATABASE_URL` names, for people: a SQLite file's absolute path, or a server URL
  * without its credentials (user, password, password parameters).
- *
- * @example
- * describeDatabase("./airlock.db"); // "/home/me/app/airlock.db"
- * describeDatabase("postgres://airlock:s3cret@db:5432/airlock"); // "postgres://db:5432/airlock"
  */
 export function describeDatabase(databaseUrl: string): string {
   const file = sqliteFile(databaseUrl);
@@ -59,11 +50,6 @@ export function describeDatabase(databaseUrl: string): string {
  * it found it. Paths are noted before they may be created: `undo` removes the noted files that did
  * not exist then, and the folders that did not exist then once they are empty. A folder is never
  * removed with anything in it that this start did not note.
- *
- * @example
- * const footprint = new StartFootprint();
- * footprint.file("/srv/airlock.db");
- * try { await start(); } catch (error) { footprint.undo(); throw error; }
  */
 export class StartFootprint {
   readonly #files: string[] = [];

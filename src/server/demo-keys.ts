@@ -27,9 +27,6 @@ export interface DemoKeys {
 /**
  * Where demo keys live for a database: `.airlock/demo-keys.json` in the SQLite file's folder (the
  * working directory for a Postgres URL).
- *
- * @example
- * demoKeysPath("./airlock.db"); // "/home/me/app/.airlock/demo-keys.json"
  */
 export function demoKeysPath(databaseUrl: string): string {
   return join(airlockDataDir(databaseUrl), "demo-keys.json");
@@ -38,9 +35,6 @@ export function demoKeysPath(databaseUrl: string): string {
 /**
  * Where the demo emulator keeps its grants, so connections survive a restart of `npm start`:
  * beside the demo keys, for a SQLite file only (a PostgreSQL or in-memory demo starts fresh).
- *
- * @example
- * startEmulator({ stateFile: demoEmulatorStatePath("./airlock.db") }); // ./.airlock/demo-emulator.json
  */
 export function demoEmulatorStatePath(databaseUrl: string): string | undefined {
   if (sqliteFile(databaseUrl) === undefined) return undefined;
@@ -50,9 +44,6 @@ export function demoEmulatorStatePath(databaseUrl: string): string | undefined {
 /**
  * Reads the kept demo keys, or creates them (exclusively, mode 0600, so two instances starting at
  * once end up with the same keys).
- *
- * @example
- * const { secretKey, encryptionKeys } = loadOrCreateDemoKeys(demoKeysPath(config.databaseUrl));
  */
 export function loadOrCreateDemoKeys(path: string): DemoKeys {
   const fresh = { secret_key: `sk_demo_${randomToken(24)}`, encryption_keys: generateKeyringValue("demo1") };

@@ -12,9 +12,6 @@ export const DISCONNECTED_REASON = "disconnected";
  *
  * Airtable has no revocation endpoint: the user still sees the integration in their Airtable
  * account until they remove it there.
- *
- * @example
- * if ((await disconnect(ctx, "user_123", "api")) === "not_found") throw notFound("user_123");
  */
 export async function disconnect(
   ctx: ServiceContext,

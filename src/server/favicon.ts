@@ -31,9 +31,6 @@ function matches(ifNoneMatch: string | undefined): boolean {
 
 /**
  * The `GET /favicon.ico` handler (HEAD too): the SVG, or 304 when the browser's copy is current.
- *
- * @example
- * app.get(FAVICON_PATH, favicon);
  */
 export function favicon(c: Context): Response {
   c.header("Cache-Control", CACHE_CONTROL);

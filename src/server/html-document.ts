@@ -16,9 +16,6 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
  * A complete page: `title` is escaped and suffixed with "· Airlock"; `head` and `body` are markup.
  * Styles and scripts must be same-origin files (`<link>`, `<script src>`): the pages' CSP blocks
  * inline ones.
- *
- * @example
- * return c.html(htmlDocument({ title: "Done", head: html`<link rel="stylesheet" href="/assets/page.css">`, body: html`<main>…</main>` }));
  */
 export function htmlDocument(page: { title: string; head: Html; body: Html }): Html {
   return html`<!doctype html>
@@ -42,9 +39,6 @@ ${page.body}
  * images and form targets and no framing at all (`frame-ancestors 'none'`, `X-Frame-Options: DENY`),
  * no Referer, and HSTS on https. `endUser` pages (the connect flow) leave out
  * Cross-Origin-Opener-Policy, so an app that opened the connect link in a popup keeps its handle on it.
- *
- * @example
- * app.use("/login", pageHeaders({ https: config.publicUrl.startsWith("https:") }));
  */
 export function pageHeaders(options: { https: boolean; endUser?: boolean }): MiddlewareHandler {
   return secureHeaders({
@@ -68,9 +62,6 @@ export function pageHeaders(options: { https: boolean; endUser?: boolean }): Mid
 /**
  * True when the request comes from a browser navigating (its Accept names `text/html`): it gets an
  * HTML page; API clients (`application/json`, `*\/*`, nothing) get the JSON error body.
- *
- * @example
- * if (wantsHtml(c)) return c.html(page, 404);
  */
 export function wantsHtml(c: Context): boolean {
   return /\btext\/html\b/i.test(c.req.header("accept") ?? "");

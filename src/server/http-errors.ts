@@ -34,9 +34,6 @@ const STATUS_BY_CODE: Record<AirlockErrorCode, ContentfulStatusCode> = {
 
 /**
  * The HTTP status for an error code.
- *
- * @example
- * statusForCode("reauth_required"); // 409
  */
 export function statusForCode(code: AirlockErrorCode): ContentfulStatusCode {
   return STATUS_BY_CODE[code];
@@ -53,9 +50,6 @@ export const JSON_BODY_HINT = "Send a JSON object with `Content-Type: applicatio
 /**
  * Hono's own refusals (a body limit, malformed JSON, the media-type gate of @hono/zod-openapi) as
  * AirlockErrors with the status Hono meant.
- *
- * @example
- * fromHttpException(new HTTPException(415)); // unsupported_media_type
  */
 export function fromHttpException(error: HTTPException): AirlockError {
   if (error.status === 413) {
@@ -84,9 +78,6 @@ export function fromHttpException(error: HTTPException): AirlockError {
  * Any thrown value as an AirlockError: Hono's HTTPExceptions keep their meaning, unknown errors
  * become `internal` with a generic message, so nothing from a stack or a library message (which
  * might quote a secret) reaches the client.
- *
- * @example
- * const err = toAirlockError(caught);
  */
 export function toAirlockError(error: unknown): AirlockError {
   if (error instanceof AirlockError) return error;
@@ -100,9 +91,6 @@ export function toAirlockError(error: unknown): AirlockError {
 /**
  * Answers with the JSON error body and the status for its code (plus `Retry-After` for retryable
  * errors that carry `details.retry_after_seconds`).
- *
- * @example
- * app.onError((err, c) => errorResponse(c, err));
  */
 export function errorResponse(c: Context, error: unknown): Response {
   const err = toAirlockError(error);
@@ -117,9 +105,6 @@ export function errorResponse(c: Context, error: unknown): Response {
  * What an unauthenticated visitor (an end user on a connect page, the OAuth callback) is told: a
  * store failure's hint names the database's location and is meant for the operator, so it is
  * replaced by a neutral one; everything else is already written for the person in front of it.
- *
- * @example
- * const shown = forEndUser(toAirlockError(caught));
  */
 export function forEndUser(error: AirlockError): AirlockError {
   if (typeof error.details?.store_error !== "string") return error;

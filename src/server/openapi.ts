@@ -22,9 +22,6 @@ export interface AppRoute {
 
 /**
  * Hono path → OpenAPI path: `:id` → `{id}`, a trailing `*` → `{path}` (the proxy's → `{airtable_path}`).
- *
- * @example
- * toOpenApiPath("/v1/connections/:identifier"); // "/v1/connections/{identifier}"
  */
 export function toOpenApiPath(honoPath: string): string {
   if (honoPath === PROXY_HONO_PATH) return PROXY_DOC_PATH;
@@ -33,9 +30,6 @@ export function toOpenApiPath(honoPath: string): string {
 
 /**
  * The app's endpoints as the router sees them: middleware (handlers taking `next`) is left out.
- *
- * @example
- * listAppRoutes(app); // [{ method: "post", path: "/v1/connect-sessions" }, …]
  */
 export function listAppRoutes(app: OpenAPIHono<AppEnv>): AppRoute[] {
   const seen = new Map<string, AppRoute>();
@@ -125,9 +119,6 @@ function pageOperation(method: string, path: string): Operation {
 
 /**
  * The complete document: registry (API), proxy, openapi.json itself, and the pages.
- *
- * @example
- * const doc = buildOpenApiDocument(app, ctx);
  */
 export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, ctx: ServiceContext): Record<string, unknown> {
   const document = app.getOpenAPI31Document({

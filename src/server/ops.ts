@@ -53,9 +53,6 @@ const metricsRoute = createRoute({
 
 /**
  * The operations routes.
- *
- * @example
- * app.route("/", opsRoutes(ctx));
  */
 export function opsRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

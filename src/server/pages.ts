@@ -36,9 +36,6 @@ export interface ResultPageInput {
 
 /**
  * A small standalone page for the end of a browser flow.
- *
- * @example
- * return c.html(resultPage({ ok: true, title: "Connected", message: "You can close this tab." }));
  */
 export function resultPage(input: ResultPageInput): Html {
   return htmlDocument({

@@ -277,10 +277,6 @@ function openUpstream(ctx: ServiceContext, options: Partial<ProxyOptions> | unde
 /**
  * Mounts the proxy on `app` and returns the function that closes its connection pool: upstream
  * requests still running get `graceMs` to finish, then are cut (the shutdown deadline has passed).
- *
- * @example
- * const closeProxy = mountProxy(app, ctx);
- * // later: await closeProxy(1000);
  */
 export function mountProxy(
   app: Hono<AppEnv>,

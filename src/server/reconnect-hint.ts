@@ -7,9 +7,6 @@ import { AirlockError, isAirlockError } from "../shared/errors.js";
 
 /**
  * The hint for a connection that needs its user to authorize again: how to make a new link.
- *
- * @example
- * reconnectHint("user_123");
  */
 export function reconnectHint(identifier: string): string {
   return `Ask the user to reconnect: POST /v1/connect-sessions {"identifier": "${identifier}"} and send them the returned url (the connection is reused in place).`;
@@ -22,9 +19,6 @@ function connectHint(identifier: string): string {
 /**
  * Gives `reauth_required` and `not_found` errors from the token manager the service's hint (a
  * connect link); passes everything else through.
- *
- * @example
- * throw withReconnectHint(err, identifier);
  */
 export function withReconnectHint(error: unknown, identifier: string): unknown {
   const hint = isAirlockError(error, "reauth_required")

@@ -37,9 +37,6 @@ function isSecretQueryKey(key: string): boolean {
 /**
  * The Node request behind a Hono context, when served by `@hono/node-server` (absent in
  * `app.request()` tests). Reading headers from it avoids building a `Headers` object per request.
- *
- * @example
- * const url = incomingOf(c)?.url; // the raw request target, e.g. "/v1/proxy/u/v0/x?a=1"
  */
 export function incomingOf(c: Context): IncomingMessage | undefined {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -48,9 +45,6 @@ export function incomingOf(c: Context): IncomingMessage | undefined {
 /**
  * A request header as `Headers#get` returns it (every occurrence joined with ", "; undefined when
  * absent), read from the raw header list when the node adapter is in use.
- *
- * @example
- * const auth = requestHeader(c, "authorization");
  */
 export function requestHeader(c: Context, lowerName: string): string | undefined {
   const raw = incomingOf(c)?.rawHeaders;
@@ -89,10 +83,6 @@ function lazyChild(logger: Logger, bindings: Record<string, string>): Logger {
 
 /**
  * The request's path and query as safe to log.
- *
- * @example
- * logSafePath("http://h/oauth/callback?code=abc&state=xyz"); // "/oauth/callback?code=[redacted]&state=[redacted]"
- * logSafePath("http://h/connect/Xq3abc"); // "/connect/[redacted]"
  */
 export function logSafePath(url: string): string {
   const parsed = new URL(url);
@@ -109,9 +99,6 @@ export function logSafePath(url: string): string {
 /**
  * Middleware: echoes a well-formed `x-request-id` (or generates one), exposes a child logger as
  * `c.var.log`, and logs method, safe path, status and duration when the response is ready.
- *
- * @example
- * app.use("*", requestLog(logger));
  */
 export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

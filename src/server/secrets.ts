@@ -6,9 +6,6 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * A URL-safe random value with `bytes` bytes of entropy (base64url, no padding).
- *
- * @example
- * const token = randomToken(); // 43 characters of A-Z a-z 0-9 - _
  */
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString("base64url");
@@ -16,9 +13,6 @@ export function randomToken(bytes = 32): string {
 
 /**
  * SHA-256 hex of a secret, for storing and looking up one-time values.
- *
- * @example
- * await store.createConnectSession({ tokenHash: hashSecret(token), … });
  */
 export function hashSecret(value: string): string {
   return createHash("sha256").update(value, "utf8").digest("hex");
@@ -27,9 +21,6 @@ export function hashSecret(value: string): string {
 /**
  * Compares two secrets in constant time: both are hashed first, so neither the content nor the
  * length of the expected value leaks through timing.
- *
- * @example
- * if (!safeEqual(presentedKey, config.secretKey)) throw unauthorized();
  */
 export function safeEqual(presented: string, expected: string): boolean {
   const a = createHash("sha256").update(presented, "utf8").digest();

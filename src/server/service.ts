@@ -475,11 +475,6 @@ function logStarted(ctx: ServiceContext, storage: ServiceStorage, keys: Resolved
 
 /**
  * Starts the whole service and resolves once it accepts requests.
- *
- * @example
- * const service = await startService(readServiceConfig(process.env));
- * console.error(`listening on ${service.url}`);
- * await service.close();
  */
 export async function startService(
   input: ServiceConfig,

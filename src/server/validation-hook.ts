@@ -11,9 +11,6 @@ const JSON_TYPE_RE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
 /**
  * A one-line description of zod issues: `identifier: must be …; limit: too big`.
- *
- * @example
- * describeIssues(result.error); // "identifier: Required"
  */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -25,9 +22,6 @@ export function describeIssues(error: z.ZodError): string {
 /**
  * The `defaultHook` of every OpenAPIHono in the service. A JSON body that arrived without a JSON
  * Content-Type (so it was never read) gets a hint naming `application/json`.
- *
- * @example
- * const app = new OpenAPIHono({ defaultHook: validationHook });
  */
 export function validationHook(
   result: { success: true; target: string } | { success: false; error: z.ZodError; target: string },

@@ -19,10 +19,6 @@ export const identifierSchema = z
 
 /**
  * Throws `invalid_input` unless `value` is a valid connection identifier.
- *
- * @example
- * assertIdentifier("user_123"); // ok
- * assertIdentifier("../admin"); // throws
  */
 export function assertIdentifier(value: string): void {
   if (!IDENTIFIER_PATTERN.test(value)) {
@@ -34,9 +30,6 @@ export function assertIdentifier(value: string): void {
 
 /**
  * The origins a `return_url` may point to: the public URL's own, plus `AIRLOCK_ALLOWED_RETURN_ORIGINS`.
- *
- * @example
- * allowedReturnOrigins(config); // ["http://localhost:4000", "https://app.example.com"]
  */
 export function allowedReturnOrigins(
   config: Pick<ServiceConfig, "publicOrigin" | "allowedReturnOrigins">,
@@ -49,10 +42,6 @@ export function allowedReturnOrigins(
  * URLs on an allowed origin pass: no scheme-relative `//host`, no `javascript:`, no userinfo
  * (`https://app.example.com@evil.com`), no backslashes or control characters that browsers
  * reinterpret. Called when a session is created AND again right before redirecting.
- *
- * @example
- * checkReturnUrl("https://app.example.com/settings?tab=airtable", config); // ok
- * checkReturnUrl("//evil.com", config); // throws invalid_input
  */
 export function checkReturnUrl(
   raw: string,

@@ -44,10 +44,6 @@ const SECRET_PREFIX = "whsec_";
 /**
  * Parses `AIRLOCK_WEBHOOK_EVENTS` (comma- or space-separated). Unset or empty → the defaults;
  * `+connection.refreshed` style is not needed: list exactly what you want, or `all`.
- *
- * @example
- * parseWebhookEvents(process.env.AIRLOCK_WEBHOOK_EVENTS); // Set { "connection.created", ... }
- * parseWebhookEvents("all"); // every type, connection.refreshed included
  */
 export function parseWebhookEvents(value: string | undefined): Set<WebhookEventType> {
   const names = (value ?? "").split(/[\s,]+/).filter(Boolean);
@@ -70,9 +66,6 @@ export function parseWebhookEvents(value: string | undefined): Set<WebhookEventT
  * (`generateWebhookSecret()`, or
  * `node -e "console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))"`); a hex
  * string such as `openssl rand -hex 32` also works, since hex digits are base64 characters.
- *
- * @example
- * const key = parseWebhookSecret(process.env.AIRLOCK_WEBHOOK_SECRET!);
  */
 export function parseWebhookSecret(secret: string): Buffer {
   const hint =
@@ -96,9 +89,6 @@ export function parseWebhookSecret(secret: string): Buffer {
 
 /**
  * A new random secret in the Standard Webhooks format.
- *
- * @example
- * const secret = generateWebhookSecret(); // "whsec_..."
  */
 export function generateWebhookSecret(): string {
   return `${SECRET_PREFIX}${randomBytes(32).toString("base64")}`;
@@ -106,10 +96,6 @@ export function generateWebhookSecret(): string {
 
 /**
  * The `webhook-signature` header value for one message.
- *
- * @example
- * const signature = signWebhook(secret, { id: "42", timestamp: 1700000000, body: '{"type":"connection.created"}' });
- * // "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="
  */
 export function signWebhook(
   secret: string | Buffer,
@@ -125,9 +111,6 @@ const FORBIDDEN_KEY = /token|secret|verifier|password|^code$|authorization/i;
 
 /**
  * The JSON body of a webhook: `{type, timestamp, data: {identifier, ...}}` with secrets filtered out.
- *
- * @example
- * const body = webhookPayload(item); // { type: "connection.created", timestamp: "2026-…", data: { identifier: "user_1" } }
  */
 export function webhookPayload(item: Pick<OutboxItem, "identifier" | "type" | "data" | "createdAt">) {
   const data: Record<string, unknown> = {};
@@ -144,10 +127,6 @@ export function webhookPayload(item: Pick<OutboxItem, "identifier" | "type" | "d
 /**
  * Delay before the next attempt after `attempts` failures: exponential, capped, with "equal jitter"
  * (half fixed, half random) so a receiver coming back up is not hit by every instance at once.
- *
- * @example
- * webhookBackoffMs(1); // between 500 and 1000
- * webhookBackoffMs(30); // between 30 and 60 minutes
  */
 export function webhookBackoffMs(
   attempts: number,
@@ -192,11 +171,6 @@ export interface WebhookDelivery {
 
 /**
  * Starts the outbox delivery loop. Safe on every instance at once.
- *
- * @example
- * const delivery = startWebhookDelivery({ store, url, secret, metrics, logger });
- * // ... on shutdown:
- * await delivery.stop();
  */
 export function startWebhookDelivery(options: WebhookDeliveryOptions): WebhookDelivery {
   const sender = resolveSender(options);

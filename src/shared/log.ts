@@ -38,9 +38,6 @@ const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*
 /**
  * The log format: `AIRLOCK_LOG_FORMAT` (`json` or `pretty`) when set, else `pretty` when stderr is a
  * terminal (a person is reading) and `json` otherwise (a file, a pipe, a log collector).
- *
- * @example
- * logFormat(process.env, process.stderr.isTTY === true); // "pretty" in a terminal
  */
 export function logFormat(env: NodeJS.ProcessEnv, stderrIsTTY: boolean): LogFormat {
   const raw = env.AIRLOCK_LOG_FORMAT?.trim().toLowerCase();
@@ -101,10 +98,6 @@ function prettyStream(out: DestinationStream, colorize: boolean): DestinationStr
 /**
  * Logs on stderr (stdout stays free for command output such as `airlock token`): JSON lines, or
  * human-readable lines when stderr is a terminal (see {@link logFormat}; `NO_COLOR` turns colours off).
- *
- * @example
- * const log = createLogger({ level: "info" });
- * log.info({ identifier: "user_123" }, "connection refreshed");
  */
 export function createLogger(
   options: {

@@ -7,11 +7,6 @@ export type WebhookOutcome = "delivered" | "failed";
 /**
  * Airlock's Prometheus instruments, in one registry per service instance (so tests can run
  * several in a process). Served as text by `GET /metrics`.
- *
- * @example
- * const metrics = createMetrics();
- * metrics.refreshAttempts.inc({ outcome: "success" });
- * const text = await metrics.registry.metrics();
  */
 export function createMetrics() {
   const registry = new Registry();

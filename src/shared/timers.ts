@@ -9,9 +9,6 @@ export const TIMED_OUT: unique symbol = Symbol("timed out");
 /**
  * Resolves to what `promise` resolves to, or to {@link TIMED_OUT} once `ms` have passed; rejects
  * if `promise` rejects first. The timer never outlives the wait.
- *
- * @example
- * if ((await within(pool.close(), 1000)) === TIMED_OUT) await pool.destroy();
  */
 export function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   let timer: NodeJS.Timeout | undefined;

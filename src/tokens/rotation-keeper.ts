@@ -52,9 +52,6 @@ export interface RotationKeeperOptions {
 const JOURNAL_OWNER = "journal";
 
 /**
- * @example
- * const keeper = new RotationKeeper({ store, journal, leaseMs, nowMs: Date.now, onSettled: wake });
- * const outcome = await keeper.persist({ identifier, baseVersion, owner, tokens, obtainedAt });
  */
 export class RotationKeeper {
   readonly #store: Store;

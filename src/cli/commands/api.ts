@@ -43,10 +43,6 @@ ${COMMON_FLAGS}
 /**
  * An API client that uses (and refreshes, once across processes) the profile's tokens; a 401
  * forces one refresh fenced on the rejected token, then one retry.
- *
- * @example
- * const api = await profileApi(context, "default");
- * await api.whoami();
  */
 export async function profileApi(context: CommandContext, profile: string): Promise<AirtableApi> {
   const store = credentialStore(context.env, context.output);
@@ -82,9 +78,6 @@ async function prepare(
 
 /**
  * Runs `airlock whoami`.
- *
- * @example
- * await whoamiCommand([], context);
  */
 export async function whoamiCommand(argv: string[], context: CommandContext): Promise<number> {
   const ready = await prepare("whoami", WHOAMI_HELP, argv, context, 0);
@@ -106,9 +99,6 @@ export async function whoamiCommand(argv: string[], context: CommandContext): Pr
 
 /**
  * Runs `airlock bases`.
- *
- * @example
- * await basesCommand(["--json"], context);
  */
 export async function basesCommand(argv: string[], context: CommandContext): Promise<number> {
   const ready = await prepare("bases", BASES_HELP, argv, context, 0);
@@ -132,9 +122,6 @@ export async function basesCommand(argv: string[], context: CommandContext): Pro
 
 /**
  * Runs `airlock tables BASE_ID`.
- *
- * @example
- * await tablesCommand(["appABCDEFGHIJKLMN"], context);
  */
 export async function tablesCommand(argv: string[], context: CommandContext): Promise<number> {
   const ready = await prepare("tables", TABLES_HELP, argv, context, 1);

@@ -48,9 +48,6 @@ const MARK = { ok: "✓", warn: "!", error: "✗" } as const;
 
 /**
  * Runs `airlock doctor`.
- *
- * @example
- * const code = await doctorCommand([], context); // 0 when nothing is wrong
  */
 export async function doctorCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs("doctor", argv, FLAGS, 0);

@@ -134,10 +134,6 @@ function untilStopped(signal: AbortSignal | undefined): Promise<void> {
 
 /**
  * `airlock emulator …`: starts the emulator, prints its URL, runs until SIGINT/SIGTERM, exits 0.
- *
- * @example
- * // in the CLI dispatcher
- * process.exitCode = await emulatorCommand(process.argv.slice(3));
  */
 export async function emulatorCommand(argv: string[], io: EmulatorCommandIo = processIo()): Promise<number> {
   let options: EmulatorOptions | "help";

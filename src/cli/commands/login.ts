@@ -77,9 +77,6 @@ interface LoginPlan {
 
 /**
  * Runs `airlock login`.
- *
- * @example
- * const code = await loginCommand(["--no-browser"], context);
  */
 export async function loginCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs("login", argv, FLAGS, 0);

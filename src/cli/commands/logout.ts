@@ -23,9 +23,6 @@ const FLAGS = {
 
 /**
  * Runs `airlock logout`.
- *
- * @example
- * await logoutCommand(["--profile", "work"], context);
  */
 export async function logoutCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs("logout", argv, FLAGS, 0);

@@ -147,9 +147,6 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 /**
  * `airlock serve`: starts the service and runs until SIGINT/SIGTERM, then shuts down in order
  * (keep-alive and webhooks, HTTP server, token manager, store). Resolves to the exit code.
- *
- * @example
- * process.exitCode = await serveCommand(["--port", "4000"]);
  */
 export async function serveCommand(argv: string[], output: Output = processOutput()): Promise<number> {
   const flags = parseCommandArgs("serve", argv, SERVE_FLAGS, 0).values;
@@ -180,9 +177,6 @@ export async function serveCommand(argv: string[], output: Output = processOutpu
 /**
  * `airlock rotate-keys`: re-encrypts every secret column under the first key of
  * AIRLOCK_ENCRYPTION_KEYS (or the kept demo keys) and prints how many rows were rewritten.
- *
- * @example
- * process.exitCode = await rotateKeysCommand(["--database-url", "./airlock.db"]);
  */
 export async function rotateKeysCommand(argv: string[], output: Output = processOutput()): Promise<number> {
   const flags = parseCommandArgs("rotate-keys", argv, ROTATE_FLAGS, 0).values;

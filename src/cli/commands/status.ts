@@ -25,9 +25,6 @@ const FLAGS = {
 
 /**
  * Runs `airlock status`.
- *
- * @example
- * await statusCommand(["--json"], context);
  */
 export async function statusCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs("status", argv, FLAGS, 0);

@@ -26,9 +26,6 @@ const FLAGS = {
 
 /**
  * Runs `airlock token`.
- *
- * @example
- * await tokenCommand([], context); // stdout: the access token
  */
 export async function tokenCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs("token", argv, FLAGS, 0);

@@ -19,9 +19,6 @@ const connectionPath = (identifier: string) => `/connections/${encodeURIComponen
 
 /**
  * Mounts `/connections/:identifier/reconnect` and `/connections/:identifier/disconnect`.
- *
- * @example
- * connectionActionRoutes(app, d);
  */
 export function connectionActionRoutes(app: Hono, d: DashboardContext): void {
   // The reconnect link page is shown once; its URL leads back to the connection.

@@ -14,9 +14,6 @@ import { connectionPage, type Html, type Notice, noConnectionPage, type TryItVie
 
 /**
  * Mounts `GET /connections/:identifier`.
- *
- * @example
- * connectionRoutes(app, d);
  */
 export function connectionRoutes(app: Hono, d: DashboardContext): void {
   app.get("/connections/:identifier", signedIn(d), (c) => showConnection(d, c));
@@ -24,9 +21,6 @@ export function connectionRoutes(app: Hono, d: DashboardContext): void {
 
 /**
  * A connection's page with an optional notice at the top and an optional Try it result.
- *
- * @example
- * return render(c, await detailView(d, session, identifier, null, { bases }));
  */
 export async function detailView(
   d: DashboardContext,

@@ -27,9 +27,6 @@ interface ListView {
 
 /**
  * Mounts `GET /`, `POST /connections` and `GET /connections`.
- *
- * @example
- * connectionsRoutes(app, d);
  */
 export function connectionsRoutes(app: Hono, d: DashboardContext): void {
   app.get(

@@ -36,10 +36,6 @@ export interface DashboardContext {
 
 /**
  * Builds the shared state of one dashboard.
- *
- * @example
- * const d = dashboardContext(ctx, (request) => app.fetch(request));
- * d.chrome("Connections", session);
  */
 export function dashboardContext(ctx: ServiceContext, api: ApiFetch): DashboardContext {
   let codec: SessionCodec | null = null;
@@ -71,9 +67,6 @@ export function dashboardContext(ctx: ServiceContext, api: ApiFetch): DashboardC
 
 /**
  * The request's session (signed in or anonymous), or null when it has none that is valid.
- *
- * @example
- * const session = readSession(d, c);
  */
 export function readSession(d: DashboardContext, c: Context): DashboardSession | null {
   return d.sessions().read(getCookie(c, d.sessions().cookieName), d.ctx.now());
@@ -81,9 +74,6 @@ export function readSession(d: DashboardContext, c: Context): DashboardSession |
 
 /**
  * Answers with a page; dashboard pages are never cached (they carry CSRF tokens and live data).
- *
- * @example
- * return render(c, signInPage(d.chrome("Sign in", null), view));
  */
 export function render(c: Context, markup: Html, status: ContentfulStatusCode = 200): PageResponse {
   c.header("Cache-Control", "no-store");
@@ -92,9 +82,6 @@ export function render(c: Context, markup: Html, status: ContentfulStatusCode = 
 
 /**
  * Answers with the error page.
- *
- * @example
- * return fail(d, c, null, 403, { kind: "error", message: "CSRF check failed." });
  */
 export function fail(
   d: DashboardContext,
@@ -109,9 +96,6 @@ export function fail(
 
 /**
  * The 404 page of a connection: `identifier` is null when the path cannot be an identifier at all.
- *
- * @example
- * if (!connection) return notFound(d, c, session, identifier);
  */
 export function notFound(
   d: DashboardContext,
@@ -130,9 +114,6 @@ export function notFound(
 
 /**
  * A connection identifier from the path, or null when it cannot be one.
- *
- * @example
- * const identifier = pathIdentifier(c); // "/connections/user-1" → "user-1"
  */
 export function pathIdentifier(c: Context): string | null {
   const identifier = c.req.param("identifier") ?? "";
@@ -141,9 +122,6 @@ export function pathIdentifier(c: Context): string | null {
 
 /**
  * Where a dashboard-made connect link returns: `/connected`, which sends the admin on to the connection.
- *
- * @example
- * returnUrlFor(d, "user-1"); // "https://airlock.example.com/connected?identifier=user-1"
  */
 export function returnUrlFor(d: DashboardContext, identifier: string): string {
   return `${d.ctx.config.publicUrl}/connected?${new URLSearchParams({ identifier })}`;

@@ -13,10 +13,6 @@ const UNITS: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [
 /**
  * "in 58 minutes", "in 59 days", "3 hours ago". Truncates rather than rounds, so an expiry is never
  * shown later than it is; days run up to a year because Airtable's windows are 60 days.
- *
- * @example
- * relativeTime(new Date(now.getTime() + 58.9 * 60_000), now); // "in 58 minutes"
- * relativeTime(new Date(now.getTime() - 30_000), now); // "just now"
  */
 export function relativeTime(date: Date, now: Date): string {
   const diff = date.getTime() - now.getTime();
@@ -30,9 +26,6 @@ export function relativeTime(date: Date, now: Date): string {
 
 /**
  * A UTC timestamp without seconds' noise, for `title` attributes and tables.
- *
- * @example
- * absoluteTime(new Date("2026-01-02T03:04:05Z")); // "2026-01-02 03:04 UTC"
  */
 export function absoluteTime(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
@@ -40,9 +33,6 @@ export function absoluteTime(date: Date): string {
 
 /**
  * The label of a status badge.
- *
- * @example
- * statusLabel("reauth_required"); // "Reconnect needed"
  */
 export function statusLabel(status: ConnectionStatus): string {
   switch (status) {
@@ -64,9 +54,6 @@ const REASONS: Record<string, string> = {
 
 /**
  * Plain words for a status reason code; unknown codes are shown as they are.
- *
- * @example
- * reasonText("invalid_grant"); // "Airtable rejected the refresh token (access revoked or expired)"
  */
 export function reasonText(reason: string): string {
   return REASONS[reason] ?? reason.replaceAll("_", " ");
@@ -91,10 +78,6 @@ const CONNECT_ERRORS: Record<string, string> = {
  * What happened to an identifier that has no connection: its newest link still unopened, opened
  * but not finished, or its last attempt failed (the newest `failure` event). Null when nothing is
  * known about it.
- *
- * @example
- * describeAttempt(await store.latestConnectAttempt("user_123"), failureEvent, new Date());
- * // { kind: "warn", message: "Pending: the link has not been opened yet (it expires in 29 minutes).", … }
  */
 export function describeAttempt(
   attempt: ConnectAttempt | null,

@@ -22,9 +22,6 @@ export interface FormEnv extends Env {
 
 /**
  * Lets signed-in sessions through; anyone else is sent to the sign-in page.
- *
- * @example
- * app.get("/connections/:identifier", signedIn(d), (c) => c.text(c.var.session.kind));
  */
 export function signedIn(d: DashboardContext): MiddlewareHandler<SignedInEnv> {
   return createMiddleware<SignedInEnv>(async (c, next) => {
@@ -38,9 +35,6 @@ export function signedIn(d: DashboardContext): MiddlewareHandler<SignedInEnv> {
 /**
  * Lets a POST through when its form's CSRF token matches the request's session (a 403 page when it
  * does not); with `kind: "user"` the session must be signed in too (else a redirect to sign in).
- *
- * @example
- * app.post("/logout", checkedForm(d, "any"), (c) => c.text(String(c.var.form.secret_key)));
  */
 export function checkedForm(d: DashboardContext, kind: "user" | "any"): MiddlewareHandler<FormEnv> {
   return createMiddleware<FormEnv>(async (c, next) => {

@@ -47,10 +47,6 @@ const DASHBOARD_PATHS = [
 
 /**
  * The dashboard's routes, to mount at `/` next to the API.
- *
- * @example
- * const app = new Hono();
- * app.route("/", dashboardRoutes(ctx, { api: (request) => app.fetch(request) }));
  */
 export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions = {}): Hono {
   const app = new Hono();

@@ -13,9 +13,6 @@ const ERROR_CODE = /^[a-z_]{1,64}$/;
 
 /**
  * Mounts `GET /connected`.
- *
- * @example
- * landingRoutes(app, d);
  */
 export function landingRoutes(app: Hono, d: DashboardContext): void {
   app.get("/connected", (c) => landing(d, c));
@@ -24,9 +21,6 @@ export function landingRoutes(app: Hono, d: DashboardContext): void {
 /**
  * True when a request to `/` is a connect link's return (an app gave the front page as its
  * return_url): the outcome must not be lost on the way through /login.
- *
- * @example
- * if (isLanding(c)) return landing(d, c);
  */
 export function isLanding(c: Context): boolean {
   return (
@@ -36,9 +30,6 @@ export function isLanding(c: Context): boolean {
 
 /**
  * Answers a connect link's return: a redirect to the connection for the admin, else a plain page.
- *
- * @example
- * app.get("/connected", (c) => landing(d, c));
  */
 export function landing(d: DashboardContext, c: Context): PageResponse {
   const identifier = c.req.query("identifier") ?? null;

@@ -52,11 +52,6 @@ export interface SessionCodec {
 
 /**
  * Builds the session codec for one secret key.
- *
- * @example
- * const sessions = sessionCodec({ secretKey: config.secretKey, secure: config.publicUrl.startsWith("https:") });
- * const { session, cookie } = sessions.issue("user", new Date());
- * sessions.checkCsrf(session, sessions.csrfToken(session)); // true
  */
 export function sessionCodec(options: { secretKey: string; secure: boolean }): SessionCodec {
   // Derived, not the secret key itself: a leaked cookie signature says nothing about the API key.
@@ -115,10 +110,6 @@ export function sessionCodec(options: { secretKey: string; secure: boolean }): S
 
 /**
  * Reads the request's session, or issues an anonymous one (and sets its cookie) when there is none.
- *
- * @example
- * const session = ensureSession(c, sessions, ctx.now());
- * if (session.kind !== "user") return c.redirect("/login");
  */
 export function ensureSession(c: Context, codec: SessionCodec, now: Date): DashboardSession {
   const existing = codec.read(getCookie(c, codec.cookieName), now);
@@ -128,9 +119,6 @@ export function ensureSession(c: Context, codec: SessionCodec, now: Date): Dashb
 
 /**
  * Issues a new session of `kind` and sets its cookie (HttpOnly, SameSite=Lax, Secure on https).
- *
- * @example
- * startSession(c, sessions, "user", ctx.now()); // after a correct secret key
  */
 export function startSession(
   c: Context,
@@ -151,9 +139,6 @@ export function startSession(
 
 /**
  * Removes the session cookie (sign out).
- *
- * @example
- * endSession(c, sessions);
  */
 export function endSession(c: Context, codec: SessionCodec): void {
   deleteCookie(c, codec.cookieName, { path: "/", secure: codec.secure });
@@ -162,9 +147,6 @@ export function endSession(c: Context, codec: SessionCodec): void {
 /**
  * Middleware for every dashboard page: reads the store's session epoch before the page reads its
  * session, so a sign-out on any instance is seen at once (one small query per dashboard request).
- *
- * @example
- * app.use("/connections/*", sessionEpochCheck(ctx.store, sessions));
  */
 export function sessionEpochCheck(
   store: Pick<Store, "getSessionEpoch">,
@@ -179,9 +161,6 @@ export function sessionEpochCheck(
 /**
  * Signs every dashboard session out (this browser's cookie is removed too): moves the store's
  * session epoch on, so cookies issued before are refused by every instance from now on.
- *
- * @example
- * await signOutEverywhere(c, sessions, ctx.store);
  */
 export async function signOutEverywhere(
   c: Context,

@@ -12,9 +12,6 @@ import { type Notice, signInPage } from "./views.js";
 
 /**
  * Mounts `GET /login`, `POST /login` and `POST /logout`.
- *
- * @example
- * signInRoutes(app, d);
  */
 export function signInRoutes(app: Hono, d: DashboardContext): void {
   app.get("/login", (c) => showSignIn(d, c));

@@ -17,9 +17,6 @@ import type { Notice, TryItView } from "./views.js";
 
 /**
  * Mounts `GET` and `POST /connections/:identifier/try`.
- *
- * @example
- * tryItRoutes(app, d);
  */
 export function tryItRoutes(app: Hono, d: DashboardContext): void {
   app.get("/connections/:identifier/try", signedIn(d), (c) => tryIt(d, c));

@@ -69,10 +69,6 @@ export interface ProxyTarget {
 
 /**
  * The bases a connection's token reaches (`GET /v0/meta/bases`, first page).
- *
- * @example
- * const result = await listBases({ api: app.fetch, baseUrl: config.publicUrl, secretKey, identifier: "user_123" });
- * if (result.ok) console.log(result.value.map((b) => b.name));
  */
 export async function listBases(target: ProxyTarget): Promise<Outcome<BaseSummary[]>> {
   const result = await callProxy(target, "/v0/meta/bases", basesBody);
@@ -82,9 +78,6 @@ export async function listBases(target: ProxyTarget): Promise<Outcome<BaseSummar
 
 /**
  * A base's tables (`GET /v0/meta/bases/:baseId/tables`), with field and view counts.
- *
- * @example
- * const result = await listTables(target, "appXXXXXXXXXXXXXX");
  */
 export async function listTables(target: ProxyTarget, baseId: string): Promise<Outcome<TableSummary[]>> {
   const result = await callProxy(target, `/v0/meta/bases/${baseId}/tables`, tablesBody);

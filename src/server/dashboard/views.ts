@@ -109,9 +109,6 @@ function airtableUser(c: ConnectionSummary): Html {
 
 /**
  * The sign-in form (secret key).
- *
- * @example
- * c.html(signInPage(chrome, { csrf, error: null }), 200);
  */
 export function signInPage(chrome: Chrome, view: { csrf: string; error: Notice | null }): Html {
   return layout(
@@ -151,9 +148,6 @@ export interface ConnectionsView {
 
 /**
  * The connections table with the "New connection" form.
- *
- * @example
- * c.html(connectionsPage(chrome, view));
  */
 export function connectionsPage(chrome: Chrome, view: ConnectionsView): Html {
   const total = view.counts.active + view.counts.reauth_required + view.counts.revoked;
@@ -245,9 +239,6 @@ function connectionRow(c: ConnectionSummary, csrf: string, now: Date): Html {
 
 /**
  * The one-time connect link, right after it was created.
- *
- * @example
- * c.html(connectLinkPage(chrome, { identifier: "user_123", url, expiresAt, reconnect: false }));
  */
 export function connectLinkPage(
   chrome: Chrome,
@@ -291,9 +282,6 @@ export interface ConnectionView {
 /**
  * One connection: its facts, actions, the "Try it" panel and its event history. A connection that
  * is not active shows its tokens as what they are (dead, or erased), never as live expiries.
- *
- * @example
- * c.html(connectionPage(chrome, { csrf, connection, events, notice: null, tryIt: null }));
  */
 export function connectionPage(chrome: Chrome, view: ConnectionView): Html {
   const c = view.connection;
@@ -381,9 +369,6 @@ export interface NoConnectionView {
 /**
  * An identifier that has no connection yet: what happened to its last connect attempt, a button for
  * a new link, and its history.
- *
- * @example
- * c.html(noConnectionPage(chrome, { csrf, identifier: "user_123", attempt, events, scopes }));
  */
 export function noConnectionPage(chrome: Chrome, view: NoConnectionView): Html {
   return layout(
@@ -456,9 +441,6 @@ function tablesTable(view: NonNullable<TryItView["tables"]>): Html {
 
 /**
  * "Disconnect user_123?" with a confirm button (works without JavaScript).
- *
- * @example
- * c.html(disconnectPage(chrome, { csrf, identifier: "user_123" }));
  */
 export function disconnectPage(chrome: Chrome, view: { csrf: string; identifier: string }): Html {
   const base = connectionHref(view.identifier);
@@ -476,9 +458,6 @@ export function disconnectPage(chrome: Chrome, view: { csrf: string; identifier:
 
 /**
  * Where a connect link returns the end user's browser when the dashboard created it (public page).
- *
- * @example
- * c.html(connectedPage(chrome, { identifier: "user_123", status: "connected", error: null }));
  */
 export function connectedPage(
   chrome: Chrome,
@@ -506,9 +485,6 @@ ${
 
 /**
  * A full-page error with the fix.
- *
- * @example
- * c.html(errorPage(chrome, { message: "Connection not found.", hint: "Check the identifier." }), 404);
  */
 export function errorPage(chrome: Chrome, problem: Notice): Html {
   return layout(
