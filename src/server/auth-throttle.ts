@@ -35,8 +35,7 @@ interface Bucket {
   at: number;
 }
 
-/**
- */
+/** Counts failed authentications per client address and says how long each is blocked. */
 export class AuthThrottle {
   readonly #limits: ThrottleLimits;
   readonly #now: () => number;

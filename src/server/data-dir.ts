@@ -7,8 +7,7 @@
 import { existsSync, rmdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
-/**
- */
+/** The `.airlock/` folder of a database: beside the SQLite file, or in the working directory for PostgreSQL. */
 export function airlockDataDir(databaseUrl: string): string {
   const file = sqliteFile(databaseUrl);
   return join(file === undefined ? process.cwd() : dirname(resolve(file)), ".airlock");

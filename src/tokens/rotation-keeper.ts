@@ -51,8 +51,7 @@ export interface RotationKeeperOptions {
 
 const JOURNAL_OWNER = "journal";
 
-/**
- */
+/** Gets each rotation Airlock received into the store: journaled, saved fenced, held and retried while the store fails. */
 export class RotationKeeper {
   readonly #store: Store;
   readonly #journal: RotationJournal | undefined;
