@@ -12,6 +12,9 @@ export const CONNECTION_STATUSES = ["active", "reauth_required", "revoked"] as c
 
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
+/** How many connections have each status (every status present, 0 when none). */
+export type ConnectionCounts = Record<ConnectionStatus, number>;
+
 /** What a connection looks like without its secrets (listing, dashboard, API responses). */
 export interface ConnectionSummary {
   identifier: string;
@@ -82,6 +85,12 @@ export interface PendingAuthorization {
   createdAt: Date;
 }
 
+/** What {@link Store.createConnectSession} stores (the store stamps `createdAt`). */
+export type NewConnectSession = Omit<ConnectSession, "createdAt">;
+
+/** What {@link Store.createPendingAuthorization} stores (the store sets it unused and stamps `createdAt`). */
+export type NewPendingAuthorization = Omit<PendingAuthorization, "usedAt" | "createdAt">;
+
 /** What {@link Store.revokeConnection} did. */
 export type RevokeOutcome = "revoked" | "already_revoked" | "not_found";
 
@@ -113,8 +122,52 @@ export interface NewConnectionTokens {
   refreshTokenExpiresAt: Date;
 }
 
+/** What {@link Store.upsertConnection} did: whether the row is new, and the row as written. */
+export interface UpsertedConnection {
+  created: boolean;
+  connection: ConnectionRecord;
+}
+
+/** What {@link Store.listConnections} asks for: up to `limit` connections after the cursor, optionally of one status. */
+export interface ListConnectionsOptions {
+  limit: number;
+  /** Opaque cursor: the last identifier of the previous page. */
+  after?: string | undefined;
+  status?: ConnectionStatus | undefined;
+}
+
+/** One page of {@link Store.listConnections}, in identifier order. */
+export interface ConnectionPage {
+  items: ConnectionSummary[];
+  /** The `after` of the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+/** A disconnect: why, and when (both expiries are set to `now`). */
+export interface RevokeRequest {
+  reason: string;
+  now: Date;
+}
+
 /** What a refresh writes: the rotated tokens and what they grant. */
 export type RefreshedTokens = Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email">;
+
+/** A claim of the refresh lease on the row at `version`, for `leaseMs` from `now`. */
+export interface LeaseRequest {
+  owner: string;
+  version: number;
+  now: Date;
+  leaseMs: number;
+}
+
+/** Rotated tokens to save, fenced on the `version` they were obtained with. */
+export interface RefreshSave {
+  /** The writer, for the record: a lease owner, or the rotation journal. */
+  owner: string;
+  version: number;
+  tokens: RefreshedTokens;
+  now: Date;
+}
 
 export type LeaseClaim =
   | {
@@ -127,6 +180,56 @@ export type LeaseClaim =
       takeover: boolean;
     }
   | { claimed: false };
+
+/** Gives a lease back after a refresh that did not save (a transient failure, or no attempt). */
+export interface LeaseRelease {
+  owner: string;
+  failed: boolean;
+  nextAttemptAt: Date | null;
+  /**
+   * The request may have reached the token endpoint without an answer (network error, timeout):
+   * Airtable may have rotated. Later claims report `takeover: true` until a refresh succeeds.
+   */
+  uncertain?: boolean | undefined;
+}
+
+/** The terminal change to `reauth_required`, fenced on `version`. */
+export interface ReauthRequest {
+  version: number;
+  reason: string;
+  now: Date;
+}
+
+/** Active connections last refreshed before `refreshedBefore`, at most `limit` of them. */
+export interface KeepAliveQuery {
+  refreshedBefore: Date;
+  limit: number;
+}
+
+/** An identifier's newest events, at most `limit`. */
+export interface ListEventsOptions {
+  limit: number;
+}
+
+/** A webhook deliverer's claim of up to `limit` due outbox events, leased for `leaseMs` from `now`. */
+export interface OutboxClaim {
+  owner: string;
+  now: Date;
+  limit: number;
+  leaseMs: number;
+}
+
+/** A failed webhook delivery: when to try again, and why it failed (kept, truncated). */
+export interface OutboxFailure {
+  nextAttemptAt: Date;
+  error: string;
+}
+
+/** Event retention: events created before `before`, deleted `batchSize` (default 1000) at a time. */
+export interface PruneEventsOptions {
+  before: Date;
+  batchSize?: number;
+}
 
 /** Extends a live lease (the holder is still saving rotated tokens). */
 export interface LeaseRenewal {
@@ -144,12 +247,12 @@ export interface Store {
   close(): Promise<void>;
 
   // Connect sessions: token shown once, stored hashed, single use.
-  createConnectSession(session: Omit<ConnectSession, "createdAt">): Promise<void>;
+  createConnectSession(session: NewConnectSession): Promise<void>;
   /** Atomically marks the session used; null when unknown, expired or already used. */
   consumeConnectSession(tokenHash: string, now: Date): Promise<ConnectSession | null>;
 
   // Pending authorizations (one per redirect to Airtable); the verifier is encrypted at rest.
-  createPendingAuthorization(pending: Omit<PendingAuthorization, "usedAt" | "createdAt">): Promise<void>;
+  createPendingAuthorization(pending: NewPendingAuthorization): Promise<void>;
   getPendingAuthorization(stateHash: string): Promise<PendingAuthorization | null>;
   /** Conditional update: true only for the first caller, and only while unexpired. */
   markPendingAuthorizationUsed(stateHash: string, now: Date): Promise<boolean>;
@@ -162,26 +265,17 @@ export interface Store {
     tokens: NewConnectionTokens,
     now: Date,
     event: (created: boolean) => NewEvent,
-  ): Promise<{ created: boolean; connection: ConnectionRecord }>;
+  ): Promise<UpsertedConnection>;
   getConnection(identifier: string): Promise<ConnectionRecord | null>;
-  listConnections(options: {
-    limit: number;
-    /** Opaque cursor: the last identifier of the previous page. */
-    after?: string | undefined;
-    status?: ConnectionStatus | undefined;
-  }): Promise<{ items: ConnectionSummary[]; nextCursor: string | null }>;
+  listConnections(options: ListConnectionsOptions): Promise<ConnectionPage>;
   /**
    * Disconnects, keeping the row and its events: status `revoked` with `reason`, both tokens replaced
    * by an encrypted placeholder (the old tokens are gone), both expiries set to `now`, version + 1 and
    * the lease cleared (a refresh in flight can no longer save; caches on the old version are stale).
    * Reconnecting (upsertConnection) reactivates it. Writes `event` only when this call revoked it.
    */
-  revokeConnection(
-    identifier: string,
-    update: { reason: string; now: Date },
-    event: NewEvent,
-  ): Promise<RevokeOutcome>;
-  countConnectionsByStatus(): Promise<Record<ConnectionStatus, number>>;
+  revokeConnection(identifier: string, update: RevokeRequest, event: NewEvent): Promise<RevokeOutcome>;
+  countConnectionsByStatus(): Promise<ConnectionCounts>;
   /** The identifier's newest connect link and its progress, or null when none is stored. */
   latestConnectAttempt(identifier: string): Promise<ConnectAttempt | null>;
 
@@ -191,62 +285,34 @@ export interface Store {
    * exists (`lease_until` null or in the past) and no transient-failure backoff is pending
    * (`next_refresh_attempt_at` null or in the past).
    */
-  claimRefreshLease(
-    identifier: string,
-    claim: { owner: string; version: number; now: Date; leaseMs: number },
-  ): Promise<LeaseClaim>;
+  claimRefreshLease(identifier: string, claim: LeaseRequest): Promise<LeaseClaim>;
   /**
    * Persists rotated tokens, fenced on `version` alone (the refresh token of a version rotates
    * once, so tokens obtained with it are the newest grant even if the lease was lost meanwhile):
    * version + 1, lease cleared, failures reset. `owner` names the writer (a lease owner, or the
    * rotation journal) for the record. False when the version moved or the connection is not active.
    */
-  saveRefreshedTokens(
-    identifier: string,
-    update: {
-      owner: string;
-      version: number;
-      tokens: RefreshedTokens;
-      now: Date;
-    },
-    event?: NewEvent,
-  ): Promise<boolean>;
+  saveRefreshedTokens(identifier: string, update: RefreshSave, event?: NewEvent): Promise<boolean>;
   /** Moves a live lease's end; fenced on owner and version. False when the lease is no longer ours. */
   renewRefreshLease(identifier: string, renewal: LeaseRenewal): Promise<boolean>;
   /** Releases the lease after a transient failure, recording the backoff. Fenced on owner. */
-  releaseRefreshLease(
-    identifier: string,
-    release: {
-      owner: string;
-      failed: boolean;
-      nextAttemptAt: Date | null;
-      /**
-       * The request may have reached the token endpoint without an answer (network error, timeout):
-       * Airtable may have rotated. Later claims report `takeover: true` until a refresh succeeds.
-       */
-      uncertain?: boolean | undefined;
-    },
-  ): Promise<void>;
+  releaseRefreshLease(identifier: string, release: LeaseRelease): Promise<void>;
   /** Terminal: status reauth_required with a reason, fenced on version; lease cleared. */
-  markReauthRequired(
-    identifier: string,
-    update: { version: number; reason: string; now: Date },
-    event: NewEvent,
-  ): Promise<boolean>;
+  markReauthRequired(identifier: string, update: ReauthRequest, event: NewEvent): Promise<boolean>;
   /** Calls `listener(identifier, version)` when another process changes a connection (postgres LISTEN/NOTIFY); sqlite may never call it. */
   onConnectionChanged?(listener: (identifier: string, version: number) => void): () => void;
 
   // Keep-alive
   /** Active connections last refreshed before `refreshedBefore` (or never), oldest first; uses an index. */
-  listDueForKeepAlive(options: { refreshedBefore: Date; limit: number }): Promise<string[]>;
+  listDueForKeepAlive(options: KeepAliveQuery): Promise<string[]>;
 
   // Events and webhook outbox
   appendEvent(identifier: string, event: NewEvent): Promise<EventRecord>;
-  listEvents(identifier: string, options: { limit: number }): Promise<EventRecord[]>;
+  listEvents(identifier: string, options: ListEventsOptions): Promise<EventRecord[]>;
   /** Leases up to `limit` undelivered events that are due; several instances never get the same one. */
-  claimOutbox(options: { owner: string; now: Date; limit: number; leaseMs: number }): Promise<OutboxItem[]>;
+  claimOutbox(options: OutboxClaim): Promise<OutboxItem[]>;
   markOutboxDelivered(id: string, now: Date): Promise<void>;
-  markOutboxFailed(id: string, failure: { nextAttemptAt: Date; error: string }): Promise<void>;
+  markOutboxFailed(id: string, failure: OutboxFailure): Promise<void>;
 
   // Key rotation
   /** Re-encrypts every secret column under the keyring's first key; returns rows rewritten. */
@@ -262,7 +328,7 @@ export interface Store {
    * identifier (a connection's history is never empty). Works in short batches of `batchSize`
    * (default 1000); returns how many events went.
    */
-  pruneEvents(options: { before: Date; batchSize?: number }): Promise<number>;
+  pruneEvents(options: PruneEventsOptions): Promise<number>;
 
   // Dashboard sessions
   /** The dashboard's session epoch: signed-in sessions issued under an older one are refused (0 at first). */
