@@ -19,131 +19,148 @@ export function migrationProvider(kind: SqlKind): MigrationProvider {
 
 function migrations(kind: SqlKind): Record<string, Migration> {
   // Epoch milliseconds exceed 32 bits: BIGINT on PostgreSQL; SQLite's INTEGER is already 64-bit.
-  const int64 = kind === "postgres" ? "bigint" : "integer";
+  const int64: Int64 = kind === "postgres" ? "bigint" : "integer";
   return {
-    "0001_initial": {
-      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
-      async up(db: Kysely<any>) {
-        await db.schema
-          .createTable("connections")
-          .addColumn("identifier", "text", (c) => c.primaryKey())
-          .addColumn("status", "text", (c) => c.notNull())
-          .addColumn("status_reason", "text")
-          .addColumn("scopes", "text", (c) => c.notNull())
-          .addColumn("airtable_user_id", "text")
-          .addColumn("email", "text")
-          .addColumn("access_token_enc", "text", (c) => c.notNull())
-          .addColumn("refresh_token_enc", "text", (c) => c.notNull())
-          .addColumn("access_token_expires_at", int64, (c) => c.notNull())
-          .addColumn("refresh_token_expires_at", int64, (c) => c.notNull())
-          .addColumn("last_refreshed_at", int64)
-          .addColumn("created_at", int64, (c) => c.notNull())
-          .addColumn("updated_at", int64, (c) => c.notNull())
-          .addColumn("version", int64, (c) => c.notNull())
-          .addColumn("lease_owner", "text")
-          .addColumn("lease_until", int64)
-          .addColumn("lease_takeover", "integer", (c) => c.notNull().defaultTo(0))
-          .addColumn("refresh_failures", "integer", (c) => c.notNull().defaultTo(0))
-          .addColumn("next_refresh_attempt_at", int64)
-          .execute();
-        // The keep-alive due scan: WHERE status = 'active' AND last_refreshed_at < ? ORDER BY last_refreshed_at.
-        await db.schema
-          .createIndex("connections_keep_alive_due")
-          .on("connections")
-          .columns(["status", "last_refreshed_at"])
-          .execute();
-
-        await db.schema
-          .createTable("connect_sessions")
-          .addColumn("token_hash", "text", (c) => c.primaryKey())
-          .addColumn("identifier", "text", (c) => c.notNull())
-          .addColumn("scopes", "text", (c) => c.notNull())
-          .addColumn("return_url", "text")
-          .addColumn("expires_at", int64, (c) => c.notNull())
-          .addColumn("created_at", int64, (c) => c.notNull())
-          .addColumn("used_at", int64)
-          .execute();
-        await db.schema
-          .createIndex("connect_sessions_expires_at")
-          .on("connect_sessions")
-          .column("expires_at")
-          .execute();
-
-        await db.schema
-          .createTable("pending_authorizations")
-          .addColumn("state_hash", "text", (c) => c.primaryKey())
-          .addColumn("identifier", "text", (c) => c.notNull())
-          .addColumn("scopes", "text", (c) => c.notNull())
-          .addColumn("return_url", "text")
-          .addColumn("code_verifier_enc", "text", (c) => c.notNull())
-          .addColumn("browser_binding_hash", "text", (c) => c.notNull())
-          .addColumn("expires_at", int64, (c) => c.notNull())
-          .addColumn("used_at", int64)
-          .addColumn("created_at", int64, (c) => c.notNull())
-          .execute();
-        await db.schema
-          .createIndex("pending_authorizations_expires_at")
-          .on("pending_authorizations")
-          .column("expires_at")
-          .execute();
-
-        await db.schema
-          .createTable("events")
-          .addColumn("id", "text", (c) => c.primaryKey())
-          .addColumn("identifier", "text", (c) => c.notNull())
-          .addColumn("type", "text", (c) => c.notNull())
-          .addColumn("data", "text", (c) => c.notNull())
-          .addColumn("created_at", int64, (c) => c.notNull())
-          .addColumn("webhook_state", "text")
-          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
-          .addColumn("next_attempt_at", int64)
-          .addColumn("lease_owner", "text")
-          .addColumn("lease_until", int64)
-          .addColumn("last_error", "text")
-          .addColumn("delivered_at", int64)
-          .execute();
-        await db.schema
-          .createIndex("events_by_identifier")
-          .on("events")
-          .columns(["identifier", "id"])
-          .execute();
-        // The outbox due scan: WHERE webhook_state = 'pending' AND next_attempt_at <= ?.
-        await db.schema
-          .createIndex("events_outbox_due")
-          .on("events")
-          .columns(["webhook_state", "next_attempt_at"])
-          .execute();
-      },
-    },
-    "0002_airlock_health": {
-      // One row, rewritten by every health check (and by SQLite's migrate()): a real write, which a
-      // read-only file, a full disk, a stopped or a read-only PostgreSQL fails.
-      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
-      async up(db: Kysely<any>) {
-        await db.schema
-          .createTable("airlock_health")
-          .addColumn("id", "integer", (c) => c.primaryKey())
-          .addColumn("checked_at", int64, (c) => c.notNull())
-          .execute();
-      },
-    },
-    "0003_dashboard_session_epoch": {
-      // One row: dashboard sessions signed in under an older epoch are refused; sign-out moves it on.
-      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
-      async up(db: Kysely<any>) {
-        await db.schema
-          .createTable("dashboard_session_epoch")
-          .addColumn("id", "integer", (c) => c.primaryKey())
-          .addColumn("epoch", "integer", (c) => c.notNull())
-          .execute();
-      },
-    },
-    "0004_events_by_age": {
-      // The retention scan (WHERE created_at < cutoff, oldest first) reads an index, not the table.
-      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
-      async up(db: Kysely<any>) {
-        await db.schema.createIndex("events_by_age").on("events").columns(["created_at"]).execute();
-      },
-    },
+    "0001_initial": { up: (db) => initial(db, int64) },
+    "0002_airlock_health": { up: (db) => airlockHealth(db, int64) },
+    "0003_dashboard_session_epoch": { up: (db) => dashboardSessionEpoch(db) },
+    "0004_events_by_age": { up: (db) => eventsByAge(db) },
   };
+}
+
+/** The column type of epoch milliseconds and other 64-bit integers. */
+type Int64 = "bigint" | "integer";
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
+type AnyDatabase = Kysely<any>;
+
+// 0001_initial -----------------------------------------------------------------------------------
+
+async function initial(db: AnyDatabase, int64: Int64): Promise<void> {
+  await createConnections(db, int64);
+  await createConnectSessions(db, int64);
+  await createPendingAuthorizations(db, int64);
+  await createEvents(db, int64);
+}
+
+async function createConnections(db: AnyDatabase, int64: Int64): Promise<void> {
+  await db.schema
+    .createTable("connections")
+    .addColumn("identifier", "text", (c) => c.primaryKey())
+    .addColumn("status", "text", (c) => c.notNull())
+    .addColumn("status_reason", "text")
+    .addColumn("scopes", "text", (c) => c.notNull())
+    .addColumn("airtable_user_id", "text")
+    .addColumn("email", "text")
+    .addColumn("access_token_enc", "text", (c) => c.notNull())
+    .addColumn("refresh_token_enc", "text", (c) => c.notNull())
+    .addColumn("access_token_expires_at", int64, (c) => c.notNull())
+    .addColumn("refresh_token_expires_at", int64, (c) => c.notNull())
+    .addColumn("last_refreshed_at", int64)
+    .addColumn("created_at", int64, (c) => c.notNull())
+    .addColumn("updated_at", int64, (c) => c.notNull())
+    .addColumn("version", int64, (c) => c.notNull())
+    .addColumn("lease_owner", "text")
+    .addColumn("lease_until", int64)
+    .addColumn("lease_takeover", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("refresh_failures", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("next_refresh_attempt_at", int64)
+    .execute();
+  // The keep-alive due scan: WHERE status = 'active' AND last_refreshed_at < ? ORDER BY last_refreshed_at.
+  await db.schema
+    .createIndex("connections_keep_alive_due")
+    .on("connections")
+    .columns(["status", "last_refreshed_at"])
+    .execute();
+}
+
+async function createConnectSessions(db: AnyDatabase, int64: Int64): Promise<void> {
+  await db.schema
+    .createTable("connect_sessions")
+    .addColumn("token_hash", "text", (c) => c.primaryKey())
+    .addColumn("identifier", "text", (c) => c.notNull())
+    .addColumn("scopes", "text", (c) => c.notNull())
+    .addColumn("return_url", "text")
+    .addColumn("expires_at", int64, (c) => c.notNull())
+    .addColumn("created_at", int64, (c) => c.notNull())
+    .addColumn("used_at", int64)
+    .execute();
+  await db.schema
+    .createIndex("connect_sessions_expires_at")
+    .on("connect_sessions")
+    .column("expires_at")
+    .execute();
+}
+
+async function createPendingAuthorizations(db: AnyDatabase, int64: Int64): Promise<void> {
+  await db.schema
+    .createTable("pending_authorizations")
+    .addColumn("state_hash", "text", (c) => c.primaryKey())
+    .addColumn("identifier", "text", (c) => c.notNull())
+    .addColumn("scopes", "text", (c) => c.notNull())
+    .addColumn("return_url", "text")
+    .addColumn("code_verifier_enc", "text", (c) => c.notNull())
+    .addColumn("browser_binding_hash", "text", (c) => c.notNull())
+    .addColumn("expires_at", int64, (c) => c.notNull())
+    .addColumn("used_at", int64)
+    .addColumn("created_at", int64, (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex("pending_authorizations_expires_at")
+    .on("pending_authorizations")
+    .column("expires_at")
+    .execute();
+}
+
+async function createEvents(db: AnyDatabase, int64: Int64): Promise<void> {
+  await db.schema
+    .createTable("events")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("identifier", "text", (c) => c.notNull())
+    .addColumn("type", "text", (c) => c.notNull())
+    .addColumn("data", "text", (c) => c.notNull())
+    .addColumn("created_at", int64, (c) => c.notNull())
+    .addColumn("webhook_state", "text")
+    .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("next_attempt_at", int64)
+    .addColumn("lease_owner", "text")
+    .addColumn("lease_until", int64)
+    .addColumn("last_error", "text")
+    .addColumn("delivered_at", int64)
+    .execute();
+  await db.schema.createIndex("events_by_identifier").on("events").columns(["identifier", "id"]).execute();
+  // The outbox due scan: WHERE webhook_state = 'pending' AND next_attempt_at <= ?.
+  await db.schema
+    .createIndex("events_outbox_due")
+    .on("events")
+    .columns(["webhook_state", "next_attempt_at"])
+    .execute();
+}
+
+// 0002 to 0004 -----------------------------------------------------------------------------------
+
+/**
+ * One row, rewritten by every health check (and by SQLite's migrate()): a real write, which a
+ * read-only file, a full disk, a stopped or a read-only PostgreSQL fails.
+ */
+async function airlockHealth(db: AnyDatabase, int64: Int64): Promise<void> {
+  await db.schema
+    .createTable("airlock_health")
+    .addColumn("id", "integer", (c) => c.primaryKey())
+    .addColumn("checked_at", int64, (c) => c.notNull())
+    .execute();
+}
+
+/** One row: dashboard sessions signed in under an older epoch are refused; sign-out moves it on. */
+async function dashboardSessionEpoch(db: AnyDatabase): Promise<void> {
+  await db.schema
+    .createTable("dashboard_session_epoch")
+    .addColumn("id", "integer", (c) => c.primaryKey())
+    .addColumn("epoch", "integer", (c) => c.notNull())
+    .execute();
+}
+
+/** The retention scan (WHERE created_at < cutoff, oldest first) reads an index, not the table. */
+async function eventsByAge(db: AnyDatabase): Promise<void> {
+  await db.schema.createIndex("events_by_age").on("events").columns(["created_at"]).execute();
 }
