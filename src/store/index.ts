@@ -7,7 +7,7 @@ import type { Logger } from "../shared/log.js";
 import type { Keyring } from "./crypto.js";
 import type { StoreFailureListener } from "./failures.js";
 import { openPostgresStore } from "./postgres.js";
-import type { SqlStore } from "./sql-store.js";
+import type { Clock, SqlStore } from "./sql-store.js";
 import { openSqliteStore } from "./sqlite.js";
 
 export { encryptionContext, generateKeyringValue, Keyring, parseEncryptionKeys } from "./crypto.js";
@@ -24,6 +24,8 @@ export interface OpenStoreOptions {
   /** Event types that also go to the webhook outbox (e.g. from AIRLOCK_WEBHOOK_URL's settings). */
   webhookEvents?: ReadonlySet<string> | null | undefined;
   logger?: Logger | undefined;
+  /** The clock for the times the store stamps itself (default: the system clock). */
+  now?: Clock | undefined;
   /** PostgreSQL only: the schema for Airlock's tables (overrides `?schema=` in the URL). */
   schema?: string | undefined;
   /** Run migrations before returning (default true). */

@@ -7,12 +7,14 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync } from "node:fs
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { CompiledQuery, type DatabaseConnection, Kysely, SqliteDialect, SqliteDriver } from "kysely";
-import { AirlockError } from "../shared/errors.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
 import { type Logger, silentLogger } from "../shared/log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { type StoreFailureListener, storeFailure } from "./failures.js";
 import type { Database } from "./schema.js";
-import { type SqlDialect, SqlStore, type SqlStoreOptions } from "./sql-store.js";
+import { type Clock, systemClock } from "./sql/context.js";
+import type { SqlDialect } from "./sql/dialect.js";
+import { SqlStore, type SqlStoreOptions } from "./sql-store.js";
 import { translatingDialect } from "./translating-driver.js";
 
 /** How long a writer waits for another process's write lock before failing with SQLITE_BUSY. */
@@ -44,7 +46,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): SqlS
   const log = options.logger ?? silentLogger;
   const file = openShared(path);
   options.onOpen?.(file.sqlite);
-  return new SqlStore(file.db, sqliteDialect(file, log, options.onFailure), options);
+  const dialect = sqliteDialect(file, log, options.onFailure, options.now ?? systemClock);
+  return new SqlStore(file.db, dialect, options);
 }
 
 interface SharedFile {
@@ -129,6 +132,7 @@ function sqliteDialect(
   file: SharedFile,
   log: Logger,
   onFailure: StoreFailureListener | undefined,
+  now: Clock,
 ): SqlDialect {
   const { sqlite, feed } = file;
   let closed = false;
@@ -149,7 +153,7 @@ function sqliteDialect(
           sqlite.exec("BEGIN IMMEDIATE");
           await migrate();
           // BEGIN IMMEDIATE succeeds on a read-only file: only a real write proves we can write.
-          sqlite.prepare(HEALTH_UPSERT).run(Date.now());
+          sqlite.prepare(HEALTH_UPSERT).run(now().getTime());
           sqlite.exec("COMMIT");
         } catch (err) {
           if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
@@ -263,7 +267,7 @@ function unwritable(key: string): string | null {
     try {
       accessSync(target, constants.W_OK);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
+      const code = errorCode(error);
       if (code === "EROFS") return "it is on a read-only file system";
       if (code === "EACCES" || code === "EPERM") {
         return target === key
@@ -278,9 +282,8 @@ function unwritable(key: string): string | null {
 /** The first error in the cause chain that carries a driver or system `code`. */
 function driverError(error: unknown): { code: string; message: string } | null {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (!(current instanceof AirlockError) && typeof code === "string")
-      return { code, message: current.message };
+    const code = errorCode(current);
+    if (!(current instanceof AirlockError) && code !== undefined) return { code, message: current.message };
     current = current.cause;
   }
   return null;

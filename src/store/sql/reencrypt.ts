@@ -1,0 +1,96 @@
+/**
+ * Key rotation: every secret column re-encrypted under the keyring's first key, a page at a time,
+ * each row fenced on its old ciphertext so a write landing in between is never overwritten.
+ */
+import type { SqlContext } from "./context.js";
+import { type ConnectionRow, tokenContext, verifierContext } from "./rows.js";
+
+const REENCRYPT_PAGE = 200;
+
+type ConnectionSecrets = Pick<ConnectionRow, "identifier" | "access_token_enc" | "refresh_token_enc">;
+
+/** `Store.reencryptAll`: connections, then pending authorizations; returns rows rewritten. */
+export async function reencryptAll(ctx: SqlContext): Promise<number> {
+  return (await reencryptConnections(ctx)) + (await reencryptPending(ctx));
+}
+
+async function reencryptConnections(ctx: SqlContext): Promise<number> {
+  let rewritten = 0;
+  let after: string | null = null;
+  for (;;) {
+    let query = ctx.db
+      .selectFrom("connections")
+      .select(["identifier", "access_token_enc", "refresh_token_enc"])
+      .orderBy("identifier")
+      .limit(REENCRYPT_PAGE);
+    if (after !== null) query = query.where("identifier", ">", after);
+    const rows = await query.execute();
+    for (const row of rows) {
+      if (await reencryptConnection(ctx, row)) rewritten++;
+    }
+    if (rows.length < REENCRYPT_PAGE) return rewritten;
+    after = rows.at(-1)!.identifier;
+  }
+}
+
+async function reencryptConnection(ctx: SqlContext, first: ConnectionSecrets): Promise<boolean> {
+  const { db, keyring } = ctx;
+  let row: ConnectionSecrets | undefined = first;
+  // Fenced on the old ciphertexts: a refresh that lands in between wins, and we look again.
+  for (let attempt = 0; row && attempt < 5; attempt++) {
+    const id: string = row.identifier;
+    if (
+      !keyring.needsReencryption(row.access_token_enc) &&
+      !keyring.needsReencryption(row.refresh_token_enc)
+    ) {
+      return false;
+    }
+    const access = tokenContext("access_token", id);
+    const refresh = tokenContext("refresh_token", id);
+    const result = await db
+      .updateTable("connections")
+      .set({
+        access_token_enc: keyring.encrypt(keyring.decrypt(row.access_token_enc, access), access),
+        refresh_token_enc: keyring.encrypt(keyring.decrypt(row.refresh_token_enc, refresh), refresh),
+      })
+      .where("identifier", "=", id)
+      .where("access_token_enc", "=", row.access_token_enc)
+      .where("refresh_token_enc", "=", row.refresh_token_enc)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 1n) return true;
+    row = await db
+      .selectFrom("connections")
+      .select(["identifier", "access_token_enc", "refresh_token_enc"])
+      .where("identifier", "=", id)
+      .executeTakeFirst();
+  }
+  return false;
+}
+
+async function reencryptPending(ctx: SqlContext): Promise<number> {
+  const { db, keyring } = ctx;
+  let rewritten = 0;
+  let after: string | null = null;
+  for (;;) {
+    let query = db
+      .selectFrom("pending_authorizations")
+      .select(["state_hash", "code_verifier_enc"])
+      .orderBy("state_hash")
+      .limit(REENCRYPT_PAGE);
+    if (after !== null) query = query.where("state_hash", ">", after);
+    const rows = await query.execute();
+    for (const row of rows) {
+      if (!keyring.needsReencryption(row.code_verifier_enc)) continue;
+      const context = verifierContext(row.state_hash);
+      const result = await db
+        .updateTable("pending_authorizations")
+        .set({ code_verifier_enc: keyring.encrypt(keyring.decrypt(row.code_verifier_enc, context), context) })
+        .where("state_hash", "=", row.state_hash)
+        .where("code_verifier_enc", "=", row.code_verifier_enc)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 1n) rewritten++;
+    }
+    if (rows.length < REENCRYPT_PAGE) return rewritten;
+    after = rows.at(-1)!.state_hash;
+  }
+}

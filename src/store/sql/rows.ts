@@ -1,0 +1,135 @@
+/**
+ * Rows to records: the one place that turns database columns (epoch milliseconds, JSON text,
+ * ciphertext, status text) into the Store's types, checking what the types promise.
+ */
+import { AirlockError } from "../../shared/errors.js";
+import { encryptionContext, type Keyring } from "../crypto.js";
+import type { ConnectionsTable, EventsTable } from "../schema.js";
+import {
+  CONNECTION_STATUSES,
+  type ConnectionRecord,
+  type ConnectionStatus,
+  type ConnectionSummary,
+  type EventRecord,
+} from "../types.js";
+
+export type ConnectionRow = ConnectionsTable;
+export type EventRow = Omit<EventsTable, "attempts"> & { attempts: number };
+
+/**
+ * @example
+ * if (isConnectionStatus(row.status)) counts[row.status] += 1;
+ */
+export function isConnectionStatus(value: string): value is ConnectionStatus {
+  return (CONNECTION_STATUSES as readonly string[]).includes(value);
+}
+
+/**
+ * A `connections.status` value as a {@link ConnectionStatus}; throws `internal` for any other
+ * value (a row written by hand, or by a newer Airlock with a status this one does not know).
+ *
+ * @example
+ * parseStatus("active"); // "active"
+ */
+export function parseStatus(value: string, identifier: string): ConnectionStatus {
+  if (isConnectionStatus(value)) return value;
+  throw new AirlockError(
+    "internal",
+    `The connection "${identifier}" has the unknown status "${value}" in the database.`,
+    {
+      hint: `A connection's status is one of ${CONNECTION_STATUSES.join(", ")}; check that every instance runs the same Airlock version, or correct the row.`,
+    },
+  );
+}
+
+/**
+ * @example
+ * const summary = toSummary(row); // no secrets
+ */
+export function toSummary(row: ConnectionRow): ConnectionSummary {
+  return {
+    identifier: row.identifier,
+    status: parseStatus(row.status, row.identifier),
+    statusReason: row.status_reason,
+    scopes: parseList(row.scopes),
+    airtableUserId: row.airtable_user_id,
+    email: row.email,
+    accessTokenExpiresAt: new Date(Number(row.access_token_expires_at)),
+    refreshTokenExpiresAt: new Date(Number(row.refresh_token_expires_at)),
+    lastRefreshedAt: toDate(row.last_refreshed_at),
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
+    version: Number(row.version),
+  };
+}
+
+/**
+ * The summary plus the decrypted tokens and the refresh bookkeeping.
+ *
+ * @example
+ * const record = toRecord(keyring, row);
+ */
+export function toRecord(keyring: Keyring, row: ConnectionRow): ConnectionRecord {
+  return {
+    ...toSummary(row),
+    accessToken: keyring.decrypt(row.access_token_enc, tokenContext("access_token", row.identifier)),
+    refreshToken: keyring.decrypt(row.refresh_token_enc, tokenContext("refresh_token", row.identifier)),
+    leaseOwner: row.lease_owner,
+    leaseUntil: toDate(row.lease_until),
+    refreshFailures: Number(row.refresh_failures),
+    nextRefreshAttemptAt: toDate(row.next_refresh_attempt_at),
+  };
+}
+
+/**
+ * @example
+ * const events = rows.map(toEvent);
+ */
+export function toEvent(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    identifier: row.identifier,
+    type: row.type,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    createdAt: new Date(Number(row.created_at)),
+  };
+}
+
+/**
+ * @example
+ * toDate(row.used_at); // null while unused
+ */
+export function toDate(value: number | null): Date | null {
+  return value === null ? null : new Date(Number(value));
+}
+
+/**
+ * A JSON array of strings (scopes); anything else in it is dropped.
+ *
+ * @example
+ * parseList('["data.records:read"]'); // ["data.records:read"]
+ */
+export function parseList(value: string): string[] {
+  const parsed: unknown = JSON.parse(value);
+  return Array.isArray(parsed) ? parsed.filter((s): s is string => typeof s === "string") : [];
+}
+
+/**
+ * The encryption context binding a token column's ciphertext to its row.
+ *
+ * @example
+ * keyring.encrypt(token, tokenContext("access_token", "user_123"));
+ */
+export function tokenContext(column: "access_token" | "refresh_token", identifier: string): string {
+  return encryptionContext("connections", column, identifier);
+}
+
+/**
+ * The encryption context binding a code verifier's ciphertext to its pending authorization.
+ *
+ * @example
+ * keyring.decrypt(row.code_verifier_enc, verifierContext(row.state_hash));
+ */
+export function verifierContext(stateHash: string): string {
+  return encryptionContext("pending_authorizations", "code_verifier", stateHash);
+}
