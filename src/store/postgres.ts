@@ -6,13 +6,13 @@
  */
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
-import { AirlockError } from "../shared/errors.js";
+import { AirlockError, errorCode } from "../shared/errors.js";
 import { type Logger, silentLogger } from "../shared/log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { type StoreFailureListener, storeFailure } from "./failures.js";
 import type { Database } from "./schema.js";
-import { type SqlDialect, SqlStore, type SqlStoreOptions } from "./sql-store.js";
-
+import type { SqlDialect } from "./sql/dialect.js";
+import { SqlStore, type SqlStoreOptions } from "./sql-store.js";
 import { translatingDialect } from "./translating-driver.js";
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -40,14 +40,37 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
  */
 export function openPostgresStore(databaseUrl: string, options: PostgresStoreOptions): SqlStore {
   const log = options.logger ?? silentLogger;
+  const { connectionString, schema } = resolveSchema(databaseUrl, options.schema);
+  const config = clientConfig(connectionString, schema);
+  const location = describeServer(connectionString);
+  const db = openDatabase(openPool(config, options.poolSize, log), location, log, options.onFailure);
+  const channel = `airlock_connections:${schema}`;
+  const listener = new NotificationListener(
+    { ...config, application_name: `airlock-listener:${schema}`.slice(0, 63) },
+    channel,
+    log,
+  );
+  return new SqlStore(db, postgresDialect(db, { schema, channel, location, listener }), options);
+}
+
+/** The URL without Airlock's `schema` parameter, and the schema: the option, else `?schema=`, else `public`. */
+function resolveSchema(
+  databaseUrl: string,
+  override: string | undefined,
+): { connectionString: string; schema: string } {
   const { connectionString, schema: urlSchema } = splitSchema(databaseUrl);
-  const schema = options.schema ?? urlSchema ?? "public";
+  const schema = override ?? urlSchema ?? "public";
   if (!SCHEMA_PATTERN.test(schema)) {
     throw new AirlockError("config_invalid", `The PostgreSQL schema name "${schema}" is not allowed.`, {
       hint: "Use lower-case letters, digits and underscores, starting with a letter (e.g. ?schema=airlock).",
     });
   }
-  const config: pg.ClientConfig = {
+  return { connectionString, schema };
+}
+
+/** Settings shared by the pool's clients and the LISTEN connection. */
+function clientConfig(connectionString: string, schema: string): pg.ClientConfig {
+  return {
     connectionString,
     // Unqualified table names resolve to our schema on every pooled connection.
     options: `-c search_path=${schema}`,
@@ -59,9 +82,12 @@ export function openPostgresStore(databaseUrl: string, options: PostgresStoreOpt
           : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
     },
   };
+}
+
+function openPool(config: pg.ClientConfig, poolSize: number | undefined, log: Logger): pg.Pool {
   const pool = new pg.Pool({
     ...config,
-    max: options.poolSize ?? 10,
+    max: poolSize ?? 10,
     application_name: "airlock",
     // A black-holed server (or an exhausted pool) answers `transient` instead of hanging a request.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -74,41 +100,38 @@ export function openPostgresStore(databaseUrl: string, options: PostgresStoreOpt
   pool.on("connect", (client) => {
     client.on("error", (err) => log.debug({ err: errorSummary(err) }, "postgres client error while in use"));
   });
-  const location = describeServer(connectionString);
+  return pool;
+}
+
+/** Kysely over the pool, with every driver error an outage means translated into `transient`. */
+function openDatabase(
+  pool: pg.Pool,
+  location: string,
+  log: Logger,
+  onFailure: StoreFailureListener | undefined,
+): Kysely<Database> {
   // Every query, transaction step and connection attempt: an outage becomes `transient`, not `internal`.
   const dialect = translatingDialect(new PostgresDialect({ pool }), {
     recognise: (error) => storeFailure(error, { kind: "postgres", location }),
     onFailure(failure) {
       log.warn({ err: failure.cause, store_error: failure.details?.store_error }, failure.message);
-      options.onFailure?.(failure, "postgres");
+      onFailure?.(failure, "postgres");
     },
   });
-  const db = new Kysely<Database>({ dialect });
-  const channel = `airlock_connections:${schema}`;
-  const listener = new NotificationListener(
-    { ...config, application_name: `airlock-listener:${schema}`.slice(0, 63) },
-    channel,
-    log,
-  );
-  const storeDialect: SqlDialect = {
+  return new Kysely<Database>({ dialect });
+}
+
+/** What PostgreSQL does its own way: a reachability check before migrating, NOTIFY, SKIP LOCKED. */
+function postgresDialect(
+  db: Kysely<Database>,
+  where: { schema: string; channel: string; location: string; listener: NotificationListener },
+): SqlDialect {
+  const { schema, channel, location, listener } = where;
+  return {
     kind: "postgres",
     migrationTableSchema: schema,
     async guardMigration(migrate) {
-      try {
-        await sql`select 1`.execute(db);
-      } catch (caught) {
-        // Name the driver's own error (ECONNREFUSED, 28P01...), not the `transient` it became.
-        const cause = caught instanceof AirlockError && caught.cause !== undefined ? caught.cause : caught;
-        const { message, code } = errorSummary(cause);
-        throw new AirlockError(
-          "config_invalid",
-          `Cannot connect to PostgreSQL at ${location}: ${code ?? message}.`,
-          {
-            hint: "Check DATABASE_URL (host, port, user, password, database) and that the server is running and reachable.",
-            cause,
-          },
-        );
-      }
+      await checkReachable(db, location);
       // Kysely's Migrator serialises concurrent runs with a PostgreSQL advisory lock.
       await migrate();
     },
@@ -125,7 +148,25 @@ export function openPostgresStore(databaseUrl: string, options: PostgresStoreOpt
       await db.destroy();
     },
   };
-  return new SqlStore(db, storeDialect, options);
+}
+
+/** `config_invalid` naming the driver's own error when the server cannot be reached (startup). */
+async function checkReachable(db: Kysely<Database>, location: string): Promise<void> {
+  try {
+    await sql`select 1`.execute(db);
+  } catch (caught) {
+    // Name the driver's own error (ECONNREFUSED, 28P01...), not the `transient` it became.
+    const cause = caught instanceof AirlockError && caught.cause !== undefined ? caught.cause : caught;
+    const { message, code } = errorSummary(cause);
+    throw new AirlockError(
+      "config_invalid",
+      `Cannot connect to PostgreSQL at ${location}: ${code ?? message}.`,
+      {
+        hint: "Check DATABASE_URL (host, port, user, password, database) and that the server is running and reachable.",
+        cause,
+      },
+    );
+  }
 }
 
 /**
@@ -250,8 +291,8 @@ function malformed(): AirlockError {
 
 function errorSummary(err: unknown): { message: string; code?: string } {
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { message: err.message, ...(typeof code === "string" ? { code } : {}) };
+    const code = errorCode(err);
+    return { message: err.message, ...(code !== undefined ? { code } : {}) };
   }
   return { message: String(err) };
 }
