@@ -10,7 +10,12 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { seedConnection } from "../../test/support/connection-tokens.js";
 import { createTestSchema, describeWithPostgres, TEST_DATABASE_URL } from "../../test/support/postgres.js";
 import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.js";
-import { emulatorOAuth, emulatorStats, setTokenFault } from "../../test/support/token-fixtures.js";
+import {
+  emulatorOAuth,
+  emulatorStats,
+  setTokenFault,
+  tokenFaultArmed,
+} from "../../test/support/token-fixtures.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
 import { isAirlockError } from "../shared/errors.js";
 import { generateKeyringValue, parseEncryptionKeys } from "../store/crypto.js";
@@ -67,7 +72,10 @@ describeWithPostgres("rotated tokens through a store outage", () => {
   async function refreshThroughOutage(m: TokenManager) {
     await setTokenFault(emulator.url, { delay_ms: 800, count: 1 });
     const answer = m.getAccessToken("u1");
-    await waitUntil(async () => (await direct.getConnection("u1"))?.leaseOwner !== null);
+    // Cut only once the refresh request has reached Airtable: the manager has claimed the lease and
+    // re-read the row by then. Cutting as soon as the lease shows could fail that re-read instead
+    // (a transient answer with nothing rotated), which is right, but not what these tests are about.
+    await waitUntil(async () => !(await tokenFaultArmed(emulator.url)));
     await proxy.stop();
     return answer;
   }

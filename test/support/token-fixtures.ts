@@ -39,6 +39,12 @@ export async function emulatorStats(emulatorUrl: string): Promise<EmulatorCounte
   return (await res.json()) as EmulatorCounters;
 }
 
+/** Whether an armed token-endpoint fault is still waiting for its request (false once taken). */
+export async function tokenFaultArmed(emulatorUrl: string): Promise<boolean> {
+  const res = await fetch(new URL("/__emulator/faults", emulatorUrl));
+  return ((await res.json()) as { token: unknown }).token !== null;
+}
+
 /** Arms a token-endpoint fault (`null` clears it). */
 export async function setTokenFault(
   emulatorUrl: string,
