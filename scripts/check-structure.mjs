@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The structural rules ARCHITECTURE.md states (`npm run structure`; it joins `npm run lint` once the
-// last long functions are split):
+// The structural rules ARCHITECTURE.md states (`npm run structure`, and part of `npm run lint`):
 //   1. each layer (a top-level folder of src/, subfolders included) imports only the layers below it;
 //   2. no import cycle, between files or between layers;
 //   3. no function body longer than MAX_FUNCTION_LINES.
