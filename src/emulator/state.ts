@@ -1,4 +1,5 @@
 import { AirlockError } from "../shared/errors.js";
+import { ChangeFeed } from "./changes.js";
 import { EmulatorClock } from "./clock.js";
 import { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./config.js";
 import { FaultInjector } from "./faults.js";
@@ -22,6 +23,8 @@ export class EmulatorState {
   readonly faults = new FaultInjector();
   readonly limiter: BaseRateLimiter;
   readonly data: SampleData = createSampleData();
+  /** Every write to a base (records, schema), for the webhooks hub. */
+  readonly changes = new ChangeFeed();
   /** Live counters, mutated by the routes (reset zeroes this same object: routes hold a reference). */
   readonly stats: EmulatorStats = emptyStats();
 
