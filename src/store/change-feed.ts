@@ -4,11 +4,6 @@ import type { Logger } from "../shared/log.js";
 export type ConnectionListener = (identifier: string, version: number) => void;
 
 /**
- * @example
- * const feed = new ChangeFeed(logger);
- * const stop = feed.subscribe((id, version) => cache.drop(id, version));
- * feed.emit("user_123", 4);
- * stop();
  */
 export class ChangeFeed {
   readonly #listeners = new Set<ConnectionListener>();

@@ -59,10 +59,6 @@ interface EntryFile {
 }
 
 /**
- * @example
- * const journal = await FileRotationJournal.open("./.airlock/journal", { keyring });
- * await journal.write({ identifier: "user_123", baseVersion: 7, tokens, obtainedAt: new Date() });
- * await journal.remove("user_123", 7); // once the database has the tokens
  */
 export class FileRotationJournal implements RotationJournal {
   readonly location: string;

@@ -9,9 +9,6 @@ export type SqlKind = "sqlite" | "postgres";
 
 /**
  * The migrations for one dialect, keyed by name (applied in name order).
- *
- * @example
- * const migrator = new Migrator({ db, provider: migrationProvider("sqlite") });
  */
 export function migrationProvider(kind: SqlKind): MigrationProvider {
   return { getMigrations: async () => migrations(kind) };

@@ -7,10 +7,6 @@ import { open } from "node:fs/promises";
 
 /**
  * Fsyncs the folder `dir` (POSIX); Windows cannot open a folder for fsync, and does not need to.
- *
- * @example
- * await rename(tmp, path);
- * await syncDirectory(dirname(path));
  */
 export async function syncDirectory(dir: string): Promise<void> {
   if (process.platform === "win32") return;

@@ -27,14 +27,6 @@ export interface ErrorTranslation {
 
 /**
  * Wraps `dialect` so that its driver's errors go through `translation`.
- *
- * @example
- * const db = new Kysely<Database>({
- *   dialect: translatingDialect(new PostgresDialect({ pool }), {
- *     recognise: (error) => storeFailure(error, { kind: "postgres" }),
- *     onFailure: (failure) => log.warn({ err: failure.cause }, failure.message),
- *   }),
- * });
  */
 export function translatingDialect(dialect: Dialect, translation: ErrorTranslation): Dialect {
   return {

@@ -12,9 +12,6 @@ export type Clock = () => Date;
 
 /**
  * The real clock, the default wherever a store takes one.
- *
- * @example
- * const now = options.now ?? systemClock;
  */
 export const systemClock: Clock = () => new Date();
 

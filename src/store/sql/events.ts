@@ -12,9 +12,6 @@ import { type EventRow, toEvent } from "./rows.js";
 /**
  * Inserts `event` inside `trx`, created at `at` (epoch ms); in the outbox, due at once, when its
  * type is a webhook event.
- *
- * @example
- * await insertEvent(ctx, trx, "user_123", { type: "connection.refreshed" }, now.getTime());
  */
 export async function insertEvent(
   ctx: SqlContext,

@@ -16,10 +16,7 @@ import {
 export type ConnectionRow = ConnectionsTable;
 export type EventRow = Omit<EventsTable, "attempts"> & { attempts: number };
 
-/**
- * @example
- * if (isConnectionStatus(row.status)) counts[row.status] += 1;
- */
+/** Whether a `connections.status` value is one this Airlock knows. */
 export function isConnectionStatus(value: string): value is ConnectionStatus {
   return (CONNECTION_STATUSES as readonly string[]).includes(value);
 }
@@ -27,9 +24,6 @@ export function isConnectionStatus(value: string): value is ConnectionStatus {
 /**
  * A `connections.status` value as a {@link ConnectionStatus}; throws `internal` for any other
  * value (a row written by hand, or by a newer Airlock with a status this one does not know).
- *
- * @example
- * parseStatus("active"); // "active"
  */
 export function parseStatus(value: string, identifier: string): ConnectionStatus {
   if (isConnectionStatus(value)) return value;
@@ -42,10 +36,7 @@ export function parseStatus(value: string, identifier: string): ConnectionStatus
   );
 }
 
-/**
- * @example
- * const summary = toSummary(row); // no secrets
- */
+/** A row as a summary: no token columns, no refresh bookkeeping. */
 export function toSummary(row: ConnectionRow): ConnectionSummary {
   return {
     identifier: row.identifier,
@@ -65,9 +56,6 @@ export function toSummary(row: ConnectionRow): ConnectionSummary {
 
 /**
  * The summary plus the decrypted tokens and the refresh bookkeeping.
- *
- * @example
- * const record = toRecord(keyring, row);
  */
 export function toRecord(keyring: Keyring, row: ConnectionRow): ConnectionRecord {
   return {
@@ -81,10 +69,7 @@ export function toRecord(keyring: Keyring, row: ConnectionRow): ConnectionRecord
   };
 }
 
-/**
- * @example
- * const events = rows.map(toEvent);
- */
+/** An `events` row as an EventRecord (payload parsed, times as dates). */
 export function toEvent(row: EventRow): EventRecord {
   return {
     id: row.id,
@@ -95,19 +80,13 @@ export function toEvent(row: EventRow): EventRecord {
   };
 }
 
-/**
- * @example
- * toDate(row.used_at); // null while unused
- */
+/** A millisecond column as a Date; null stays null (e.g. a link not used yet). */
 export function toDate(value: number | null): Date | null {
   return value === null ? null : new Date(Number(value));
 }
 
 /**
  * A JSON array of strings (scopes); anything else in it is dropped.
- *
- * @example
- * parseList('["data.records:read"]'); // ["data.records:read"]
  */
 export function parseList(value: string): string[] {
   const parsed: unknown = JSON.parse(value);
@@ -116,9 +95,6 @@ export function parseList(value: string): string[] {
 
 /**
  * The encryption context binding a token column's ciphertext to its row.
- *
- * @example
- * keyring.encrypt(token, tokenContext("access_token", "user_123"));
  */
 export function tokenContext(column: "access_token" | "refresh_token", identifier: string): string {
   return encryptionContext("connections", column, identifier);
@@ -126,9 +102,6 @@ export function tokenContext(column: "access_token" | "refresh_token", identifie
 
 /**
  * The encryption context binding a code verifier's ciphertext to its pending authorization.
- *
- * @example
- * keyring.decrypt(row.code_verifier_enc, verifierContext(row.state_hash));
  */
 export function verifierContext(stateHash: string): string {
   return encryptionContext("pending_authorizations", "code_verifier", stateHash);
