@@ -6,7 +6,7 @@
  * as if it had run out, so no test sleeps out a lease and no process's clock is faked).
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -24,8 +24,10 @@ beforeAll(() => {
   const built = ["dist/tokens/token-manager.js", "dist/store/index.js", "dist/airtable/oauth.js"].map((f) =>
     join(ROOT, f),
   );
-  const sources = ["src/tokens/token-manager.ts", "src/store/sql-store.ts", "src/store/index.ts"].map((f) =>
-    join(ROOT, f),
+  const sources = ["src/tokens", "src/store", "src/airtable", "src/shared"].flatMap((folder) =>
+    readdirSync(join(ROOT, folder), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+      .map((f) => join(ROOT, folder, f)),
   );
   const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   if (built.some((f) => !existsSync(f) || statSync(f).mtimeMs < newest)) {

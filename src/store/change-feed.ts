@@ -3,8 +3,7 @@ import type { Logger } from "../shared/log.js";
 
 export type ConnectionListener = (identifier: string, version: number) => void;
 
-/**
- */
+/** Calls every listener for each change; a listener that throws is logged, never the writer's problem. */
 export class ChangeFeed {
   readonly #listeners = new Set<ConnectionListener>();
   readonly #log: Logger;

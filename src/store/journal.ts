@@ -58,8 +58,7 @@ interface EntryFile {
   obtainedAt: number;
 }
 
-/**
- */
+/** The rotation journal as files: one encrypted, fsynced entry per rotation in one folder. */
 export class FileRotationJournal implements RotationJournal {
   readonly location: string;
   readonly #keyring: Keyring;
