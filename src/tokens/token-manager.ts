@@ -231,6 +231,7 @@ export class TokenManager {
    */
   getAccessToken(identifier: string, options?: GetAccessTokenOptions): Promise<AccessToken> {
     if (options?.force !== true) {
+      // Step 1, the hot path: no database access while the cached token is fresh.
       const entry = this.#cache.get(identifier);
       if (entry !== undefined) {
         const now = this.#nowMs();
@@ -275,7 +276,7 @@ export class TokenManager {
     for (const id of [...this.#waiters.keys()]) this.#wake(id);
   }
 
-  // Step 1: single-flight, and the caller's wait deadline --------------------------------------
+  // Step 2 (the steps are ARCHITECTURE.md's): single flight, and the caller's wait deadline ------
 
   async #join(identifier: string, options: GetAccessTokenOptions): Promise<AccessToken> {
     const forced = options.force === true;
@@ -319,7 +320,7 @@ export class TokenManager {
     return this.#degraded(row, options, this.#nowMs(), undefined, "refreshing");
   }
 
-  // Steps 2–8 ---------------------------------------------------------------------------------
+  // Steps 3–10 --------------------------------------------------------------------------------
 
   async #acquire(identifier: string, options: GetAccessTokenOptions, seen: Seen): Promise<AccessToken> {
     const held = this.#fromHeld(identifier, options);
@@ -395,7 +396,7 @@ export class TokenManager {
     return row.version === firstVersion;
   }
 
-  /** Step 4: someone else holds the lease. Wait until the version moves, the lease goes, or it expires. */
+  /** Step 6: someone else holds the lease. Wait until the version moves, the lease goes, or it expires. */
   async #waitForOther(identifier: string, seen: ConnectionRecord): Promise<ConnectionRecord> {
     const started = performance.now();
     const giveUpAt = started + this.#leaseMs + this.#timeoutMs;
@@ -420,7 +421,7 @@ export class TokenManager {
     }
   }
 
-  /** Steps 5–8, holding the lease claimed at `claimedAt`. */
+  /** Steps 7–10, holding the lease claimed at `claimedAt`. */
   async #refresh(
     leased: ConnectionRecord,
     owner: string,
@@ -445,7 +446,7 @@ export class TokenManager {
     return this.#handleFailure(leased, owner, takeover, claimedAt, settled.error, options);
   }
 
-  /** Step 6: the rotation is journaled and saved (or held and retried) before anyone sees it. */
+  /** Step 8: the rotation is journaled and saved (or held and retried) before anyone sees it. */
   async #saveRotation(leased: ConnectionRecord, owner: string, tokens: TokenSet): Promise<Outcome> {
     const id = leased.identifier;
     this.#metrics?.refreshAttempts.inc({ outcome: "success" });
@@ -482,7 +483,7 @@ export class TokenManager {
     return { done: token };
   }
 
-  /** Steps 7–8: a dead grant, or a transient failure that backs off and keeps the connection active. */
+  /** Steps 9–10: a dead grant, or a transient failure that backs off and keeps the connection active. */
   async #handleFailure(
     leased: ConnectionRecord,
     owner: string,
@@ -539,7 +540,7 @@ export class TokenManager {
     return { done: this.#degraded(row, options, now, error, "failed") };
   }
 
-  /** Step 7: the grant is dead unless someone else refreshed meanwhile. Exactly one event. */
+  /** Step 9: the grant is dead unless someone else refreshed meanwhile. Exactly one event. */
   async #markDead(leased: ConnectionRecord, reason: string): Promise<Outcome> {
     const id = leased.identifier;
     const current = await this.#read(id);
