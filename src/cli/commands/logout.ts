@@ -1,7 +1,8 @@
 /** `airlock logout`: forgets a profile's credentials. */
-import { validateProfileName } from "../credentials-file.js";
+
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
+import { validateProfileName } from "../credentials-file.js";
 import { ExitCode } from "../exit-codes.js";
 import { credentialStore } from "../session.js";
 

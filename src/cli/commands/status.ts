@@ -1,7 +1,8 @@
 /** `airlock status`: what is stored for a profile, never the tokens themselves. */
-import { validateProfileName } from "../credentials-file.js";
+
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
+import { validateProfileName } from "../credentials-file.js";
 import { ExitCode } from "../exit-codes.js";
 import { credentialStore, isAccessTokenFresh } from "../session.js";
 import { formatRelative } from "../time.js";

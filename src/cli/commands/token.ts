@@ -1,7 +1,8 @@
 /** `airlock token`: prints a valid access token on stdout, and nothing else. */
-import { validateProfileName } from "../credentials-file.js";
+
 import { parseCommandArgs } from "../args.js";
 import type { CommandContext } from "../context.js";
+import { validateProfileName } from "../credentials-file.js";
 import { ExitCode } from "../exit-codes.js";
 import { credentialStore, freshCredentials } from "../session.js";
 
