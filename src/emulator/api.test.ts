@@ -189,10 +189,10 @@ describe("GET /v0/:baseId/:tableIdOrName", () => {
     expect((json.records as { fields: object }[])[0]!.fields).toEqual({ Name: "Feature 1" });
   });
 
-  it.each(["101", "0", "-1", "abc"])("pageSize=%s → 422 INVALID_REQUEST_UNKNOWN", async (pageSize) => {
+  it.each(["101", "0", "-1", "abc"])("pageSize=%s → 422 INVALID_PAGE_SIZE_ARGUMENT", async (pageSize) => {
     const { status, json } = await api(emulator.url, `/v0/${crm.id}/Contacts?pageSize=${pageSize}`, token);
     expect(status).toBe(422);
-    expect(json).toEqual({ error: { type: "INVALID_REQUEST_UNKNOWN", message: expect.any(String) } });
+    expect(json).toEqual({ error: { type: "INVALID_PAGE_SIZE_ARGUMENT", message: expect.any(String) } });
   });
 
   it("an unknown view, field or offset → 422", async () => {

@@ -32,6 +32,16 @@ export interface SampleRecord {
   fields: Record<string, unknown>;
 }
 
+/**
+ * What a view does to a list (emulator-only, never part of the schema answer): its filter, a
+ * formula as `filterByFormula` takes, and its sort. A view without one lists every record in
+ * table order.
+ */
+export interface ViewQuery {
+  filterByFormula?: string;
+  sort?: { field: string; direction: "asc" | "desc" }[];
+}
+
 export interface SampleTable {
   id: string;
   name: string;
@@ -54,6 +64,11 @@ export interface SampleData {
   bases: SampleBase[];
   /** O(1) lookups by id. */
   baseById: ReadonlyMap<string, SampleBase>;
+  /**
+   * Filters and sorts of the views that have them, by view id (kept out of the schema answer);
+   * views absent here (or data without it) list every record in table order.
+   */
+  viewQueries?: ReadonlyMap<string, ViewQuery>;
 }
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -88,7 +103,7 @@ interface FieldSpec {
   type: string;
   description?: string;
   options?: (id: (prefix: string) => string) => Record<string, unknown>;
-  value: (i: number, context: { linked: string[] }) => unknown;
+  value: (i: number, context: { linked: string[]; createdTime: string }) => unknown;
 }
 
 interface TableSpec {
@@ -96,7 +111,12 @@ interface TableSpec {
   description?: string;
   records: number;
   fields: FieldSpec[];
-  views: { name: string; type: SampleView["type"] }[];
+  views: { name: string; type: SampleView["type"]; query?: ViewQuery }[];
+  /**
+   * Fields added after the first release of this data: their ids come from a second id stream, so
+   * every id above stays what it was.
+   */
+  extraFields?: FieldSpec[];
   /** Name of a table in the same base whose record ids a `multipleRecordLinks` field points to. */
   linksTo?: string;
 }
@@ -210,8 +230,37 @@ const BASE_SPECS: { name: string; permissionLevel: PermissionLevel; tables: Tabl
         ],
         views: [
           { name: "Grid view", type: "grid" },
-          { name: "By status", type: "kanban" },
-          { name: "Calendar", type: "calendar" },
+          {
+            name: "By status",
+            type: "kanban",
+            query: {
+              sort: [
+                { field: "Priority", direction: "desc" },
+                { field: "Name", direction: "asc" },
+              ],
+            },
+          },
+          { name: "Calendar", type: "calendar", query: { filterByFormula: "{Shipped}" } },
+        ],
+        extraFields: [
+          {
+            name: "Tags",
+            type: "multipleSelects",
+            options: selectOptions(["UX", "API", "Mobile"], ["blueLight2", "purpleLight2", "tealLight2"]),
+            value: () => undefined,
+          },
+          {
+            name: "Kickoff",
+            type: "dateTime",
+            options: () => ({
+              dateFormat: { name: "iso", format: "YYYY-MM-DD" },
+              timeFormat: { name: "24hour", format: "HH:mm" },
+              timeZone: "utc",
+            }),
+            value: () => undefined,
+          },
+          { name: "Spec", type: "url", value: () => undefined },
+          { name: "Mockups", type: "multipleAttachments", value: () => undefined },
         ],
       },
       {
@@ -233,6 +282,14 @@ const BASE_SPECS: { name: string; permissionLevel: PermissionLevel; tables: Tabl
           },
         ],
         views: [{ name: "Grid view", type: "grid" }],
+        extraFields: [
+          {
+            name: "Created",
+            type: "createdTime",
+            options: () => ({ result: { type: "dateTime" } }),
+            value: (_i, { createdTime }) => createdTime,
+          },
+        ],
       },
     ],
   },
@@ -324,35 +381,51 @@ const BASE_SPECS: { name: string; permissionLevel: PermissionLevel; tables: Tabl
   },
 ];
 
-function buildTable(
-  spec: TableSpec,
-  id: (prefix: string) => string,
-  linked: string[],
-  epoch: number,
-): SampleTable {
-  const fields: SampleField[] = spec.fields.map((f) => ({
+/** Airtable's field resource for a spec, with its id from `id`. */
+function buildField(f: FieldSpec, id: (prefix: string) => string): SampleField {
+  return {
     id: id("fld"),
     name: f.name,
     type: f.type,
     ...(f.description ? { description: f.description } : {}),
     ...(f.options ? { options: f.options(id) } : {}),
-  }));
-  const views = spec.views.map((v) => ({ id: id("viw"), name: v.name, type: v.type }));
+  };
+}
+
+/** The ids a table's build draws: the first stream as it always was, extras from the second. */
+interface IdStreams {
+  id: (prefix: string) => string;
+  extraId: (prefix: string) => string;
+}
+
+function buildTable(
+  spec: TableSpec,
+  { id, extraId }: IdStreams,
+  linked: string[],
+  epoch: number,
+  viewQueries: Map<string, ViewQuery>,
+): SampleTable {
+  const fields: SampleField[] = spec.fields.map((f) => buildField(f, id));
+  const views = spec.views.map((v) => {
+    const view = { id: id("viw"), name: v.name, type: v.type };
+    if (v.query) viewQueries.set(view.id, v.query);
+    return view;
+  });
+  const specs = [...spec.fields, ...(spec.extraFields ?? [])];
   const records: SampleRecord[] = [];
   for (let i = 0; i < spec.records; i++) {
+    const createdTime = new Date(epoch + i * 37 * 60_000).toISOString();
     const values: Record<string, unknown> = {};
-    spec.fields.forEach((f) => {
-      const value = f.value(i, { linked });
+    specs.forEach((f) => {
+      const value = f.value(i, { linked, createdTime });
       if (value !== undefined) values[f.name] = value;
     });
-    records.push({
-      id: id("rec"),
-      createdTime: new Date(epoch + i * 37 * 60_000).toISOString(),
-      fields: values,
-    });
+    records.push({ id: id("rec"), createdTime, fields: values });
   }
+  const tableId = id("tbl");
+  fields.push(...(spec.extraFields ?? []).map((f) => buildField(f, extraId)));
   return {
-    id: id("tbl"),
+    id: tableId,
     name: spec.name,
     ...(spec.description ? { description: spec.description } : {}),
     primaryFieldId: fields[0]!.id,
@@ -367,6 +440,8 @@ function buildTable(
  */
 export function createSampleData(seed = 20240101): SampleData {
   const id = idFactory(seed);
+  const streams: IdStreams = { id, extraId: idFactory(seed + 1) };
+  const viewQueries = new Map<string, ViewQuery>();
   const user: SampleUser = { id: id("usr"), email: "ada.lovelace@example.com", name: "Ada Lovelace" };
   const epoch = Date.UTC(2024, 0, 15, 9, 0, 0);
   const bases: SampleBase[] = BASE_SPECS.map((baseSpec) => {
@@ -378,7 +453,7 @@ export function createSampleData(seed = 20240101): SampleData {
     );
     for (const spec of ordered) {
       const linked = spec.linksTo ? (built.get(spec.linksTo)?.records.map((r) => r.id) ?? []) : [];
-      built.set(spec.name, buildTable(spec, id, linked, epoch));
+      built.set(spec.name, buildTable(spec, streams, linked, epoch, viewQueries));
     }
     const tables = baseSpec.tables.map((t) => built.get(t.name)!);
     // Link fields carry the linked table's id in their options, as Airtable's schema does.
@@ -394,7 +469,7 @@ export function createSampleData(seed = 20240101): SampleData {
     });
     return { id: baseId, name: baseSpec.name, permissionLevel: baseSpec.permissionLevel, tables };
   });
-  return { user, bases, baseById: new Map(bases.map((b) => [b.id, b])) };
+  return { user, bases, baseById: new Map(bases.map((b) => [b.id, b])), viewQueries };
 }
 
 /**
