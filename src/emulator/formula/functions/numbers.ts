@@ -69,8 +69,10 @@ export const numberFunctions: FunctionTable = {
   FLOOR: define(1, 2, toMultiple(Math.floor)),
   POWER: define(2, 2, ([base, power]) => toNumber(base!) ** toNumber(power!)),
   LOG: define(1, 2, ([value, base]) => {
+    const n = toNumber(value!);
     const b = base === undefined ? 10 : toNumber(base);
-    return Math.log(toNumber(value!)) / Math.log(b);
+    // log10 and log2 are exact on powers of their base, where the ratio of natural logs is not.
+    return b === 10 ? Math.log10(n) : b === 2 ? Math.log2(n) : Math.log(n) / Math.log(b);
   }),
   MOD: define(2, 2, ([value, divisor]) => {
     const d = toNumber(divisor!);

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { evaluateFormula } from "../testing.js";
+
+describe("text functions", () => {
+  it.each([
+    ["CONCATENATE('a', 1, {Notes}, {Done})", "a11"],
+    ["CONCATENATE({Tags})", "Backend, Urgent"],
+    ["FIND('ture', {Name})", 4],
+    ["FIND('x', {Name})", 0],
+    ["FIND('e', {Name}, 3)", 7],
+    ["FIND('f', {Name})", 0],
+    ["SEARCH('ture', {Name})", 4],
+    ["SEARCH('x', {Name})", null],
+    ["SEARCH('Urgent', {Tags})", 10],
+    ["LEFT({Name}, 3)", "Fea"],
+    ["LEFT({Name}, 50)", "Feature 12"],
+    ["LEFT({Name}, -1)", ""],
+    ["LEFT({Name}, 'x')", { error: "#ERROR!" }],
+    ["RIGHT({Name}, 2)", "12"],
+    ["RIGHT({Name}, 0)", ""],
+    ["MID({Name}, 2, 3)", "eat"],
+    ["MID({Name}, 9, 10)", "12"],
+    ["LEN({Name})", 10],
+    ["LEN({Notes})", 0],
+    ["LEN({Priority})", 1],
+    ["LOWER('AbC')", "abc"],
+    ["UPPER('AbC')", "ABC"],
+    ["TRIM('  a b  ')", "a b"],
+    ["SUBSTITUTE('a-b-c', '-', '+')", "a+b+c"],
+    ["SUBSTITUTE('a-b-c', '-', '+', 2)", "a-b+c"],
+    ["SUBSTITUTE('a-b-c', '-', '+', 5)", "a-b-c"],
+    ["SUBSTITUTE('abc', '', 'x')", "abc"],
+    ["REPLACE('abcdef', 2, 3, 'X')", "aXef"],
+    ["REPT('ab', 3)", "ababab"],
+    ["REPT('ab', 0)", ""],
+    ["T('text')", "text"],
+    ["T(12)", null],
+    ["ENCODE_URL_COMPONENT('a b&c')", "a%20b%26c"],
+    ["REGEX_MATCH({Name}, '^Feat')", true],
+    ["REGEX_MATCH({Name}, '^feat')", false],
+    ["REGEX_MATCH({Name}, '(?i)^feat')", true],
+    ["REGEX_MATCH({Name}, '[')", { error: "#ERROR!" }],
+    ["REGEX_EXTRACT({Name}, '\\\\d+')", "12"],
+    ["REGEX_EXTRACT({Name}, 'z+')", { error: "#ERROR!" }],
+    ["REGEX_REPLACE('a1b22c', '\\\\d+', '#')", "a#b#c"],
+    ["REGEX_REPLACE('2024-01-05', '(\\\\d+)-(\\\\d+)-(\\\\d+)', '$3/$2/$1')", "05/01/2024"],
+  ])("%s → %j", (source, value) => {
+    expect(evaluateFormula(source)).toEqual(value);
+  });
+});
