@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import type { BaseChange, RecordSnapshot } from "../changes.js";
 import { createSampleData } from "../sample-data.js";
 import { loginAutoApproved } from "../testing.js";
@@ -202,9 +203,9 @@ describe("payloads", () => {
     });
     const second = await payloads(hook.id, "?cursor=2");
     expect(second).toMatchObject({ cursor: 3, mightHaveMore: false });
-    const [a, b] = [first.payloads, second.payloads].map(
-      (p) => (p as { baseTransactionNumber: number }[])[0]!,
-    );
+    const transactionOf = (page: Record<string, unknown>) =>
+      z.array(z.object({ baseTransactionNumber: z.number() })).parse(page.payloads)[0];
+    const [a, b] = [transactionOf(first), transactionOf(second)];
     expect(b!.baseTransactionNumber).toBe(a!.baseTransactionNumber + 1);
     expect(second.payloads).toEqual([
       expect.objectContaining({
@@ -235,9 +236,11 @@ describe("payloads", () => {
       tableId: features.id,
       changes: [{ before, after }],
     });
+    const payloadSchema = z.object({
+      changedTablesById: z.record(z.string(), z.object({ changedRecordsById: z.unknown() })),
+    });
     const changedOf = (json: Record<string, unknown>) =>
-      (json.payloads as { changedTablesById: Record<string, { changedRecordsById: unknown }> }[])[0]!
-        .changedTablesById[features.id]!.changedRecordsById;
+      z.array(payloadSchema).parse(json.payloads)[0]?.changedTablesById[features.id]?.changedRecordsById;
     expect(changedOf(await payloads(plain.id))).toEqual({
       recBBBBBBBBBBBBBB: { current: { cellValuesByFieldId: { [notesField.id]: "new" } } },
     });
@@ -269,6 +272,37 @@ describe("payloads", () => {
         changedTablesById: {
           [features.id]: {
             changedMetadata: { current: { name: features.name, description: features.description ?? "" } },
+          },
+        },
+      }),
+    ]);
+  });
+});
+
+describe("end to end through the records API", () => {
+  it("a record created over /v0 makes a payload and a signed ping", async () => {
+    const writer = (await loginAutoApproved(emulator.url, "data.records:write")).access_token;
+    const hook = await createHook({ dataTypes: ["tableData"], recordChangeScope: features.id });
+    const body = { records: [{ fields: { [nameField.name]: "Webhook test" } }] };
+    const write = await call(emulator, "POST", `/v0/${roadmap.id}/${features.id}`, writer, body);
+    expect(write.status).toBe(200);
+    const [record] = z.array(z.object({ id: z.string() })).parse(write.json.records);
+    await webhookHubFor(emulator.state).settled();
+    expect(receiver.pings).toHaveLength(1);
+    const mac = createHmac("sha256", hook.secret).update(receiver.pings[0]!.rawBody).digest("hex");
+    expect(receiver.pings[0]!.headers["x-airtable-content-mac"]).toBe(`hmac-sha256=${mac}`);
+    const { payloads: listed } = await payloads(hook.id);
+    expect(listed).toEqual([
+      expect.objectContaining({
+        actionMetadata: expect.objectContaining({ source: "publicApi" }),
+        changedTablesById: {
+          [features.id]: {
+            createdRecordsById: {
+              [record!.id]: {
+                createdTime: expect.any(String),
+                cellValuesByFieldId: expect.objectContaining({ [nameField.id]: "Webhook test" }),
+              },
+            },
           },
         },
       }),
