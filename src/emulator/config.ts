@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { checkRedirectUri } from "../airtable/redirect-uri.js";
 import { AirlockError } from "../shared/errors.js";
 import { BASIC_SCOPES, isKnownScope } from "./scopes.js";
+import { parseSeedData, type SeedData } from "./seed-data.js";
 
 /** What an Airtable OAuth integration registration holds, plus emulator tuning. */
 export interface EmulatorOptions {
@@ -38,6 +39,12 @@ export interface EmulatorOptions {
    * Absent = memory only.
    */
   stateFile?: string;
+  /**
+   * The user's own bases, tables, fields, views and records (parsed JSON, the format of
+   * `airlock emulator --data FILE`) instead of the built-in sample. Checked at start: a bad value
+   * is AirlockError("config_invalid") naming its JSON path.
+   */
+  data?: unknown;
 }
 
 /** Options after defaults and validation. */
@@ -57,6 +64,8 @@ export interface EmulatorConfig {
   basesPageSize: number;
   /** Absolute path, or undefined for memory only. */
   stateFile: string | undefined;
+  /** Checked seed data, or undefined for the built-in sample. */
+  data: SeedData | undefined;
 }
 
 /** Codes must be redeemed within 10 minutes [OAR]. */
@@ -167,5 +176,6 @@ export function resolveConfig(options: EmulatorOptions = {}): EmulatorConfig {
     integrationName: options.integrationName ?? "Airlock Emulator Integration",
     basesPageSize: integer("basesPageSize", options.basesPageSize, 1000, 1, 1000),
     stateFile: options.stateFile === undefined ? undefined : resolve(options.stateFile),
+    data: options.data === undefined ? undefined : parseSeedData(options.data),
   };
 }

@@ -6,6 +6,7 @@ import { FaultInjector } from "./faults.js";
 import { GrantStore } from "./grants.js";
 import { BaseRateLimiter } from "./rate-limit.js";
 import { createSampleData, type SampleData } from "./sample-data.js";
+import { buildSeedData } from "./seed-data.js";
 import { readStateFile, STATE_FILE_VERSION, type StateFile, StateFileWriter } from "./state-file.js";
 import { type EmulatorStats, emptyStats } from "./stats.js";
 
@@ -22,7 +23,11 @@ export class EmulatorState {
   readonly grants: GrantStore;
   readonly faults = new FaultInjector();
   readonly limiter: BaseRateLimiter;
-  readonly data: SampleData = createSampleData();
+  /**
+   * The user, bases, tables and records the Web API serves: the user's seed data (`data` option)
+   * or the built-in sample. Writes mutate it; reset rebuilds it in place (routes hold a reference).
+   */
+  readonly data: SampleData;
   /** Every write to a base (records, schema), for the webhooks hub. */
   readonly changes = new ChangeFeed();
   /** Live counters, mutated by the routes (reset zeroes this same object: routes hold a reference). */
@@ -37,12 +42,16 @@ export class EmulatorState {
   /** Set when `config.stateFile` is: saves durable state after changes. */
   readonly #writer: StateFileWriter | undefined;
 
+  /** What modules that keep their own per-emulator state (comments, …) clear on reset. */
+  readonly #resetListeners = new Set<() => void>();
+
   /**
    * Throws AirlockError("config_invalid") for a bad option, or a state file that is unreadable,
    * damaged, of another version or written for another client id.
    */
   constructor(options: EmulatorOptions = {}) {
     this.config = resolveConfig(options);
+    this.data = this.#freshData();
     const changed = () => this.#writer?.schedule();
     this.clock = new EmulatorClock(Date.now, changed);
     this.enabledScopes = new Set(this.config.scopes);
@@ -55,6 +64,20 @@ export class EmulatorState {
       // Created after the restore, so restoring does not count as a change.
       this.#writer = new StateFileWriter(path, () => this.snapshot());
     }
+  }
+
+  #freshData(): SampleData {
+    return this.config.data === undefined ? createSampleData() : buildSeedData(this.config.data);
+  }
+
+  /**
+   * Runs `listener` on every reset, for modules that keep per-emulator state of their own.
+   *
+   * @example
+   * state.onReset(() => myStore.clear());
+   */
+  onReset(listener: () => void): void {
+    this.#resetListeners.add(listener);
   }
 
   #restore(path: string, saved: StateFile): void {
@@ -118,7 +141,8 @@ export class EmulatorState {
   }
 
   /**
-   * Back to a fresh start: grants, tokens, codes, stats, faults, rate limits, enabled scopes and the clock.
+   * Back to a fresh start: grants, tokens, codes, stats, faults, rate limits, enabled scopes, the
+   * clock, and the data as it was at start (schema and record writes undone, comments gone).
    *
    * @example
    * state.reset();
@@ -130,5 +154,7 @@ export class EmulatorState {
     this.limiter.reset();
     this.clock.reset();
     Object.assign(this.stats, emptyStats());
+    Object.assign(this.data, this.#freshData());
+    for (const listener of this.#resetListeners) listener();
   }
 }
