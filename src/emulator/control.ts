@@ -1,6 +1,8 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { faultsBodySchema } from "./faults.js";
+import type { Grant } from "./grants.js";
+import { findTable } from "./sample-data.js";
 import { isKnownScope } from "./scopes.js";
 import type { EmulatorState } from "./state.js";
 
@@ -23,6 +25,29 @@ const scopesBodySchema = z.strictObject({
     .refine((list) => new Set(list).size === list.length, { message: "lists a scope twice" }),
 });
 
+const tokenBodySchema = z.strictObject({
+  /** An access token or a refresh token (a rotated one too) issued under the grant. */
+  token: z.string().min(1),
+});
+
+const basesBodySchema = z.strictObject({
+  /** `"all"` (every base, now and later) or the ids of the bases the grant reaches. */
+  bases: z.union([
+    z.literal("all"),
+    z
+      .array(z.string().regex(/^app[A-Za-z0-9]{14}$/, "not a base id"))
+      .refine((ids) => new Set(ids).size === ids.length, {
+        message: "lists a base twice",
+      }),
+  ]),
+});
+
+function grantView(grant: Grant) {
+  return { id: grant.id, scopes: [...grant.scopes], bases: grant.bases === "all" ? "all" : [...grant.bases] };
+}
+
+const notFound = (c: Context, what: string) => c.json({ error: "not_found", message: `No ${what}.` }, 404);
+
 /** Reads a JSON body and validates it; the error answer names the problem. */
 async function readJson<T>(
   c: Context,
@@ -43,8 +68,63 @@ async function readJson<T>(
 }
 
 /**
- * The test-only control API: stats, clock, faults, enabled scopes, revoke (the user removes the
- * integration) and reset.
+ * The user's grants: list them, find the one a token belongs to, revoke one, change the bases
+ * one reaches (the user edits the integration's access on their account).
+ */
+function grantRoutes(routes: Hono, state: EmulatorState): void {
+  routes.get("/grants", (c) => c.json({ grants: state.grants.listGrants().map(grantView) }));
+  routes.post("/grants/find", async (c) => {
+    const body = await readJson(c, tokenBodySchema);
+    if (!body.ok) return body.response;
+    const grant = state.grants.grantOfToken(body.value.token);
+    return grant ? c.json(grantView(grant)) : notFound(c, "live grant holds that token");
+  });
+  routes.post("/grants/:id/revoke", (c) => {
+    const grant = state.grants.findGrant(c.req.param("id"));
+    if (!grant) return notFound(c, `live grant ${c.req.param("id")}`);
+    state.grants.revokeGrant(grant);
+    return c.json({ id: grant.id, revoked: true });
+  });
+  routes.post("/grants/:id/bases", async (c) => {
+    const grant = state.grants.findGrant(c.req.param("id"));
+    if (!grant) return notFound(c, `live grant ${c.req.param("id")}`);
+    const body = await readJson(c, basesBodySchema);
+    if (!body.ok) return body.response;
+    const { bases } = body.value;
+    const unknown = bases === "all" ? [] : bases.filter((id) => !state.data.baseById.has(id));
+    if (unknown.length > 0) {
+      return c.json(
+        { error: "invalid_body", message: `bases: no base ${unknown.join(", ")} in the emulator's data` },
+        400,
+      );
+    }
+    state.grants.setGrantBases(grant, bases === "all" ? "all" : new Set(bases));
+    return c.json(grantView(grant));
+  });
+}
+
+/**
+ * A table's records as stored, every field present (`null` when empty), with no token and no
+ * rate limit: for tests that check what their writes did.
+ */
+function dataRoutes(routes: Hono, state: EmulatorState): void {
+  routes.get("/bases/:baseId/tables/:tableIdOrName/records", (c) => {
+    const base = state.data.baseById.get(c.req.param("baseId"));
+    const table = base && findTable(base, c.req.param("tableIdOrName"));
+    if (!table) return notFound(c, `table ${c.req.param("tableIdOrName")} in base ${c.req.param("baseId")}`);
+    const records = table.records.map((record) => ({
+      id: record.id,
+      createdTime: record.createdTime,
+      fields: Object.fromEntries(table.fields.map((f) => [f.name, record.fields[f.name] ?? null])),
+    }));
+    return c.json({ records });
+  });
+}
+
+/**
+ * The test-only control API: stats, clock, faults, enabled scopes, grants (list, find by token,
+ * revoke one, change its bases), revoke all (the user removes the integration), stored records
+ * and reset.
  */
 export function controlRoutes(state: EmulatorState): Hono {
   const routes = new Hono().basePath(CONTROL_PREFIX);
@@ -85,6 +165,8 @@ export function controlRoutes(state: EmulatorState): Hono {
   });
 
   routes.post("/revoke", (c) => c.json({ revoked_grants: state.grants.revokeAll() }));
+  grantRoutes(routes, state);
+  dataRoutes(routes, state);
 
   routes.post("/reset", (c) => {
     state.reset();

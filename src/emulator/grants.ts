@@ -9,7 +9,8 @@ export type BaseAccess = "all" | ReadonlySet<string>;
 export interface Grant {
   readonly id: string;
   readonly scopes: readonly string[];
-  readonly bases: BaseAccess;
+  /** Which bases it reaches; the user may change that later (control API: POST /__emulator/grants/:id/bases). */
+  bases: BaseAccess;
   revoked: boolean;
   /** Hashes of the tokens currently issued under this grant (rotated refresh tokens included). */
   readonly tokenHashes: Set<string>;
@@ -280,6 +281,32 @@ export class GrantStore {
     const count = this.#grants.size;
     for (const grant of [...this.#grants]) this.revokeGrant(grant);
     return count;
+  }
+
+  /** The live grants, oldest first. */
+  listGrants(): Grant[] {
+    return [...this.#grants];
+  }
+
+  /** A live grant by id. */
+  findGrant(id: string): Grant | undefined {
+    return [...this.#grants].find((grant) => grant.id === id);
+  }
+
+  /** The live grant a current access token or refresh token (rotated ones included) belongs to. */
+  grantOfToken(token: string): Grant | undefined {
+    const key = hash(token);
+    const grant = this.#access.get(key)?.grant ?? this.#refresh.get(key)?.grant;
+    return grant && !grant.revoked ? grant : undefined;
+  }
+
+  /**
+   * Changes which bases a grant reaches (the user edits the integration's access); its tokens see
+   * the change at once.
+   */
+  setGrantBases(grant: Grant, bases: BaseAccess): void {
+    grant.bases = bases;
+    this.#onChange();
   }
 
   /** Number of live grants. */

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { isAirlockError } from "../shared/errors.js";
 import { type RunningEmulator, startEmulator } from "./index.js";
-import { buildSeedData, parseSeedData } from "./seed-data.js";
+import { buildSeedData, parseSeedData, type SeedData } from "./seed-data.js";
 import { api, loginAutoApproved } from "./testing.js";
 
-const SEED = {
+const SEED: SeedData = {
   user: { email: "grace@example.com", name: "Grace Hopper" },
   bases: [
     {
@@ -52,7 +52,7 @@ function problem(raw: unknown): { message: string; hint: string } {
 }
 
 /** SEED with one change made by `edit` (on a deep copy). */
-function seedWith(edit: (seed: typeof SEED & Record<string, unknown>) => void): unknown {
+function seedWith(edit: (seed: SeedData) => void): unknown {
   const copy = structuredClone(SEED);
   edit(copy);
   return copy;
@@ -95,7 +95,7 @@ describe("buildSeedData", () => {
     expect(suppliers?.views).toEqual([
       { id: expect.stringMatching(/^viw/), name: "Grid view", type: "grid" },
     ]);
-    expect(data.viewQueries.get(parts!.views[1]!.id)).toEqual({
+    expect(data.viewQueries?.get(parts!.views[1]!.id)).toEqual({
       sort: [{ field: "Count", direction: "desc" }],
     });
   });
@@ -199,7 +199,7 @@ describe("parseSeedData refuses, naming the JSON path and the fix", () => {
       seedWith((s) => Object.assign(s.bases[0]!.tables[1]!.records![0]!, { createdTime: "yesterday" })),
       "records[0].createdTime: must be an ISO 8601 time",
     ],
-    ["a bad email", seedWith((s) => Object.assign(s.user, { email: "grace" })), "user.email"],
+    ["a bad email", seedWith((s) => Object.assign(s.user!, { email: "grace" })), "user.email"],
   ])("%s", (_what, raw, expected) => {
     const { message, hint } = problem(raw);
     expect(message).toContain("Emulator option data: ");
