@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { EmulatorClock } from "./clock.js";
-import { BaseRateLimiter } from "./rate-limit.js";
+import { BaseRateLimiter, UserRateLimiter } from "./rate-limit.js";
+import { type ServedEmulator, send, serveEmulator } from "./test-support.js";
+import { loginAutoApproved } from "./testing.js";
 
 function setup() {
   let real = 1_000_000;
@@ -43,5 +45,62 @@ describe("BaseRateLimiter", () => {
     for (let i = 0; i < 6; i++) limiter.allow("appA");
     limiter.reset();
     expect(limiter.allow("appA")).toBe(true);
+  });
+});
+
+describe("UserRateLimiter", () => {
+  it("allows 50 requests per second per user, then blocks that user for 30 seconds", () => {
+    let real = 1_000_000;
+    const clock = new EmulatorClock(() => real);
+    const limiter = new UserRateLimiter(clock);
+    for (let i = 0; i < 50; i++) expect(limiter.allow("usrA")).toBe(true);
+    expect(limiter.allow("usrA")).toBe(false);
+    expect(limiter.allow("usrB")).toBe(true);
+    real += 1000;
+    expect(limiter.allow("usrA")).toBe(false);
+    expect(limiter.retryAfter("usrA")).toBe(29);
+    clock.advance(29);
+    expect(limiter.allow("usrA")).toBe(true);
+  });
+});
+
+describe("the per-base limit over HTTP", () => {
+  let emulator: ServedEmulator;
+  afterAll(() => emulator.close());
+
+  it("every per-base endpoint (reads, record writes, schema writes, comments, webhooks) shares one window; 429 body as documented", async () => {
+    emulator = await serveEmulator({ autoApprove: true });
+    const scopes =
+      "data.records:read data.records:write schema.bases:read schema.bases:write data.recordComments:write webhook:manage";
+    const { access_token } = await loginAutoApproved(emulator.url, scopes);
+    const [roadmap, crm] = emulator.state.data.bases;
+    const features = roadmap!.tables.find((t) => t.name === "Features")!;
+    const record = features.records[0]!.id;
+    const requests: [string, string, unknown?][] = [
+      ["GET", `/v0/${roadmap!.id}/${features.id}?pageSize=1`],
+      ["POST", `/v0/${roadmap!.id}/${features.id}`, { records: [{ fields: { Name: "New" } }] }],
+      ["POST", `/v0/${roadmap!.id}/${features.id}/${record}/comments`, { text: "hi" }],
+      ["PATCH", `/v0/meta/bases/${roadmap!.id}/tables/${features.id}`, { description: "Changed" }],
+      ["GET", `/v0/bases/${roadmap!.id}/webhooks`],
+      ["GET", `/v0/meta/bases/${roadmap!.id}/tables`],
+    ];
+    const answers = [];
+    for (const [method, path, body] of requests)
+      answers.push(await send(emulator.url, method, path, access_token, body));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(answers[5]?.json).toEqual({
+      error: { type: "RATE_LIMIT_REACHED", message: "Rate limit exceeded. Please try again later" },
+    });
+    expect(emulator.state.stats.rate_limited).toBe(1);
+    // Another base has its own window; whoami is not per base.
+    expect((await send(emulator.url, "GET", `/v0/meta/bases/${crm!.id}/tables`, access_token)).status).toBe(
+      200,
+    );
+    expect((await send(emulator.url, "GET", "/v0/meta/whoami", access_token)).status).toBe(200);
+    // Blocked for 30 seconds, writes included.
+    emulator.state.clock.advance(29);
+    expect((await send(emulator.url, "POST", requests[2]![1], access_token, { text: "x" })).status).toBe(429);
+    emulator.state.clock.advance(1);
+    expect((await send(emulator.url, "POST", requests[2]![1], access_token, { text: "x" })).status).toBe(200);
   });
 });
