@@ -94,6 +94,17 @@ describe("redirectUriProblem (Airtable's registration rules)", () => {
     ).toEqual(["https://app.example.co.uk/cb", "https://x.github.io/cb"]);
   });
 
+  it("data: checked seed data is kept; bad seed data is refused naming its JSON path", () => {
+    expect(resolveConfig().data).toBeUndefined();
+    const seed = {
+      bases: [{ name: "B", tables: [{ name: "T", fields: [{ name: "Name", type: "singleLineText" }] }] }],
+    };
+    expect(resolveConfig({ data: seed }).data).toEqual(seed);
+    expect(configError(() => resolveConfig({ data: { bases: [{ name: "B", tables: [] }] } }))).toBe(
+      "Emulator option data: bases[0].tables: needs at least one table",
+    );
+  });
+
   it("stateFile: resolved to an absolute path; empty is refused", () => {
     expect(resolveConfig().stateFile).toBeUndefined();
     expect(resolveConfig({ stateFile: "x/state.json" }).stateFile).toBe(`${process.cwd()}/x/state.json`);

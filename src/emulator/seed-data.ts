@@ -72,9 +72,11 @@ const seedSchema = z.strictObject({
 export type SeedData = z.infer<typeof seedSchema>;
 
 /** The seed-data format, one line per level, for help texts and errors. */
-export const SEED_FORMAT = `{"user"?: {"id"?, "email", "name"}, "bases": [{"id"?, "name", "permissionLevel"? (default "create"),
-  "tables": [{"id"?, "name", "description"?, "fields": [{"id"?, "name", "type", "description"?, "options"?}],
-  "views"?: [{"id"?, "name", "type"?, "filterByFormula"?, "sort"?}], "records"?: [{"id"?, "createdTime"?, "fields": {NAME: VALUE}}]}]}]}`;
+export const SEED_FORMAT = `{"user"?: {"id"?, "email", "name"},
+   "bases": [{"id"?, "name", "permissionLevel"? (default "create"), "tables": [{"id"?, "name", "description"?,
+     "fields": [{"id"?, "name", "type", "description"?, "options"?}]  (the first field is the primary field),
+     "views"?: [{"id"?, "name", "type"?, "filterByFormula"?, "sort"?: [{"field", "direction"?}]}],
+     "records"?: [{"id"?, "createdTime"?, "fields": {"FIELD NAME": VALUE}}]}]}]}`;
 
 const HINT = `Fix that value in the seed data. The format: ${SEED_FORMAT}`;
 

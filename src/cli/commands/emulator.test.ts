@@ -53,6 +53,7 @@ describe("parseEmulatorArgs", () => {
     });
     expect(parseEmulatorArgs(["-h"])).toBe("help");
     expect(parseEmulatorArgs(["--state-file", "s.json"])).toEqual({ stateFile: "s.json" });
+    expect(parseEmulatorArgs(["--data", "seed.json"])).toEqual({ dataFile: "seed.json" });
   });
 
   it.each([
@@ -65,6 +66,7 @@ describe("parseEmulatorArgs", () => {
     [["stray"], "stray"],
     [["--auto-approve=yes"], "auto-approve"],
     [["--state-file="], "--state-file"],
+    [["--data="], "--data"],
   ])("%j is a usage error naming the flag", (argv, name) => {
     expect(() => parseEmulatorArgs(argv)).toThrow(name);
   });
@@ -153,6 +155,87 @@ describe("emulatorCommand", () => {
       expect(err.join("\n")).not.toMatch(/\n\s+at /); // no stack trace
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("emulatorCommand --data FILE", () => {
+  const SEED = {
+    bases: [
+      {
+        name: "Mine",
+        tables: [
+          {
+            name: "Things",
+            fields: [{ name: "Name", type: "singleLineText" }],
+            records: [{ fields: { Name: "one" } }],
+          },
+        ],
+      },
+    ],
+  };
+
+  function withFile<T>(content: string | undefined, run: (file: string) => Promise<T>): Promise<T> {
+    const dir = mkdtempSync(join(tmpdir(), "airlock-emulator-data-"));
+    const file = join(dir, "seed.json");
+    if (content !== undefined) writeFileSync(file, content);
+    return run(file).finally(() => rmSync(dir, { recursive: true, force: true }));
+  }
+
+  it("serves the file's bases and records and says so", async () => {
+    await withFile(JSON.stringify(SEED), async (file) => {
+      const { out, err, io } = capture();
+      const controller = new AbortController();
+      const done = emulatorCommand(["--auto-approve", "--data", file], { ...io, signal: controller.signal });
+      await expect.poll(() => out.length).toBe(1);
+      const url = /listening on (\S+)$/.exec(out[0]!)![1]!;
+      expect(err.join("\n")).toContain(`seed data from ${file}`);
+      const { access_token } = await loginAutoApproved(url, "schema.bases:read data.records:read");
+      const bases = (await api(url, "/v0/meta/bases", access_token)).json.bases as {
+        id: string;
+        name: string;
+      }[];
+      expect(bases.map((b) => b.name)).toEqual(["Mine"]);
+      const records = await api(url, `/v0/${bases[0]!.id}/Things`, access_token);
+      expect((records.json.records as { fields: unknown }[]).map((r) => r.fields)).toEqual([{ Name: "one" }]);
+      controller.abort();
+      expect(await done).toBe(0);
+    });
+  });
+
+  it.each([
+    ["a missing file", undefined, "cannot read the seed data file", "Check the path given to --data"],
+    ["a file that is not JSON", "{ nope", "is not valid JSON", "Fix the JSON"],
+    [
+      "data that breaks a rule",
+      JSON.stringify({ bases: [{ name: "B", tables: [] }] }),
+      "Emulator option data: bases[0].tables: needs at least one table",
+      "Fix that value",
+    ],
+  ])("%s → exit 5 with what is wrong and how to fix it", async (_what, content, message, hint) => {
+    await withFile(content, async (file) => {
+      const { out, err, io } = capture();
+      expect(await emulatorCommand(["--data", file], io)).toBe(5);
+      expect(out).toEqual([]);
+      expect(err[0]).toContain(message);
+      expect(err[1]).toContain(hint);
+      expect(err.join("\n")).not.toMatch(/\n\s+at /);
+    });
+  });
+
+  it("--help documents --data, the seed format and the control API", async () => {
+    const { out, io } = capture();
+    await emulatorCommand(["--help"], io);
+    const help = out.join("\n");
+    for (const text of [
+      "--data FILE",
+      '"bases": [',
+      "/__emulator/grants/:id/revoke",
+      "/__emulator/grants/:id/bases",
+      "/__emulator/bases/:baseId/tables/:tableIdOrName/records",
+      "5 req/s",
+    ]) {
+      expect(help).toContain(text);
     }
   });
 });

@@ -2,20 +2,22 @@
  * `airlock emulator`: flag parsing (through cli/args.ts, like every command), the startup summary,
  * and running until SIGINT/SIGTERM. The emulator itself is `startEmulator` (src/emulator/index.ts).
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { EmulatorOptions } from "../../emulator/config.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { BASIC_SCOPES } from "../../emulator/scopes.js";
+import { SEED_FORMAT } from "../../emulator/seed-data.js";
 import { AirlockError, errorCode, isAirlockError } from "../../shared/errors.js";
 import { parseCommandArgs, parseIntegerFlag, usageError } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 
 export const EMULATOR_HELP = `Usage: airlock emulator [flags]
 
-A faithful offline Airtable: OAuth server (/oauth2/v1/authorize, /oauth2/v1/token), the Web API
-subset an OAuth app uses (/v0/meta/whoami, /v0/meta/bases, /v0/meta/bases/:id/tables, /v0/:base/:table)
-and a control API for tests (/__emulator/stats, /__emulator/clock, /__emulator/faults, /__emulator/scopes, /__emulator/revoke,
-/__emulator/reset). Prints "Airtable emulator listening on URL" on stdout once ready.
+A faithful offline Airtable: OAuth server (/oauth2/v1/authorize, /oauth2/v1/token), the Web API an
+OAuth app uses (whoami, bases, schema reads and writes, records, record comments, webhooks; 5 req/s
+per base with Airtable's 429 and 30-second penalty) and a control API for tests.
+Prints "Airtable emulator listening on URL" on stdout once ready.
 
 Flags:
   --port N                 port to listen on (default 0 = a random free port)
@@ -35,7 +37,29 @@ Flags:
                            start if present; saved atomically, mode 0600, shortly after each change and
                            on exit). Damaged or from another version? Delete it to start fresh.
                            (default: memory only)
+  --data FILE              serve your own bases, tables, fields, views and records from this JSON file
+                           instead of the built-in sample (ids optional: generated, the same every start;
+                           writes are kept in memory, /__emulator/reset goes back to the file's data)
   -h, --help               show this help
+
+Seed data (--data FILE):
+  ${SEED_FORMAT}
+  Field types and options as in Airtable's field model; a link field may name its table by name;
+  record values as the records API returns them.
+
+Control API (no auth; JSON bodies):
+  GET  /__emulator/stats                          counters (authorizations, refreshes, api_requests, rate_limited, …)
+  GET|POST /__emulator/clock {"advance_seconds"}  read or move the emulator clock forward
+  GET|POST|DELETE /__emulator/faults              arm token/API faults ({"token": {…}}, {"api": {…}}), clear them
+  GET|POST /__emulator/scopes {"scopes": […]}     the integration's enabled scopes
+  GET  /__emulator/grants                         live grants: [{id, scopes, bases}]
+  POST /__emulator/grants/find {"token"}          the grant an access or refresh token belongs to
+  POST /__emulator/grants/:id/revoke              revoke one grant (the user removes this authorization)
+  POST /__emulator/grants/:id/bases {"bases"}     change the bases it reaches: "all" or ["app…", …]
+  POST /__emulator/revoke                         revoke every grant (the user removes the integration)
+  GET  /__emulator/bases/:baseId/tables/:tableIdOrName/records
+                                                  a table's records as stored, every field (null when empty)
+  POST /__emulator/reset                          a fresh start: tokens, stats, faults, clock, scopes, data
 
 Point Airlock at it with AIRTABLE_OAUTH_URL=URL and AIRTABLE_API_URL=URL.`;
 
@@ -60,6 +84,7 @@ const FLAGS = {
   "latency-ms": { type: "string" },
   "api-latency-ms": { type: "string" },
   "state-file": { type: "string" },
+  data: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -71,14 +96,19 @@ const NUMBER_FLAGS = [
   ["api-latency-ms", "apiLatencyMs", 0],
 ] as const;
 
+/** The emulator's options, plus the seed-data file to read at start (`--data`). */
+export interface EmulatorArgs extends EmulatorOptions {
+  dataFile?: string;
+}
+
 /**
  * Parses `airlock emulator` flags into EmulatorOptions; throws an `invalid_input` AirlockError
  * naming the bad flag.
  */
-export function parseEmulatorArgs(argv: string[]): EmulatorOptions | "help" {
+export function parseEmulatorArgs(argv: string[]): EmulatorArgs | "help" {
   const { values } = parseCommandArgs("emulator", argv, FLAGS, 0);
   if (values.help) return "help";
-  const options: EmulatorOptions = {};
+  const options: EmulatorArgs = {};
   if (values.port !== undefined) options.port = parseIntegerFlag("emulator", "--port", values.port, 0, 65535);
   if (values.host !== undefined) options.host = values.host;
   if (values["client-id"] !== undefined) options.clientId = values["client-id"];
@@ -90,11 +120,44 @@ export function parseEmulatorArgs(argv: string[]): EmulatorOptions | "help" {
     if (values["state-file"] === "") throw usageError("emulator", "--state-file needs a file path.");
     options.stateFile = values["state-file"];
   }
+  if (values.data !== undefined) {
+    if (values.data === "") throw usageError("emulator", "--data needs a JSON file path.");
+    options.dataFile = values.data;
+  }
   for (const [flag, key, min] of NUMBER_FLAGS) {
     const raw = values[flag];
     if (raw !== undefined) options[key] = parseIntegerFlag("emulator", `--${flag}`, raw, min, 2 ** 31);
   }
   return options;
+}
+
+/**
+ * Reads the `--data` file as JSON; a missing, unreadable or malformed file is AirlockError
+ * ("config_invalid") saying which and what to do. Its content is checked when the emulator starts.
+ */
+export function readDataFile(path: string): unknown {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new AirlockError(
+      "config_invalid",
+      `cannot read the seed data file ${file} (${errorCode(err) ?? "error"}).`,
+      {
+        hint: "Check the path given to --data (relative paths start at the current folder) and that it is a readable file.",
+      },
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AirlockError(
+      "config_invalid",
+      `the seed data file ${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      { hint: `Fix the JSON. The format: ${SEED_FORMAT}` },
+    );
+  }
 }
 
 function parseScopes(raw: string): string[] {
@@ -136,18 +199,20 @@ function untilStopped(signal: AbortSignal | undefined): Promise<void> {
  * `airlock emulator …`: starts the emulator, prints its URL, runs until SIGINT/SIGTERM, exits 0.
  */
 export async function emulatorCommand(argv: string[], io: EmulatorCommandIo = processIo()): Promise<number> {
-  let options: EmulatorOptions | "help";
+  let args: EmulatorArgs | "help";
   try {
-    options = parseEmulatorArgs(argv);
+    args = parseEmulatorArgs(argv);
   } catch (err) {
     return report(io, err, ExitCode.usage);
   }
-  if (options === "help") {
+  if (args === "help") {
     io.stdout(EMULATOR_HELP);
     return ExitCode.ok;
   }
+  const { dataFile, ...options } = args;
   let emulator: RunningEmulator;
   try {
+    if (dataFile !== undefined) options.data = readDataFile(dataFile);
     emulator = await startEmulator(options);
   } catch (err) {
     // Whatever startEmulator refuses (a redirect URI, a scope, a busy port, a damaged state file)
@@ -155,7 +220,7 @@ export async function emulatorCommand(argv: string[], io: EmulatorCommandIo = pr
     return report(io, listenError(err, options), ExitCode.config);
   }
   const stopped = untilStopped(io.signal);
-  printSummary(io, emulator, options);
+  printSummary(io, emulator, options, dataFile);
   await stopped;
   try {
     await emulator.close();
@@ -187,7 +252,12 @@ function report(io: EmulatorCommandIo, err: unknown, exitCode: number): number {
   return exitCode;
 }
 
-function printSummary(io: EmulatorCommandIo, emulator: RunningEmulator, options: EmulatorOptions): void {
+function printSummary(
+  io: EmulatorCommandIo,
+  emulator: RunningEmulator,
+  options: EmulatorOptions,
+  dataFile: string | undefined,
+): void {
   io.stdout(`Airtable emulator listening on ${emulator.url}`);
   io.stderr(
     `  client id:     ${options.clientId ?? "airlock-emulator-client"} (${options.clientSecret ? "confidential: Basic auth required" : "public: no client secret"})`,
@@ -197,7 +267,10 @@ function printSummary(io: EmulatorCommandIo, emulator: RunningEmulator, options:
   io.stderr(
     `  consent:       ${options.autoApprove ? "auto-approve" : `consent page at ${emulator.url}/oauth2/v1/authorize`}`,
   );
-  io.stderr(`  control API:   ${emulator.url}/__emulator/stats (clock, faults, scopes, revoke, reset)`);
+  io.stderr(`  data:          ${dataFile ? `seed data from ${resolve(dataFile)}` : "the built-in sample"}`);
+  io.stderr(
+    `  control API:   ${emulator.url}/__emulator/stats (clock, faults, scopes, grants, revoke, records, reset)`,
+  );
   io.stderr(
     `  state:         ${options.stateFile ? `kept in ${resolve(options.stateFile)}` : "memory only"}`,
   );
