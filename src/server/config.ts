@@ -189,9 +189,12 @@ function readWebhook(env: NodeJS.ProcessEnv): WebhookConfig | null {
   return { url: url.href, secret, events: parseWebhookEvents(env.AIRLOCK_WEBHOOK_EVENTS) };
 }
 
-function readScopes(env: NodeJS.ProcessEnv): string[] {
+/** The demo also writes records: the dashboard's "Try it" creates one through the proxy. */
+const DEMO_SCOPES = [...DEFAULT_SCOPES, "data.records:write"];
+
+function readScopes(env: NodeJS.ProcessEnv, demo: boolean): string[] {
   const raw = nonEmpty(env, "AIRTABLE_SCOPES");
-  if (raw === undefined) return [...DEFAULT_SCOPES];
+  if (raw === undefined) return demo ? [...DEMO_SCOPES] : [...DEFAULT_SCOPES];
   try {
     return parseScopes(raw);
   } catch (error) {
@@ -473,7 +476,7 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       clientId: clientId ?? DEMO_CLIENT_ID,
       clientSecret: demo ? undefined : nonEmpty(env, "AIRTABLE_CLIENT_SECRET"),
       redirectUri,
-      scopes: readScopes(env),
+      scopes: readScopes(env, demo),
       oauthUrl,
       apiUrl,
     },

@@ -2,8 +2,8 @@
  * Acceptance: the dashboard in a real headless chromium against `airlock serve` run as users run
  * it (a child process in demo mode, a fresh SQLite file, the printed secret key). The browser signs
  * in, creates a connection, goes through the emulator's REAL consent page (ticks one base, clicks
- * Grant access), comes back, sees the connection active, and lists a base's tables in "Try it"
- * (through the proxy). Screenshots land in test-artifacts/browser/.
+ * Grant access), comes back, sees the connection active, lists a base's tables in "Try it" and
+ * creates a record in one of them (both through the proxy). Screenshots land in test-artifacts/browser/.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -160,6 +160,28 @@ describe.skipIf(chromiumMissing() !== undefined)(SUITE, () => {
     await expect(tablesTable.locator("tbody").textContent()).resolves.toMatch(/tbl[A-Za-z0-9]{14}/);
     await page.locator("#try-it").scrollIntoViewIfNeeded();
     await shot(page, "07-try-it");
+
+    // A write through the proxy: create a record in the first table, see it among its records.
+    const firstTable =
+      (await tablesTable.locator("tbody tr").first().locator("td").first().textContent()) ?? "";
+    const tableName = firstTable.replace(/tbl[A-Za-z0-9]{14}$/, "");
+    await tablesTable.getByRole("button", { name: `Records of ${tableName}` }).click();
+    const recordsTable = page.locator("table", {
+      has: page.locator("caption", { hasText: "First records of" }),
+    });
+    await recordsTable.waitFor();
+    const value = `Made in the browser ${Date.now()}`;
+    await page.getByLabel(/New record's/).fill(value);
+    await page.getByRole("button", { name: "Create record" }).click();
+    await expect(
+      page.getByRole("status").filter({ hasText: "through the proxy (POST" }).textContent(),
+    ).resolves.toMatch(/Created rec[A-Za-z0-9]{14} through the proxy/);
+    expect(page.url()).toMatch(
+      /action=records&base_id=app[A-Za-z0-9]{14}&table_id=tbl[A-Za-z0-9]{14}&.*created=rec/,
+    );
+    // The new record heads the list, read back through the proxy (the URL reopens this view).
+    await expect(recordsTable.locator("tr.highlight").textContent()).resolves.toContain(value);
+    await shot(page, "08-try-it-record");
 
     await context.close();
   }, 90_000);

@@ -29,7 +29,8 @@ Airtable (see the README's "Register an Airtable OAuth integration"):
   AIRTABLE_CLIENT_ID      the integration's client id; unset: demo mode
   AIRTABLE_CLIENT_SECRET  its client secret, if you generated one
   AIRTABLE_REDIRECT_URI   must be $AIRLOCK_PUBLIC_URL/oauth/callback (default: exactly that)
-  AIRTABLE_SCOPES         space-separated (default "data.records:read schema.bases:read user.email:read")
+  AIRTABLE_SCOPES         space-separated (default "data.records:read schema.bases:read user.email:read";
+                          the demo adds data.records:write)
   AIRTABLE_OAUTH_URL      default https://airtable.com
   AIRTABLE_API_URL        default https://api.airtable.com
 

@@ -78,6 +78,7 @@ th, td { text-align: left; padding: 10px 12px; border-top: 1px solid var(--borde
 thead th { border-top: 0; background: var(--bg); color: var(--muted); font-size: 0.8rem; text-transform: uppercase;
   letter-spacing: 0.04em; white-space: nowrap; }
 tbody tr:hover { background: color-mix(in srgb, var(--bg) 60%, transparent); }
+tr.highlight { background: var(--ok-bg); }
 td.nowrap { white-space: nowrap; }
 td:first-child { overflow-wrap: break-word; }
 .ident, .notice p, .lede, td.details { overflow-wrap: anywhere; }

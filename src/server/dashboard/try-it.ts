@@ -1,6 +1,6 @@
 /**
- * The "Try it" panel's calls: list a connection's bases and a base's tables THROUGH the service's
- * own proxy (`/v1/proxy/:identifier/v0/…`, with the secret key), so what the dashboard shows is
+ * The "Try it" panel's calls: list a connection's bases, a base's tables, a table's first records,
+ * and create a record, THROUGH the service's own proxy (`/v1/proxy/:identifier/v0/…`, with the secret key), so what the dashboard shows is
  * exactly what an app calling the proxy gets, refresh-on-401 and error mapping included.
  */
 import { z } from "zod";
@@ -33,8 +33,21 @@ export interface TableSummary {
   viewCount: number;
 }
 
+export interface RecordSummary {
+  id: string;
+  createdTime: string;
+  /** The primary field's value as text ("" when the cell is empty). */
+  primary: string;
+}
+
 /** Airtable base ids: `app` and 14 letters or digits. */
 export const BASE_ID_PATTERN = /^app[A-Za-z0-9]{14}$/;
+
+/** Airtable table ids: `tbl` and 14 letters or digits. */
+export const TABLE_ID_PATTERN = /^tbl[A-Za-z0-9]{14}$/;
+
+/** How many records the panel shows: the first page a user would see. */
+export const RECORDS_SHOWN = 10;
 
 const basesBody = z.object({
   bases: z.array(z.object({ id: z.string(), name: z.string(), permissionLevel: z.string().default("") })),
@@ -51,6 +64,14 @@ const tablesBody = z.object({
     }),
   ),
 });
+
+const recordBody = z.object({
+  id: z.string(),
+  createdTime: z.string(),
+  fields: z.record(z.string(), z.unknown()),
+});
+
+const recordsBody = z.object({ records: z.array(recordBody) });
 
 const airlockError = z.object({
   error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }),
@@ -94,19 +115,72 @@ export async function listTables(target: ProxyTarget, baseId: string): Promise<O
   };
 }
 
+/**
+ * A table's first records (`GET /v0/:baseId/:tableId`), each shown by its primary field.
+ */
+export async function listRecords(
+  target: ProxyTarget,
+  baseId: string,
+  tableId: string,
+  primaryField: string | null,
+): Promise<Outcome<RecordSummary[]>> {
+  const result = await callProxy(target, `/v0/${baseId}/${tableId}?pageSize=${RECORDS_SHOWN}`, recordsBody);
+  if (!result.ok) return result;
+  return { ok: true, value: result.value.records.map((r) => summarize(r, primaryField)) };
+}
+
+/**
+ * One record by id (`GET /v0/:baseId/:tableId/:recordId`), shown by its primary field.
+ */
+export async function getRecord(
+  target: ProxyTarget,
+  at: { baseId: string; tableId: string; recordId: string },
+  primaryField: string | null,
+): Promise<Outcome<RecordSummary>> {
+  const result = await callProxy(target, `/v0/${at.baseId}/${at.tableId}/${at.recordId}`, recordBody);
+  if (!result.ok) return result;
+  return { ok: true, value: summarize(result.value, primaryField) };
+}
+
+/**
+ * Creates one record whose primary field holds `value` (`POST /v0/:baseId/:tableId`, with
+ * `typecast` so the text fits a number or select primary field as Airtable would convert it).
+ */
+export async function createRecord(
+  target: ProxyTarget,
+  record: { baseId: string; tableId: string; primaryField: string; value: string },
+): Promise<Outcome<RecordSummary>> {
+  const body = JSON.stringify({ fields: { [record.primaryField]: record.value }, typecast: true });
+  const result = await callProxy(target, `/v0/${record.baseId}/${record.tableId}`, recordBody, {
+    method: "POST",
+    body,
+  });
+  if (!result.ok) return result;
+  return { ok: true, value: summarize(result.value, record.primaryField) };
+}
+
+function summarize(record: z.output<typeof recordBody>, primaryField: string | null): RecordSummary {
+  const cell = primaryField === null ? undefined : record.fields[primaryField];
+  const primary =
+    cell === undefined || cell === null ? "" : typeof cell === "object" ? JSON.stringify(cell) : String(cell);
+  return { id: record.id, createdTime: record.createdTime, primary };
+}
+
 async function callProxy<S extends z.ZodType>(
   target: ProxyTarget,
   airtablePath: string,
   schema: S,
+  write?: { method: "POST"; body: string },
 ): Promise<Outcome<z.output<S>>> {
   const url = `${target.baseUrl}/v1/proxy/${encodeURIComponent(target.identifier)}${airtablePath}`;
   let res: Response;
   try {
-    res = await target.api(
-      new Request(url, {
-        headers: { authorization: `Bearer ${target.secretKey}`, accept: "application/json" },
-      }),
-    );
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${target.secretKey}`,
+      accept: "application/json",
+      ...(write ? { "content-type": "application/json" } : {}),
+    };
+    res = await target.api(new Request(url, { headers, ...(write ?? {}) }));
   } catch {
     return {
       ok: false,
@@ -158,7 +232,7 @@ function describeFailure(res: Response, body: unknown): Problem {
 
 function airtableHint(res: Response): string {
   if (res.status === 403 || res.status === 404) {
-    return "The user may not have granted this base, or the token lacks schema.bases:read. Reconnect and tick the base on the consent page.";
+    return "The user may not have granted this base, or the token lacks the scope (schema.bases:read to list tables, data.records:read or data.records:write for records). Reconnect and tick the base on the consent page.";
   }
   if (res.status === 429) {
     const wait = res.headers.get("retry-after");

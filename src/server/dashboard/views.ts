@@ -8,7 +8,7 @@ import { type Html, htmlDocument } from "../html-document.js";
 import { ASSET_VERSION } from "./assets.js";
 import { absoluteTime, reasonText, relativeTime, statusLabel } from "./format.js";
 import { CSRF_FIELD } from "./session.js";
-import type { BaseSummary, Problem, TableSummary } from "./try-it.js";
+import type { BaseSummary, Problem, RecordSummary, TableSummary } from "./try-it.js";
 
 export type { Html };
 
@@ -268,6 +268,8 @@ export function connectLinkPage(
 export interface TryItView {
   bases?: BaseSummary[];
   tables?: { baseId: string; baseName: string | null; tables: TableSummary[] };
+  /** One table's first records, and the one just created there, if any. */
+  records?: { baseId: string; table: TableSummary; records: RecordSummary[]; createdId: string | null };
   problem?: Problem;
 }
 
@@ -407,7 +409,8 @@ function tryItPanel(view: ConnectionView, base: string): Html {
 <form method="get" action="${base}/try#try-it" class="actions"><input type="hidden" name="action" value="bases"><button class="secondary" type="submit">List bases</button></form>
 ${t?.problem ? html`<div class="mt">${problemNotice(t.problem)}</div>` : null}
 ${t?.bases ? basesTable(t.bases, base) : null}
-${t?.tables ? tablesTable(t.tables) : null}
+${t?.tables ? tablesTable(t.tables, base) : null}
+${t?.records ? recordsTable(t.records, base, view.csrf) : null}
 </section>`;
 }
 
@@ -424,19 +427,48 @@ function basesTable(bases: BaseSummary[], base: string): Html {
   )}</tbody></table></div>`;
 }
 
-function tablesTable(view: NonNullable<TryItView["tables"]>): Html {
+function tablesTable(view: NonNullable<TryItView["tables"]>, base: string): Html {
   const title = view.baseName ? `${view.baseName} (${view.baseId})` : view.baseId;
   return html`<div class="table-wrap mt"><table>
 <caption>Tables of ${title}</caption>
-<thead><tr><th scope="col">Table</th><th scope="col">Primary field</th><th scope="col">Fields</th><th scope="col">Views</th></tr></thead>
+<thead><tr><th scope="col">Table</th><th scope="col">Primary field</th><th scope="col">Fields</th><th scope="col">Views</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
 <tbody>${
     view.tables.length === 0
-      ? html`<tr><td colspan="4" class="empty">This base has no tables.</td></tr>`
+      ? html`<tr><td colspan="5" class="empty">This base has no tables.</td></tr>`
       : view.tables.map(
           (t) =>
-            html`<tr><td>${t.name}<span class="sub mono">${t.id}</span></td><td>${t.primaryField ?? "—"}</td><td>${t.fieldCount}</td><td>${t.viewCount}</td></tr>`,
+            html`<tr><td>${t.name}<span class="sub mono">${t.id}</span></td><td>${t.primaryField ?? "—"}</td><td>${t.fieldCount}</td><td>${t.viewCount}</td>
+<td><form class="inline" method="get" action="${base}/try#try-it"><input type="hidden" name="action" value="records"><input type="hidden" name="base_id" value="${view.baseId}"><input type="hidden" name="table_id" value="${t.id}"><input type="hidden" name="table_name" value="${t.name}"><input type="hidden" name="primary" value="${t.primaryField ?? ""}"><button class="small secondary" type="submit">Records<span class="sr-only"> of ${t.name}</span></button></form></td></tr>`,
         )
   }</tbody></table></div>`;
+}
+
+/** A table's first records, the one just created marked, and a form that creates another. */
+function recordsTable(view: NonNullable<TryItView["records"]>, base: string, csrf: string): Html {
+  const { table } = view;
+  const created = view.createdId
+    ? notice({
+        kind: "ok",
+        message: `Created ${view.createdId} through the proxy (POST /v0/${view.baseId}/${table.id}).`,
+      })
+    : null;
+  const rows =
+    view.records.length === 0
+      ? html`<tr><td colspan="3" class="empty">This table has no records yet.</td></tr>`
+      : view.records.map(
+          (r) =>
+            html`<tr${r.id === view.createdId ? html` class="highlight"` : null}><td class="mono">${r.id}</td><td>${r.primary || "—"}</td><td>${r.createdTime}</td></tr>`,
+        );
+  return html`${created}<div class="table-wrap mt"><table>
+<caption>First records of ${table.name} (GET /v0/${view.baseId}/${table.id})</caption>
+<thead><tr><th scope="col">Record</th><th scope="col">${table.primaryField ?? "Primary field"}</th><th scope="col">Created</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+${
+  table.primaryField === null
+    ? null
+    : html`<form method="post" action="${base}/try/records" class="actions mt">${csrfInput(csrf)}<input type="hidden" name="base_id" value="${view.baseId}"><input type="hidden" name="table_id" value="${table.id}"><input type="hidden" name="table_name" value="${table.name}"><input type="hidden" name="primary" value="${table.primaryField}">
+<label>New record's ${table.primaryField} <input name="value" required maxlength="1000" autocomplete="off"></label><button type="submit">Create record</button></form>`
+}`;
 }
 
 /**
