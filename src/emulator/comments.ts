@@ -9,6 +9,7 @@ import { newAirtableId } from "./airtable-ids.js";
 import { readApiBody } from "./api-body.js";
 import { type ApiEnv, baseFor, decodeOffset, encodeOffset, fail, positiveInt } from "./api-context.js";
 import { INVALID_PERMISSIONS, invalidRequest, NOT_FOUND } from "./api-errors.js";
+import { RECORD_NOT_FOUND } from "./records/errors.js";
 import { findTable, type SampleRecord, type SampleUser } from "./sample-data.js";
 import type { EmulatorState } from "./state.js";
 
@@ -67,9 +68,10 @@ function recordFor(c: Context<ApiEnv>, state: EmulatorState, write: boolean): Sa
   if (base instanceof Response) return base;
   if (write && !CAN_COMMENT.has(base.permissionLevel)) return fail(c, INVALID_PERMISSIONS, 403);
   const table = findTable(base, c.req.param("tableIdOrName") ?? "");
+  if (!table) return fail(c, NOT_FOUND, 404);
   const recordId = c.req.param("recordId");
-  const record = table?.records.find((r) => r.id === recordId);
-  return record ?? fail(c, NOT_FOUND, 404);
+  // The same answer as the records endpoints give for a record that is not in the table.
+  return table.records.find((r) => r.id === recordId) ?? fail(c, RECORD_NOT_FOUND, 404);
 }
 
 /** `GET …/:recordId/comments`: newest first, `pageSize` ≤ 100, `offset` from the previous page. */
