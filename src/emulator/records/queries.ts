@@ -140,17 +140,19 @@ function sortKeys(table: SampleTable, sort: NonNullable<ListRequest["sort"]>): O
   return { ok: true, value: keys };
 }
 
-/** The records that pass every formula (a bad formula is INVALID_FILTER_BY_FORMULA). */
+/**
+ * The records that pass every formula (a bad formula is INVALID_FILTER_BY_FORMULA). Formulas
+ * compute in UTC: the request's timeZone only formats cells for cellFormat=string.
+ */
 function filterRecords(
   table: SampleTable,
   records: SampleRecord[],
   formulas: string[],
   now: number,
-  timeZone: string | undefined,
 ): Outcome<SampleRecord[]> {
   try {
     const compiled = formulas.map((source) => compileFormula(source, table.fields));
-    const context = { now: new Date(now), ...(timeZone ? { timeZone } : {}) };
+    const context = { now: new Date(now) };
     return { ok: true, value: records.filter((r) => compiled.every((f) => f.matches(r, context))) };
   } catch (error) {
     if (error instanceof FormulaError) return failed(invalidFilterByFormula(error.message));
@@ -174,7 +176,7 @@ export function selectRecords(
   const formulas = [viewQuery?.filterByFormula, request.filterByFormula].filter(
     (f): f is string => f !== undefined && f !== "",
   );
-  const filtered = filterRecords(table, table.records, formulas, now, request.timeZone);
+  const filtered = filterRecords(table, table.records, formulas, now);
   if (!filtered.ok) return filtered;
   // The request's sort replaces the view's.
   const keys = sortKeys(table, request.sort ?? viewQuery?.sort ?? []);
