@@ -108,9 +108,12 @@ describe("record comments", () => {
     expect((await call("GET", commentsPath(record.id, "Features"))).status).toBe(200);
     expect(await call("GET", commentsPath("recAAAAAAAAAAAAAA"))).toEqual({
       status: 404,
+      json: { error: { type: "NOT_FOUND", message: "Record not found" } },
+    });
+    expect(await call("POST", commentsPath(record.id, "Nope"), { text: "x" })).toEqual({
+      status: 404,
       json: { error: "NOT_FOUND" },
     });
-    expect((await call("POST", commentsPath(record.id, "Nope"), { text: "x" })).status).toBe(404);
     expect((await call("PATCH", `${commentsPath(record.id)}/comAAAAAAAAAAAAAA`, { text: "x" })).status).toBe(
       404,
     );
