@@ -5,6 +5,7 @@ import type { Grant } from "./grants.js";
 import { findTable } from "./sample-data.js";
 import { isKnownScope } from "./scopes.js";
 import type { EmulatorState } from "./state.js";
+import { webhookControlRoutes } from "./webhooks.js";
 
 export const CONTROL_PREFIX = "/__emulator";
 
@@ -167,6 +168,8 @@ export function controlRoutes(state: EmulatorState): Hono {
   routes.post("/revoke", (c) => c.json({ revoked_grants: state.grants.revokeAll() }));
   grantRoutes(routes, state);
   dataRoutes(routes, state);
+
+  webhookControlRoutes(routes, state);
 
   routes.post("/reset", (c) => {
     state.reset();

@@ -72,6 +72,11 @@ export class WebhookHub {
   constructor(state: EmulatorState) {
     this.#state = state;
     state.changes.subscribe((change, source) => this.#record(change, source));
+    // A reset is a fresh Airtable: no webhooks, transaction numbers from the start.
+    state.onReset(() => {
+      this.#webhooks.clear();
+      this.#transactions.clear();
+    });
   }
 
   #now(): number {
