@@ -43,6 +43,22 @@ function emit(state: EmulatorState, change: BaseChange): void {
   state.changes.emit(change, { userId: state.data.user.id, clientId: state.config.clientId });
 }
 
+/** A new link field's inverse, made in the linked table, is a field change of its own. */
+function emitInverse(
+  state: EmulatorState,
+  base: SampleBase,
+  inverse: { table: SampleTable; field: { id: string } } | undefined,
+): void {
+  if (inverse) {
+    emit(state, {
+      kind: "field.created",
+      baseId: base.id,
+      tableId: inverse.table.id,
+      fieldId: inverse.field.id,
+    });
+  }
+}
+
 /** Every id in the base, so a minted one is never a duplicate. */
 function idMinter(base: SampleBase): (prefix: string) => string {
   const taken = new Set<string>();
@@ -166,14 +182,7 @@ async function createTable(c: SchemaEnv, state: EmulatorState): Promise<Response
   base.tables.push(table);
   emit(state, { kind: "table.created", baseId: base.id, tableId: table.id });
   for (const field of fields) {
-    const inverse = addInverseLink(base, table, field, newId);
-    if (inverse)
-      emit(state, {
-        kind: "field.created",
-        baseId: base.id,
-        tableId: inverse.table.id,
-        fieldId: inverse.field.id,
-      });
+    emitInverse(state, base, addInverseLink(base, table, field, newId));
   }
   return c.json(tableModel(table));
 }
@@ -216,13 +225,7 @@ async function createField(c: SchemaEnv, state: EmulatorState): Promise<Response
   table.fields.push(field);
   const inverse = addInverseLink(base, table, field, newId);
   emit(state, { kind: "field.created", baseId: base.id, tableId: table.id, fieldId: field.id });
-  if (inverse)
-    emit(state, {
-      kind: "field.created",
-      baseId: base.id,
-      tableId: inverse.table.id,
-      fieldId: inverse.field.id,
-    });
+  emitInverse(state, base, inverse);
   return c.json(field);
 }
 
