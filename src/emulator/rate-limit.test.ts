@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { EmulatorClock } from "./clock.js";
-import { BaseRateLimiter, UserRateLimiter } from "./rate-limit.js";
+import { BaseRateLimiter } from "./rate-limit.js";
 import { type ServedEmulator, send, serveEmulator } from "./test-support.js";
 import { loginAutoApproved } from "./testing.js";
 
@@ -45,22 +45,6 @@ describe("BaseRateLimiter", () => {
     for (let i = 0; i < 6; i++) limiter.allow("appA");
     limiter.reset();
     expect(limiter.allow("appA")).toBe(true);
-  });
-});
-
-describe("UserRateLimiter", () => {
-  it("allows 50 requests per second per user, then blocks that user for 30 seconds", () => {
-    let real = 1_000_000;
-    const clock = new EmulatorClock(() => real);
-    const limiter = new UserRateLimiter(clock);
-    for (let i = 0; i < 50; i++) expect(limiter.allow("usrA")).toBe(true);
-    expect(limiter.allow("usrA")).toBe(false);
-    expect(limiter.allow("usrB")).toBe(true);
-    real += 1000;
-    expect(limiter.allow("usrA")).toBe(false);
-    expect(limiter.retryAfter("usrA")).toBe(29);
-    clock.advance(29);
-    expect(limiter.allow("usrA")).toBe(true);
   });
 });
 

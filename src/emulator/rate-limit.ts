@@ -2,11 +2,6 @@ import type { EmulatorClock } from "./clock.js";
 
 /** Airtable: 5 requests per second per base [API]. */
 export const REQUESTS_PER_SECOND = 5;
-/**
- * Airtable: 50 requests per second per user (or service account) across all its personal access
- * tokens [API]. Whether OAuth tokens share that limit is UNCONFIRMED.
- */
-export const USER_REQUESTS_PER_SECOND = 50;
 /** Airtable: after a 429, wait 30 seconds [API]. */
 export const PENALTY_SECONDS = 30;
 
@@ -72,12 +67,5 @@ export class SlidingWindowLimiter {
 export class BaseRateLimiter extends SlidingWindowLimiter {
   constructor(clock: EmulatorClock) {
     super(clock, REQUESTS_PER_SECOND);
-  }
-}
-
-/** Airtable's per-user limit for personal access tokens: 50 requests per second, keyed by user id. */
-export class UserRateLimiter extends SlidingWindowLimiter {
-  constructor(clock: EmulatorClock) {
-    super(clock, USER_REQUESTS_PER_SECOND);
   }
 }

@@ -4,7 +4,7 @@ import { EmulatorClock } from "./clock.js";
 import { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./config.js";
 import { FaultInjector } from "./faults.js";
 import { GrantStore } from "./grants.js";
-import { BaseRateLimiter, UserRateLimiter } from "./rate-limit.js";
+import { BaseRateLimiter } from "./rate-limit.js";
 import { createSampleData, type SampleData } from "./sample-data.js";
 import { buildSeedData } from "./seed-data.js";
 import { readStateFile, STATE_FILE_VERSION, type StateFile, StateFileWriter } from "./state-file.js";
@@ -27,7 +27,6 @@ export class EmulatorState {
    * Airtable's 50 requests/second per user (documented for personal access tokens; for OAuth
    * UNCONFIRMED), keyed by user id, for the /v0 gate in api-context.ts to consult.
    */
-  readonly userLimiter: UserRateLimiter;
   /**
    * The user, bases, tables and records the Web API serves: the user's seed data (`data` option)
    * or the built-in sample. Writes mutate it; reset rebuilds it in place (routes hold a reference).
@@ -62,7 +61,6 @@ export class EmulatorState {
     this.enabledScopes = new Set(this.config.scopes);
     this.grants = new GrantStore(this.clock, this.config, (scope) => this.enabledScopes.has(scope), changed);
     this.limiter = new BaseRateLimiter(this.clock);
-    this.userLimiter = new UserRateLimiter(this.clock);
     const path = this.config.stateFile;
     if (path !== undefined) {
       const saved = readStateFile(path);
@@ -158,7 +156,6 @@ export class EmulatorState {
     this.setEnabledScopes(this.config.scopes);
     this.faults.clear();
     this.limiter.reset();
-    this.userLimiter.reset();
     this.clock.reset();
     Object.assign(this.stats, emptyStats());
     Object.assign(this.data, this.#freshData());
