@@ -24,10 +24,6 @@ export class EmulatorState {
   readonly faults = new FaultInjector();
   readonly limiter: BaseRateLimiter;
   /**
-   * Airtable's 50 requests/second per user (documented for personal access tokens; for OAuth
-   * UNCONFIRMED), keyed by user id, for the /v0 gate in api-context.ts to consult.
-   */
-  /**
    * The user, bases, tables and records the Web API serves: the user's seed data (`data` option)
    * or the built-in sample. Writes mutate it; reset rebuilds it in place (routes hold a reference).
    */
