@@ -10,6 +10,7 @@ export { CONSENT_FIELDS, DECISION_PATH } from "./consent-page.js";
 export type { EmulatorState } from "./state.js";
 export { STATE_FILE_VERSION, type StateFile } from "./state-file.js";
 export type { EmulatorStats } from "./stats.js";
+export { loginAutoApproved } from "./testing.js";
 
 /** A listening emulator. */
 export interface RunningEmulator {

@@ -75,7 +75,13 @@ export async function postToken(
 }
 
 /**
- * Runs the whole auto-approved flow (authorize + code exchange) for a public client.
+ * Runs the whole OAuth flow against an emulator started with `autoApprove` (authorize with PKCE,
+ * then the code exchange) and returns its token response: the quickest way for a test to hold a
+ * real token. `client` names the integration when it is not the emulator's default one.
+ *
+ * @example
+ * const emulator = await startEmulator({ autoApprove: true });
+ * const { access_token } = await loginAutoApproved(emulator.url, "data.records:read data.records:write");
  */
 export async function loginAutoApproved(
   baseUrl: string,
@@ -94,7 +100,11 @@ export async function loginAutoApproved(
     }),
   );
   const code = location?.searchParams.get("code");
-  if (!code) throw new Error(`no code in redirect: ${location}`);
+  if (!code) {
+    throw new Error(
+      `The emulator did not redirect with a code (got ${location ?? "no redirect"}): start it with autoApprove: true (--auto-approve), and pass the client id and redirect URI it was started with.`,
+    );
+  }
   const body: Record<string, string> = {
     grant_type: "authorization_code",
     code,
