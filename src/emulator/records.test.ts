@@ -172,6 +172,21 @@ describe("filterByFormula (evaluated by the formula engine)", () => {
     expect(ids(json)).toEqual(expected.map((r) => r.id));
   });
 
+  it("a link field reads as the linked records' primary values, as Airtable shows it", async () => {
+    const first = releases.records[0]!;
+    const formula = encodeURIComponent(`{Release} = '${String(first.fields.Version)}'`);
+    const { status, json } = await emulator.call(
+      "GET",
+      `${FEATURES}?filterByFormula=${formula}&pageSize=100`,
+    );
+    expect(status).toBe(200);
+    const linked = features.records.filter(
+      (r) => (r.fields.Release as string[] | undefined)?.[0] === first.id,
+    );
+    expect(linked.length).toBeGreaterThan(0);
+    expect(ids(json)).toEqual(linked.slice(0, 100).map((r) => r.id));
+  });
+
   it("a view's stored filter applies (Calendar shows shipped features only)", async () => {
     const { json } = await emulator.call("GET", `${FEATURES}?view=Calendar&pageSize=100`);
     expect(ids(json)).toEqual(features.records.filter((r) => r.fields.Shipped === true).map((r) => r.id));

@@ -145,19 +145,52 @@ function sortKeys(table: SampleTable, sort: NonNullable<ListRequest["sort"]>): O
  * compute in UTC: the request's timeZone only formats cells for cellFormat=string.
  */
 function filterRecords(
+  data: SampleData,
   table: SampleTable,
-  records: SampleRecord[],
   formulas: string[],
   now: number,
 ): Outcome<SampleRecord[]> {
   try {
     const compiled = formulas.map((source) => compileFormula(source, table.fields));
+    if (compiled.length === 0) return { ok: true, value: table.records };
     const context = { now: new Date(now) };
-    return { ok: true, value: records.filter((r) => compiled.every((f) => f.matches(r, context))) };
+    const asSeen = linkedValues(data, table);
+    return {
+      ok: true,
+      value: table.records.filter((r) => {
+        const seen = asSeen(r);
+        return compiled.every((f) => f.matches(seen, context));
+      }),
+    };
   } catch (error) {
     if (error instanceof FormulaError) return failed(invalidFilterByFormula(error.message));
     throw error;
   }
+}
+
+/**
+ * A formula sees a link field as the linked records' primary field values (as Airtable shows a link
+ * cell), not as record ids; the record as stored is left alone.
+ */
+function linkedValues(data: SampleData, table: SampleTable): (record: SampleRecord) => SampleRecord {
+  const base = data.bases.find((b) => b.tables.includes(table));
+  const lookups = table.fields
+    .filter((f) => f.type === "multipleRecordLinks")
+    .map((field) => {
+      const linked = base?.tables.find((t) => t.id === field.options?.linkedTableId);
+      const primary = linked?.fields.find((f) => f.id === linked.primaryFieldId);
+      const names = new Map(linked?.records.map((r) => [r.id, primary ? r.fields[primary.name] : r.id]));
+      return { name: field.name, names };
+    });
+  if (lookups.length === 0) return (record) => record;
+  return (record) => {
+    const fields = { ...record.fields };
+    for (const { name, names } of lookups) {
+      const cell = fields[name];
+      if (Array.isArray(cell)) fields[name] = cell.map((id) => names.get(String(id)) ?? id);
+    }
+    return { ...record, fields };
+  };
 }
 
 /** The records the list covers, in order: the view's filter and sort, then the request's. */
@@ -176,7 +209,7 @@ export function selectRecords(
   const formulas = [viewQuery?.filterByFormula, request.filterByFormula].filter(
     (f): f is string => f !== undefined && f !== "",
   );
-  const filtered = filterRecords(table, table.records, formulas, now);
+  const filtered = filterRecords(data, table, formulas, now);
   if (!filtered.ok) return filtered;
   // The request's sort replaces the view's.
   const keys = sortKeys(table, request.sort ?? viewQuery?.sort ?? []);
