@@ -3,11 +3,10 @@
  * feed, the data), a read/write token, and `call` for any method and JSON body. The clock moves a
  * second before each call, so Airtable's 5 requests/second per base never trips a test.
  */
-import { serve } from "@hono/node-server";
 import { z } from "zod";
-import { createEmulatorApp } from "../app.js";
 import type { EmulatorOptions } from "../config.js";
 import type { EmulatorState } from "../state.js";
+import { serveEmulator } from "../test-support.js";
 import { loginAutoApproved } from "../testing.js";
 
 export const READ_WRITE = "data.records:read data.records:write schema.bases:read";
@@ -35,13 +34,7 @@ export interface RecordsEmulator {
 const jsonObject = z.record(z.string(), z.unknown());
 
 export async function startRecordsEmulator(options: EmulatorOptions = {}): Promise<RecordsEmulator> {
-  const { app, state } = createEmulatorApp({ autoApprove: true, ...options });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the emulator is not on a TCP port");
-  const url = `http://127.0.0.1:${address.port}`;
+  const { url, state, close } = await serveEmulator({ autoApprove: true, ...options });
   const token = (await loginAutoApproved(url, READ_WRITE)).access_token;
   const call: RecordsEmulator["call"] = async (method, path, { body, raw, contentType, token: t } = {}) => {
     state.clock.advance(1);
@@ -54,10 +47,5 @@ export async function startRecordsEmulator(options: EmulatorOptions = {}): Promi
     });
     return { status: res.status, json: jsonObject.parse(await res.json()) };
   };
-  const close = () =>
-    new Promise<void>((resolve, reject) => {
-      server.close((err) => (err ? reject(err) : resolve()));
-      if ("closeAllConnections" in server) server.closeAllConnections();
-    });
   return { url, state, token, call, close };
 }

@@ -9,6 +9,7 @@ import { computedCells, findField, snapshot, writeFields } from "./cells.js";
 import { invalidRequest, type Outcome, rowDoesNotExist, unknownFieldName } from "./errors.js";
 import { addPendingChoices, type CellContext, COMPUTED_TYPES, writeCell } from "./field-values.js";
 import { newId } from "./ids.js";
+import { dropLinksTo, syncInverseLinks } from "./links.js";
 
 /** Where a write happens, and who makes it. */
 export interface WriteTarget {
@@ -48,9 +49,11 @@ function apply(target: WriteTarget, steps: Step[], context: CellContext): Sample
   }
   const created: SampleRecord[] = [];
   const changes: { before: ReturnType<typeof snapshot>; after: ReturnType<typeof snapshot> }[] = [];
+  const written: { record: SampleRecord; before: Record<string, unknown> }[] = [];
   const results = steps.map(({ record, fields }) => {
     if (record) {
       const before = snapshot(table, record);
+      written.push({ record, before: record.fields });
       record.fields = fields;
       const after = snapshot(table, record);
       if (JSON.stringify(before) !== JSON.stringify(after)) changes.push({ before, after });
@@ -64,6 +67,7 @@ function apply(target: WriteTarget, steps: Step[], context: CellContext): Sample
     };
     table.records.push(fresh);
     created.push(fresh);
+    written.push({ record: fresh, before: {} });
     return fresh;
   });
   if (created.length > 0)
@@ -78,6 +82,7 @@ function apply(target: WriteTarget, steps: Step[], context: CellContext): Sample
     );
   if (changes.length > 0)
     emit({ kind: "records.changed", baseId: base.id, tableId: table.id, changes }, source);
+  syncInverseLinks(base, table, written, source, emit);
   return results;
 }
 
@@ -138,6 +143,7 @@ export function deleteRecords(target: WriteTarget, ids: string[]): Outcome<strin
     { kind: "records.destroyed", baseId: base.id, tableId: table.id, recordIds: [...gone] },
     source,
   );
+  dropLinksTo(base, table, gone, source, target.emit);
   return { ok: true, value: [...gone] };
 }
 
