@@ -1,7 +1,7 @@
 /**
  * A typed client for the part of Airtable's Web API an OAuth app uses first: whoami, bases, base
- * schema and records. Follows pagination, honours 429/503 with `Retry-After` (else 30 s) within a
- * bound, and turns error bodies (both of Airtable's shapes) into AirlockErrors with a fix.
+ * schema, records and webhooks. Follows pagination, honours 429/503 with `Retry-After` (else 30 s)
+ * within a bound, and turns error bodies (both of Airtable's shapes) into AirlockErrors with a fix.
  */
 import { z } from "zod";
 import { AirlockError } from "../shared/errors.js";
@@ -37,6 +37,40 @@ const record = z.looseObject({
   fields: z.record(z.string(), z.unknown()),
 });
 const recordsPage = z.looseObject({ records: z.array(record), offset: z.string().optional() });
+const specification = z.looseObject({ options: z.record(z.string(), z.unknown()) });
+const webhookCreated = z.looseObject({
+  id: z.string(),
+  macSecretBase64: z.string(),
+  expirationTime: z.string().nullable().default(null),
+});
+const webhookInfo = z.looseObject({
+  id: z.string(),
+  areNotificationsEnabled: z.boolean(),
+  cursorForNextPayload: z.number(),
+  isHookEnabled: z.boolean(),
+  notificationUrl: z.string().nullable(),
+  expirationTime: z.string().nullable().default(null),
+  specification,
+  lastNotificationResult: z.unknown(),
+  lastSuccessfulNotificationTime: z.string().nullable().optional(),
+});
+const webhooksList = z.looseObject({ webhooks: z.array(webhookInfo) });
+const webhookRefreshed = z.looseObject({ expirationTime: z.string().nullable().default(null) });
+// Every key optional: an error payload ({error: true, code}) or a new field must not stall a cursor.
+const payload = z.looseObject({
+  timestamp: z.string().optional(),
+  baseTransactionNumber: z.number().optional(),
+  payloadFormat: z.string().optional(),
+  error: z.boolean().optional(),
+  code: z.string().optional(),
+});
+const payloadsPage = z.looseObject({
+  payloads: z.array(payload),
+  cursor: z.number(),
+  mightHaveMore: z.boolean(),
+});
+/** DELETE and enableNotifications answer `{}` (or nothing); only the status matters. */
+const anything = z.unknown();
 
 /** `GET /v0/meta/whoami`: `scopes` only for OAuth tokens, `email` only with `user.email:read`. */
 export type AirtableUser = z.infer<typeof user>;
@@ -48,6 +82,21 @@ export type AirtableTable = z.infer<typeof table>;
 /** `GET /v0/meta/bases/{baseId}/tables`. */
 export type AirtableBaseSchema = z.infer<typeof schema>;
 export type AirtableRecord = z.infer<typeof record>;
+/** Airtable's webhook specification, `{options: {filters, includes?}}`, passed through as given. */
+export type AirtableWebhookSpecification = z.infer<typeof specification>;
+/** What `createWebhook` sends: no `notificationUrl` means no pings, only payloads to poll. */
+export interface CreateWebhookInput {
+  notificationUrl?: string;
+  specification: AirtableWebhookSpecification;
+}
+/** The only answer that carries the MAC secret that signs pings: keep it. */
+export type CreateWebhookResult = z.infer<typeof webhookCreated>;
+/** One webhook as `GET /v0/bases/{baseId}/webhooks` lists it (never with its MAC secret). */
+export type AirtableWebhookInfo = z.infer<typeof webhookInfo>;
+/** One change payload; kept whole, unknown keys included, for whoever consumes it. */
+export type AirtablePayload = z.infer<typeof payload>;
+/** One page of payloads; `cursor` is the number to ask for next (the one asked for when empty). */
+export type AirtablePayloadsPage = z.infer<typeof payloadsPage>;
 
 /** Supplies the access token per request; `forceRefresh` is set once after a 401. */
 export type AccessTokenSource = string | ((options?: { forceRefresh?: boolean }) => Promise<string>);
@@ -78,6 +127,15 @@ export const REQUESTS_PER_SECOND_PER_BASE = 5;
 
 const BASE_ID = /^app[A-Za-z0-9]{14}$/;
 const TABLE_ID = /^tbl[A-Za-z0-9]{14}$/;
+const WEBHOOK_ID = /^ach[A-Za-z0-9]{14}$/;
+/** Airtable's largest payloads page. */
+const MAX_PAYLOADS_PER_PAGE = 50;
+const WEBHOOK_SCOPE = "webhook:manage";
+const WEBHOOK_HINTS = {
+  403: "Either the base was not granted on consent (authorize again and tick it), or the token lacks webhook:manage or a scope the specification's dataTypes read (tableData: data.records:read; tableFields, tableMetadata: schema.bases:read), or the user is not a creator of the base (needed to create, refresh, delete or toggle a webhook).",
+  404: "The webhook does not exist (deleted, or expired more than 7 days ago) or another integration made it; listWebhooks(baseId) lists this token's webhooks. Create it again if it is still needed.",
+  422: "Airtable refused the request: an expired webhook cannot be refreshed (create a new one), a specification must name only tables, views and fields of the base, and an integration may have 2 webhooks per base (details.type says which).",
+};
 
 /**
  * Checks a base id (`app` + 14 alphanumerics) and throws `invalid_input` with the fix if wrong.
@@ -124,7 +182,21 @@ async function readErrorBody(response: Response): Promise<ApiErrorBody> {
   return { type: undefined, message: undefined };
 }
 
-function apiError(status: number, body: ApiErrorBody, what: string, scope: string | undefined): AirlockError {
+function assertWebhookId(webhookId: string): void {
+  if (!WEBHOOK_ID.test(webhookId)) {
+    throw new AirlockError("invalid_input", `"${webhookId.slice(0, 40)}" is not an Airtable webhook id.`, {
+      hint: "A webhook id starts with 'ach' followed by 14 letters or digits; createWebhook() returns it and listWebhooks(baseId) lists them.",
+    });
+  }
+}
+
+function apiError(
+  status: number,
+  body: ApiErrorBody,
+  what: string,
+  scope: string | undefined,
+  overrides: Partial<Record<number, string>> = {},
+): AirlockError {
   const said = [body.type, body.message?.slice(0, 300)].filter(Boolean).join(": ");
   const hints: Record<number, string> = {
     401: "The access token was rejected (expired, replaced by a refresh elsewhere, or revoked). Refresh it and retry once; if that fails too, the user must authorize again.",
@@ -138,7 +210,8 @@ function apiError(status: number, body: ApiErrorBody, what: string, scope: strin
     "api_error",
     `Airtable answered HTTP ${status} to ${what}${said ? ` (${said})` : ""}.`,
     {
-      hint: hints[status] ?? "Retry later; if it persists, check Airtable's status page.",
+      hint:
+        overrides[status] ?? hints[status] ?? "Retry later; if it persists, check Airtable's status page.",
       details: { status, type: body.type ?? null },
       retryable: status >= 500,
     },
@@ -187,7 +260,7 @@ export class AirtableApi {
    * const { id, email } = await api.whoami();
    */
   whoami(): Promise<AirtableUser> {
-    return this.#get("/v0/meta/whoami", {}, user, undefined, { waitedMs: 0 });
+    return this.#request("GET", "/v0/meta/whoami", {}, user, undefined, { waitedMs: 0 });
   }
 
   /**
@@ -200,9 +273,10 @@ export class AirtableApi {
     const out: AirtableBase[] = [];
     const budget = { waitedMs: 0 };
     await this.#paginate(async (offset) => {
-      const page = await this.#get(
+      const page = await this.#request(
+        "GET",
         "/v0/meta/bases",
-        offset ? { offset } : {},
+        { query: offset ? { offset } : {} },
         basesPage,
         "schema.bases:read",
         budget,
@@ -221,7 +295,8 @@ export class AirtableApi {
    */
   async getBaseSchema(baseId: string): Promise<AirtableBaseSchema> {
     assertBaseId(baseId);
-    return this.#get(
+    return this.#request(
+      "GET",
       `/v0/meta/bases/${baseId}/tables`,
       {},
       schema,
@@ -273,9 +348,10 @@ export class AirtableApi {
     const out: AirtableRecord[] = [];
     const budget = { waitedMs: 0 };
     await this.#paginate(async (offset) => {
-      const page = await this.#get(
+      const page = await this.#request(
+        "GET",
         `/v0/${baseId}/${encodeURIComponent(tableIdOrName)}`,
-        offset ? { ...query, offset } : query,
+        { query: offset ? { ...query, offset } : query },
         recordsPage,
         "data.records:read",
         budget,
@@ -285,6 +361,175 @@ export class AirtableApi {
       return maxRecords !== undefined && out.length >= maxRecords ? undefined : page.offset;
     });
     return maxRecords === undefined ? out : out.slice(0, maxRecords);
+  }
+
+  /**
+   * Creates a webhook on a base. Needs `webhook:manage`, and the scopes its dataTypes read.
+   * A timeout throws `transient` though the webhook may exist: check listWebhooks before creating
+   * again.
+   *
+   * @example
+   * const { id, macSecretBase64 } = await api.createWebhook("appABCDEFGHIJKLMN", {
+   *   notificationUrl: "https://example.com/airtable/notifications/1",
+   *   specification: { options: { filters: { dataTypes: ["tableData"] } } },
+   * });
+   */
+  async createWebhook(baseId: string, input: CreateWebhookInput): Promise<CreateWebhookResult> {
+    assertBaseId(baseId);
+    const { notificationUrl, specification: spec } = input;
+    if (notificationUrl !== undefined && !/^https?:\/\/[^/]/.test(notificationUrl)) {
+      throw new AirlockError("invalid_input", "notificationUrl must be an http or https URL.", {
+        hint: "Pass the absolute URL that should receive the pings, or leave it out to poll payloads only.",
+      });
+    }
+    const options: unknown = spec?.options;
+    if (!options || typeof options !== "object" || Array.isArray(options)) {
+      throw new AirlockError(
+        "invalid_input",
+        "The specification must be an object {options: {filters, …}}.",
+        {
+          hint: 'For example { options: { filters: { dataTypes: ["tableData"] } } }; see Airtable\'s webhooks specification.',
+        },
+      );
+    }
+    return this.#request(
+      "POST",
+      `/v0/bases/${baseId}/webhooks`,
+      { body: { notificationUrl, specification: spec }, hints: WEBHOOK_HINTS },
+      webhookCreated,
+      WEBHOOK_SCOPE,
+      { waitedMs: 0 },
+      baseId,
+    );
+  }
+
+  /**
+   * This integration's webhooks on a base (expired ones stay listed for 7 more days).
+   * Needs `webhook:manage`.
+   *
+   * @example
+   * const { webhooks } = await api.listWebhooks("appABCDEFGHIJKLMN");
+   */
+  async listWebhooks(baseId: string): Promise<{ webhooks: AirtableWebhookInfo[] }> {
+    assertBaseId(baseId);
+    return this.#request(
+      "GET",
+      `/v0/bases/${baseId}/webhooks`,
+      { hints: WEBHOOK_HINTS },
+      webhooksList,
+      WEBHOOK_SCOPE,
+      { waitedMs: 0 },
+      baseId,
+    );
+  }
+
+  /**
+   * Extends a webhook's life to 7 days from now; an expired one answers `api_error` 422.
+   * Needs `webhook:manage`.
+   *
+   * @example
+   * const { expirationTime } = await api.refreshWebhook("appABCDEFGHIJKLMN", "achABCDEFGHIJKLMN");
+   */
+  async refreshWebhook(baseId: string, webhookId: string): Promise<{ expirationTime: string | null }> {
+    assertBaseId(baseId);
+    assertWebhookId(webhookId);
+    return this.#request(
+      "POST",
+      `/v0/bases/${baseId}/webhooks/${webhookId}/refresh`,
+      { hints: WEBHOOK_HINTS },
+      webhookRefreshed,
+      WEBHOOK_SCOPE,
+      { waitedMs: 0 },
+      baseId,
+    );
+  }
+
+  /**
+   * Deletes a webhook; an unknown id answers `api_error` 404. Needs `webhook:manage`.
+   *
+   * @example
+   * await api.deleteWebhook("appABCDEFGHIJKLMN", "achABCDEFGHIJKLMN");
+   */
+  async deleteWebhook(baseId: string, webhookId: string): Promise<void> {
+    assertBaseId(baseId);
+    assertWebhookId(webhookId);
+    await this.#request(
+      "DELETE",
+      `/v0/bases/${baseId}/webhooks/${webhookId}`,
+      { hints: WEBHOOK_HINTS },
+      anything,
+      WEBHOOK_SCOPE,
+      { waitedMs: 0 },
+      baseId,
+    );
+  }
+
+  /**
+   * One page of payloads from `cursor` (default 1), at most `limit` (1–50, default 50). One page
+   * only, so a caller can persist each page (and the cursor after it) before asking for the next.
+   * Listing also extends an active webhook's life. Needs `webhook:manage`.
+   *
+   * @example
+   * const page = await api.listWebhookPayloads("appABCDEFGHIJKLMN", "achABCDEFGHIJKLMN", { cursor: 1 });
+   * // save page.payloads and page.cursor; ask again while page.mightHaveMore
+   */
+  async listWebhookPayloads(
+    baseId: string,
+    webhookId: string,
+    options: { cursor?: number; limit?: number } = {},
+  ): Promise<AirtablePayloadsPage> {
+    assertBaseId(baseId);
+    assertWebhookId(webhookId);
+    const { cursor, limit } = options;
+    if (cursor !== undefined && (!Number.isInteger(cursor) || cursor < 1)) {
+      throw new AirlockError("invalid_input", `cursor must be a positive integer, not ${cursor}.`, {
+        hint: "Start at 1, then pass the cursor the previous page returned.",
+      });
+    }
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAYLOADS_PER_PAGE)) {
+      throw new AirlockError(
+        "invalid_input",
+        `limit must be an integer from 1 to ${MAX_PAYLOADS_PER_PAGE}, not ${limit}.`,
+        { hint: `Leave it out to get Airtable's maximum of ${MAX_PAYLOADS_PER_PAGE}.` },
+      );
+    }
+    const query: Record<string, string> = {};
+    if (cursor !== undefined) query.cursor = String(cursor);
+    if (limit !== undefined) query.limit = String(limit);
+    return this.#request(
+      "GET",
+      `/v0/bases/${baseId}/webhooks/${webhookId}/payloads`,
+      { query, hints: WEBHOOK_HINTS },
+      payloadsPage,
+      WEBHOOK_SCOPE,
+      { waitedMs: 0 },
+      baseId,
+    );
+  }
+
+  /**
+   * Turns pings on or off; payloads are kept either way. Needs `webhook:manage`.
+   *
+   * @example
+   * await api.enableWebhookNotifications("appABCDEFGHIJKLMN", "achABCDEFGHIJKLMN", false);
+   */
+  async enableWebhookNotifications(baseId: string, webhookId: string, enable: boolean): Promise<void> {
+    assertBaseId(baseId);
+    assertWebhookId(webhookId);
+    if (typeof enable !== "boolean") {
+      throw new AirlockError("invalid_input", `enable must be true or false, not ${String(enable)}.`, {
+        hint: "Pass true to send pings to the notificationUrl again, false to stop them.",
+      });
+    }
+    await this.#request(
+      "POST",
+      `/v0/bases/${baseId}/webhooks/${webhookId}/enableNotifications`,
+      { body: { enable }, hints: WEBHOOK_HINTS },
+      anything,
+      WEBHOOK_SCOPE,
+      { waitedMs: 0 },
+      baseId,
+    );
   }
 
   async #paginate(fetchPage: (offset: string | undefined) => Promise<string | undefined>): Promise<void> {
@@ -337,17 +582,25 @@ export class AirtableApi {
     return token;
   }
 
-  async #get<T>(
+  /**
+   * One call, retried while 429/503 waits fit the budget and once after a 401 with a fresh token.
+   * `hints` replace the default fix for a status (a 404 on a webhook is not a missing base).
+   */
+  async #request<T>(
+    method: "GET" | "POST" | "DELETE",
     path: string,
-    query: Record<string, string>,
+    options: { query?: Record<string, string>; body?: unknown; hints?: Partial<Record<number, string>> },
     shape: z.ZodType<T>,
     scope: string | undefined,
     budget: { waitedMs: number },
     baseId?: string,
   ): Promise<T> {
     const url = joinPath(this.#apiUrl, path);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const what = `GET ${url.pathname}`;
+    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+    const what = `${method} ${url.pathname}`;
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     let retriedAfter401 = false;
     for (;;) {
       const token = await this.#accessToken(retriedAfter401);
@@ -355,7 +608,9 @@ export class AirtableApi {
       let response: Response;
       try {
         response = await this.#fetch(url, {
-          headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+          method,
+          headers: { authorization: `Bearer ${token}`, ...headers },
+          ...(body === undefined ? {} : { body }),
           redirect: "manual",
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
@@ -363,7 +618,7 @@ export class AirtableApi {
         const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
         throw new AirlockError(
           "transient",
-          `GET ${url.origin}${url.pathname} ${timedOut ? "timed out" : "could not reach Airtable"}.`,
+          `${method} ${url.origin}${url.pathname} ${timedOut ? "timed out" : "could not reach Airtable"}.`,
           {
             hint: `Check the network. ${this.#checkUrl} Then retry.`,
             ...(timedOut ? {} : { cause: err }),
@@ -379,24 +634,24 @@ export class AirtableApi {
         if (!parsed.success) {
           throw new AirlockError(
             "api_error",
-            `The answer to GET ${url.origin}${url.pathname} does not look like Airtable's.`,
+            `The answer to ${method} ${url.origin}${url.pathname} does not look like Airtable's.`,
             { hint: this.#checkUrl, details: { status: response.status, type: "UNEXPECTED_RESPONSE" } },
           );
         }
         return parsed.data;
       }
-      const body = await readErrorBody(response);
+      const error = await readErrorBody(response);
       if (response.status === 429 || response.status === 503) {
         const wait = retryAfterMs(response.headers.get("retry-after")) ?? RATE_LIMIT_WAIT_MS;
         if (budget.waitedMs + wait > this.#maxWait) {
           throw response.status === 429
             ? new AirlockError("rate_limited", `Airtable rate-limited ${what} and the wait budget ran out.`, {
                 hint: "Airtable allows 5 requests per second per base; slow down and retry in 30 seconds.",
-                details: { status: 429, type: body.type ?? null, waited_ms: budget.waitedMs },
+                details: { status: 429, type: error.type ?? null, waited_ms: budget.waitedMs },
               })
             : new AirlockError("transient", `Airtable was unavailable for ${what} (HTTP 503).`, {
                 hint: "Retry later.",
-                details: { status: 503, type: body.type ?? null, waited_ms: budget.waitedMs },
+                details: { status: 503, type: error.type ?? null, waited_ms: budget.waitedMs },
               });
         }
         await this.#sleep(wait);
@@ -407,7 +662,7 @@ export class AirtableApi {
         retriedAfter401 = true;
         continue;
       }
-      throw apiError(response.status, body, what, scope);
+      throw apiError(response.status, error, what, scope, options.hints);
     }
   }
 }
