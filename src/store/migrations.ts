@@ -22,6 +22,7 @@ function migrations(kind: SqlKind): Record<string, Migration> {
     "0002_airlock_health": { up: (db) => airlockHealth(db, int64) },
     "0003_dashboard_session_epoch": { up: (db) => dashboardSessionEpoch(db) },
     "0004_events_by_age": { up: (db) => eventsByAge(db) },
+    "0005_airtable_webhooks": { up: (db) => airtableWebhooks(db, int64) },
   };
 }
 
@@ -160,4 +161,51 @@ async function dashboardSessionEpoch(db: AnyDatabase): Promise<void> {
 /** The retention scan (WHERE created_at < cutoff, oldest first) reads an index, not the table. */
 async function eventsByAge(db: AnyDatabase): Promise<void> {
   await db.schema.createIndex("events_by_age").on("events").columns(["created_at"]).execute();
+}
+
+// 0005 -------------------------------------------------------------------------------------------
+
+/**
+ * Airtable webhooks an app asked Airlock to keep (server/airtable-webhooks/), and ordered outbox
+ * delivery: an event with an `ordering_key` waits until every pending event with the same key and
+ * a smaller `ordering_seq` is delivered (a webhook's payload pages arrive in cursor order).
+ */
+async function airtableWebhooks(db: AnyDatabase, int64: Int64): Promise<void> {
+  await db.schema
+    .createTable("airtable_webhooks")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("identifier", "text", (c) => c.notNull())
+    .addColumn("base_id", "text", (c) => c.notNull())
+    .addColumn("airtable_webhook_id", "text")
+    .addColumn("status", "text", (c) => c.notNull())
+    .addColumn("specification", "text", (c) => c.notNull())
+    .addColumn("notification_url", "text", (c) => c.notNull())
+    .addColumn("mac_secret_enc", "text")
+    .addColumn("expiration_time", int64)
+    .addColumn("cursor", int64, (c) => c.notNull().defaultTo(1))
+    .addColumn("pings", int64, (c) => c.notNull().defaultTo(0))
+    .addColumn("fetched_pings", int64, (c) => c.notNull().defaultTo(0))
+    .addColumn("last_ping_at", int64)
+    .addColumn("last_fetch_at", int64)
+    .addColumn("last_refreshed_at", int64)
+    .addColumn("lease_owner", "text")
+    .addColumn("lease_until", int64)
+    .addColumn("next_attempt_at", int64)
+    .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("last_error", "text")
+    .addColumn("created_at", int64, (c) => c.notNull())
+    .addColumn("updated_at", int64, (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex("airtable_webhooks_by_identifier")
+    .on("airtable_webhooks")
+    .columns(["identifier", "created_at"])
+    .execute();
+  await db.schema.alterTable("events").addColumn("ordering_key", "text").execute();
+  await db.schema.alterTable("events").addColumn("ordering_seq", int64).execute();
+  await db.schema
+    .createIndex("events_by_ordering_key")
+    .on("events")
+    .columns(["ordering_key", "ordering_seq"])
+    .execute();
 }

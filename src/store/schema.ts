@@ -72,6 +72,43 @@ export interface EventsTable {
   lease_until: number | null;
   last_error: string | null;
   delivered_at: number | null;
+  /** Events with the same key are delivered in `ordering_seq` order (a webhook's payload pages). */
+  ordering_key: string | null;
+  ordering_seq: number | null;
+}
+
+export interface AirtableWebhooksTable {
+  /** Airlock's id (`awh_…`), in the notification URL; Airtable's id is `airtable_webhook_id`. */
+  id: string;
+  identifier: string;
+  base_id: string;
+  /** Null while `creating` (the row exists before the upstream call, so a crash leaves a trace). */
+  airtable_webhook_id: string | null;
+  /** creating | active | expired | deleted_upstream */
+  status: string;
+  /** JSON: Airtable's specification, as created. */
+  specification: string;
+  notification_url: string;
+  /** Airtable's macSecretBase64, encrypted and bound to this row; null while creating. */
+  mac_secret_enc: string | null;
+  expiration_time: number | null;
+  /** The number of the next payload to fetch; only moves inside the transaction that queues the payloads. */
+  cursor: number;
+  /** Pings verified, and how many of them the last finished fetch covered (a fetch is due while fewer). */
+  pings: number;
+  fetched_pings: number;
+  last_ping_at: number | null;
+  last_fetch_at: number | null;
+  last_refreshed_at: number | null;
+  /** The fetch/refresh lease: one instance talks to Airtable about this webhook at a time. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** Backoff after a transient failure, binding every instance. */
+  next_attempt_at: number | null;
+  failures: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface Database {
@@ -79,4 +116,5 @@ export interface Database {
   connect_sessions: ConnectSessionsTable;
   pending_authorizations: PendingAuthorizationsTable;
   events: EventsTable;
+  airtable_webhooks: AirtableWebhooksTable;
 }

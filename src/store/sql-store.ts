@@ -8,6 +8,7 @@
  * - sql/connections.ts: connect, read, list, count, disconnect, the keep-alive scan
  * - sql/leases.ts: the refresh lease and fencing
  * - sql/events.ts: events and retention; sql/outbox.ts: the webhook outbox
+ * - sql/airtable-webhooks.ts: Airtable webhooks kept for connections, their lease and cursor
  * - sql/reencrypt.ts: key rotation; sql/one-row-tables.ts: the write check, the session epoch
  * - sql/rows.ts: rows to records
  *
@@ -21,6 +22,7 @@ import type { ConnectionListener } from "./change-feed.js";
 import type { Keyring } from "./crypto.js";
 import { migrationProvider, type SqlKind } from "./migrations.js";
 import type { Database } from "./schema.js";
+import * as airtableWebhooks from "./sql/airtable-webhooks.js";
 import * as connectFlow from "./sql/connect-flow.js";
 import * as connections from "./sql/connections.js";
 import { type Clock, type SqlContext, systemClock } from "./sql/context.js";
@@ -31,6 +33,12 @@ import * as oneRowTables from "./sql/one-row-tables.js";
 import * as outbox from "./sql/outbox.js";
 import { reencryptAll } from "./sql/reencrypt.js";
 import type {
+  AirtableWebhookActivation,
+  AirtableWebhookDelivery,
+  AirtableWebhookLeaseRequest,
+  AirtableWebhookRecord,
+  AirtableWebhookRelease,
+  AirtableWebhooksDueQuery,
   ConnectAttempt,
   ConnectionCounts,
   ConnectionPage,
@@ -44,6 +52,7 @@ import type {
   LeaseRequest,
   ListConnectionsOptions,
   ListEventsOptions,
+  NewAirtableWebhook,
   NewConnectionTokens,
   NewConnectSession,
   NewEvent,
@@ -51,6 +60,7 @@ import type {
   OutboxClaim,
   OutboxFailure,
   OutboxItem,
+  PayloadPageSave,
   PendingAuthorization,
   PruneEventsOptions,
   ReauthRequest,
@@ -246,6 +256,57 @@ export class SqlStore implements Store {
 
   markOutboxFailed(id: string, failure: OutboxFailure): Promise<void> {
     return outbox.markOutboxFailed(this.#sql, id, failure);
+  }
+
+  // Airtable webhooks: sql/airtable-webhooks.ts ----------------------------------------------
+
+  createAirtableWebhook(webhook: NewAirtableWebhook): Promise<void> {
+    return airtableWebhooks.createAirtableWebhook(this.#sql, webhook);
+  }
+
+  activateAirtableWebhook(id: string, created: AirtableWebhookActivation): Promise<boolean> {
+    return airtableWebhooks.activateAirtableWebhook(this.#sql, id, created);
+  }
+
+  getAirtableWebhook(id: string): Promise<AirtableWebhookRecord | null> {
+    return airtableWebhooks.getAirtableWebhook(this.#sql, id);
+  }
+
+  getAirtableWebhookSecret(id: string): Promise<string | null> {
+    return airtableWebhooks.getAirtableWebhookSecret(this.#sql, id);
+  }
+
+  listAirtableWebhooks(
+    identifier: string,
+  ): Promise<Array<AirtableWebhookRecord & { delivery: AirtableWebhookDelivery }>> {
+    return airtableWebhooks.listAirtableWebhooks(this.#sql, identifier);
+  }
+
+  deleteAirtableWebhook(id: string): Promise<boolean> {
+    return airtableWebhooks.deleteAirtableWebhook(this.#sql, id);
+  }
+
+  recordAirtableWebhookPing(id: string, now: Date): Promise<boolean> {
+    return airtableWebhooks.recordAirtableWebhookPing(this.#sql, id, now);
+  }
+
+  claimAirtableWebhookLease(
+    id: string,
+    request: AirtableWebhookLeaseRequest,
+  ): Promise<AirtableWebhookRecord | null> {
+    return airtableWebhooks.claimAirtableWebhookLease(this.#sql, id, request);
+  }
+
+  saveAirtablePayloadPage(id: string, page: PayloadPageSave): Promise<boolean> {
+    return airtableWebhooks.saveAirtablePayloadPage(this.#sql, id, page);
+  }
+
+  releaseAirtableWebhookLease(id: string, release: AirtableWebhookRelease): Promise<boolean> {
+    return airtableWebhooks.releaseAirtableWebhookLease(this.#sql, id, release);
+  }
+
+  listAirtableWebhooksDue(query: AirtableWebhooksDueQuery): Promise<string[]> {
+    return airtableWebhooks.listAirtableWebhooksDue(this.#sql, query);
   }
 
   // Key rotation, health, dashboard sessions: sql/reencrypt.ts, sql/one-row-tables.ts ---------

@@ -48,6 +48,11 @@ export interface ConnectionRecord extends ConnectionSummary {
 export interface NewEvent {
   type: string;
   data?: Record<string, unknown>;
+  /**
+   * Outbox order: an event with a `key` is delivered only after every pending event with the same
+   * key and a smaller `seq` (a webhook's payload pages go out in cursor order).
+   */
+  ordering?: { key: string; seq: number } | undefined;
 }
 
 export interface EventRecord {
@@ -240,6 +245,115 @@ export interface LeaseRenewal {
   until: Date;
 }
 
+/**
+ * An Airtable webhook's state in Airlock: `creating` until Airtable answered the creation (a row
+ * left `creating` by a crash is cleaned up), `active`, or lost upstream (`expired`,
+ * `deleted_upstream`).
+ */
+export const AIRTABLE_WEBHOOK_STATUSES = ["creating", "active", "expired", "deleted_upstream"] as const;
+
+export type AirtableWebhookStatus = (typeof AIRTABLE_WEBHOOK_STATUSES)[number];
+
+/** An Airtable webhook Airlock keeps for a connection (no MAC secret). */
+export interface AirtableWebhookRecord {
+  /** Airlock's id (`awh_…`), the last segment of the notification URL. */
+  id: string;
+  identifier: string;
+  baseId: string;
+  airtableWebhookId: string | null;
+  status: AirtableWebhookStatus;
+  specification: Record<string, unknown>;
+  notificationUrl: string;
+  expirationTime: Date | null;
+  /** The number of the next payload to fetch. */
+  cursor: number;
+  pings: number;
+  fetchedPings: number;
+  lastPingAt: Date | null;
+  lastFetchAt: Date | null;
+  lastRefreshedAt: Date | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  nextAttemptAt: Date | null;
+  failures: number;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A webhook's outbox: its `airtable.payloads` events not yet delivered, and the oldest one's last error. */
+export interface AirtableWebhookDelivery {
+  pending: number;
+  lastError: string | null;
+}
+
+/** What {@link Store.createAirtableWebhook} stores before the upstream call (status `creating`). */
+export interface NewAirtableWebhook {
+  id: string;
+  identifier: string;
+  baseId: string;
+  specification: Record<string, unknown>;
+  notificationUrl: string;
+  now: Date;
+}
+
+/** What Airtable answered to the creation. */
+export interface AirtableWebhookActivation {
+  airtableWebhookId: string;
+  macSecret: string;
+  expirationTime: Date | null;
+  now: Date;
+}
+
+/** What a lease on an Airtable webhook is claimed for. */
+export type AirtableWebhookWork =
+  /** Fetch payloads: a verified ping is not yet covered, or the last fetch is older than `pollBefore`. */
+  | { kind: "fetch"; pollBefore: Date }
+  /** Refresh: it expires before `refreshBefore`. */
+  | { kind: "refresh"; refreshBefore: Date };
+
+/** A claim of an Airtable webhook's lease, for `leaseMs` from `now`. */
+export interface AirtableWebhookLeaseRequest {
+  owner: string;
+  now: Date;
+  leaseMs: number;
+  work: AirtableWebhookWork;
+}
+
+/**
+ * One fetched page, queued fenced on the cursor it was fetched from and on the lease: the event
+ * (absent for an empty page) and the cursor move commit together or not at all.
+ */
+export interface PayloadPageSave {
+  owner: string;
+  /** The cursor the page was fetched from (the row must still be there). */
+  cursor: number;
+  nextCursor: number;
+  event: NewEvent | null;
+  now: Date;
+  /** The lease is extended to `now + leaseMs` for the next page. */
+  leaseMs: number;
+}
+
+/** The end of a lease: what the work found, fenced on the owner. */
+export type AirtableWebhookRelease =
+  /** A fetch reached the end of the payloads: pings up to `coveredPings` are handled. */
+  | { kind: "fetched"; owner: string; coveredPings: number; now: Date }
+  /** A refresh succeeded. */
+  | { kind: "refreshed"; owner: string; expirationTime: Date | null; now: Date }
+  /** A transient failure (or no token): try again after `nextAttemptAt`. */
+  | { kind: "failed"; owner: string; error: string; nextAttemptAt: Date; now: Date }
+  /** Airtable no longer has it: the status changes, with the event, once. */
+  | { kind: "lost"; owner: string; status: "expired" | "deleted_upstream"; event: NewEvent; now: Date };
+
+/** Webhooks with work due now: active, not leased, not backing off, on an active connection. */
+export interface AirtableWebhooksDueQuery {
+  now: Date;
+  refreshBefore: Date;
+  pollBefore: Date;
+  limit: number;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   /** Creates or upgrades the schema; safe when several instances start at once. */
@@ -313,6 +427,33 @@ export interface Store {
   claimOutbox(options: OutboxClaim): Promise<OutboxItem[]>;
   markOutboxDelivered(id: string, now: Date): Promise<void>;
   markOutboxFailed(id: string, failure: OutboxFailure): Promise<void>;
+
+  // Airtable webhooks (server/airtable-webhooks/)
+  /** Inserts the row as `creating`, before Airtable is asked to create the webhook. */
+  createAirtableWebhook(webhook: NewAirtableWebhook): Promise<void>;
+  /** Stores Airtable's answer (the MAC secret encrypted, bound to the row) and makes it `active`. */
+  activateAirtableWebhook(id: string, created: AirtableWebhookActivation): Promise<boolean>;
+  getAirtableWebhook(id: string): Promise<AirtableWebhookRecord | null>;
+  /** The webhook's MAC secret (decrypted), or null when unknown or not yet active. */
+  getAirtableWebhookSecret(id: string): Promise<string | null>;
+  /** A connection's webhooks, oldest first, with their outbox state. */
+  listAirtableWebhooks(
+    identifier: string,
+  ): Promise<Array<AirtableWebhookRecord & { delivery: AirtableWebhookDelivery }>>;
+  deleteAirtableWebhook(id: string): Promise<boolean>;
+  /** Counts a verified ping (a fetch is now due); false when the webhook is unknown. */
+  recordAirtableWebhookPing(id: string, now: Date): Promise<boolean>;
+  /** One conditional UPDATE: the lease if the work is due and nobody holds it; the row as claimed. */
+  claimAirtableWebhookLease(
+    id: string,
+    request: AirtableWebhookLeaseRequest,
+  ): Promise<AirtableWebhookRecord | null>;
+  /** Queues a fetched page and moves the cursor in one transaction; false when fenced out. */
+  saveAirtablePayloadPage(id: string, page: PayloadPageSave): Promise<boolean>;
+  /** Ends the lease with what the work found; false when the lease was no longer ours. */
+  releaseAirtableWebhookLease(id: string, release: AirtableWebhookRelease): Promise<boolean>;
+  /** Ids of webhooks with work due (see {@link AirtableWebhooksDueQuery}). */
+  listAirtableWebhooksDue(query: AirtableWebhooksDueQuery): Promise<string[]>;
 
   // Key rotation
   /** Re-encrypts every secret column under the keyring's first key; returns rows rewritten. */

@@ -34,6 +34,8 @@ export async function insertEvent(
     lease_until: null,
     last_error: null,
     delivered_at: null,
+    ordering_key: event.ordering?.key ?? null,
+    ordering_seq: event.ordering?.seq ?? null,
   };
   await trx.insertInto("events").values(row).execute();
   return row;

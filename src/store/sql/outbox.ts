@@ -20,7 +20,19 @@ export async function claimOutbox(ctx: SqlContext, options: OutboxClaim): Promis
     query
       .where("webhook_state", "=", "pending")
       .where("next_attempt_at", "<=", at)
-      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", at)]));
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", at)]))
+      // Ordered events wait for every earlier pending one of their key, leased or not.
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("events as earlier")
+              .select("earlier.id")
+              .whereRef("earlier.ordering_key", "=", "events.ordering_key")
+              .whereRef("earlier.ordering_seq", "<", "events.ordering_seq")
+              .where("earlier.webhook_state", "=", "pending"),
+          ),
+        ),
+      );
   const candidates = ctx.dialect.lockOutboxCandidates(
     due(ctx.db.selectFrom("events").select("id"))
       .orderBy("next_attempt_at")

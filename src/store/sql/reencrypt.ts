@@ -3,15 +3,15 @@
  * each row fenced on its old ciphertext so a write landing in between is never overwritten.
  */
 import type { SqlContext } from "./context.js";
-import { type ConnectionRow, tokenContext, verifierContext } from "./rows.js";
+import { type ConnectionRow, macSecretContext, tokenContext, verifierContext } from "./rows.js";
 
 const REENCRYPT_PAGE = 200;
 
 type ConnectionSecrets = Pick<ConnectionRow, "identifier" | "access_token_enc" | "refresh_token_enc">;
 
-/** `Store.reencryptAll`: connections, then pending authorizations; returns rows rewritten. */
+/** `Store.reencryptAll`: connections, pending authorizations, webhook MAC secrets; returns rows rewritten. */
 export async function reencryptAll(ctx: SqlContext): Promise<number> {
-  return (await reencryptConnections(ctx)) + (await reencryptPending(ctx));
+  return (await reencryptConnections(ctx)) + (await reencryptPending(ctx)) + (await reencryptMacSecrets(ctx));
 }
 
 async function reencryptConnections(ctx: SqlContext): Promise<number> {
@@ -92,5 +92,35 @@ async function reencryptPending(ctx: SqlContext): Promise<number> {
     }
     if (rows.length < REENCRYPT_PAGE) return rewritten;
     after = rows.at(-1)!.state_hash;
+  }
+}
+
+async function reencryptMacSecrets(ctx: SqlContext): Promise<number> {
+  const { db, keyring } = ctx;
+  let rewritten = 0;
+  let after: string | null = null;
+  for (;;) {
+    let query = db
+      .selectFrom("airtable_webhooks")
+      .select(["id", "mac_secret_enc"])
+      .where("mac_secret_enc", "is not", null)
+      .orderBy("id")
+      .limit(REENCRYPT_PAGE);
+    if (after !== null) query = query.where("id", ">", after);
+    const rows = await query.execute();
+    for (const row of rows) {
+      const stored = row.mac_secret_enc!;
+      if (!keyring.needsReencryption(stored)) continue;
+      const context = macSecretContext(row.id);
+      const result = await db
+        .updateTable("airtable_webhooks")
+        .set({ mac_secret_enc: keyring.encrypt(keyring.decrypt(stored, context), context) })
+        .where("id", "=", row.id)
+        .where("mac_secret_enc", "=", stored)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 1n) rewritten++;
+    }
+    if (rows.length < REENCRYPT_PAGE) return rewritten;
+    after = rows.at(-1)!.id;
   }
 }

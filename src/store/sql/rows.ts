@@ -4,8 +4,11 @@
  */
 import { AirlockError } from "../../shared/errors.js";
 import { encryptionContext, type Keyring } from "../crypto.js";
-import type { ConnectionsTable, EventsTable } from "../schema.js";
+import type { AirtableWebhooksTable, ConnectionsTable, EventsTable } from "../schema.js";
 import {
+  AIRTABLE_WEBHOOK_STATUSES,
+  type AirtableWebhookRecord,
+  type AirtableWebhookStatus,
   CONNECTION_STATUSES,
   type ConnectionRecord,
   type ConnectionStatus,
@@ -105,4 +108,47 @@ export function tokenContext(column: "access_token" | "refresh_token", identifie
  */
 export function verifierContext(stateHash: string): string {
   return encryptionContext("pending_authorizations", "code_verifier", stateHash);
+}
+
+/**
+ * The encryption context binding an Airtable webhook's MAC secret to its row.
+ */
+export function macSecretContext(webhookId: string): string {
+  return encryptionContext("airtable_webhooks", "mac_secret", webhookId);
+}
+
+export type AirtableWebhookRow = AirtableWebhooksTable;
+
+/** An `airtable_webhooks` row as a record (no secret; an unknown status is refused). */
+export function toAirtableWebhook(row: AirtableWebhookRow): AirtableWebhookRecord {
+  if (!(AIRTABLE_WEBHOOK_STATUSES as readonly string[]).includes(row.status)) {
+    throw new AirlockError(
+      "internal",
+      `The Airtable webhook "${row.id}" has the unknown status "${row.status}" in the database.`,
+      { hint: "Check that every instance runs the same Airlock version, or correct the row." },
+    );
+  }
+  return {
+    id: row.id,
+    identifier: row.identifier,
+    baseId: row.base_id,
+    airtableWebhookId: row.airtable_webhook_id,
+    status: row.status as AirtableWebhookStatus,
+    specification: JSON.parse(row.specification) as Record<string, unknown>,
+    notificationUrl: row.notification_url,
+    expirationTime: toDate(row.expiration_time),
+    cursor: Number(row.cursor),
+    pings: Number(row.pings),
+    fetchedPings: Number(row.fetched_pings),
+    lastPingAt: toDate(row.last_ping_at),
+    lastFetchAt: toDate(row.last_fetch_at),
+    lastRefreshedAt: toDate(row.last_refreshed_at),
+    leaseOwner: row.lease_owner,
+    leaseUntil: toDate(row.lease_until),
+    nextAttemptAt: toDate(row.next_attempt_at),
+    failures: Number(row.failures),
+    lastError: row.last_error,
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
+  };
 }
