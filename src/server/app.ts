@@ -1,10 +1,12 @@
 /**
- * The service's Hono app: request logging, authentication for `/v1/*`, the API, the proxy, the
- * connect flow, operations endpoints, the dashboard, one error handler, and `GET /openapi.json`.
+ * The service's Hono app: request logging, authentication for `/v1/*`, the API (Airtable webhooks
+ * and their notification route included), the proxy, the connect flow, operations endpoints, the
+ * dashboard, one error handler, and `GET /openapi.json`.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Hono } from "hono";
 import { AirlockError } from "../shared/errors.js";
+import { airtableWebhookRoutes, notificationRoutes } from "./airtable-webhooks/routes.js";
 import { apiRoutes } from "./api.js";
 import { requireSecretKey } from "./auth.js";
 import { authThrottle } from "./auth-throttle.js";
@@ -51,6 +53,8 @@ export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | fal
   app.use("/v1/*", requireSecretKey(secretKey, authThrottle(ctx)));
 
   app.route("/", apiRoutes(ctx));
+  app.route("/", airtableWebhookRoutes(ctx));
+  app.route("/", notificationRoutes(ctx));
   const closeProxy = mountProxy(app, ctx);
   app.route("/", connectFlowRoutes(ctx));
   app.route("/", opsRoutes(ctx));

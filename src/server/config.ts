@@ -73,6 +73,11 @@ export interface ServiceConfig {
   /** How often the keep-alive scheduler looks for due connections, in seconds (default 600). */
   keepAliveIntervalSeconds: number;
   webhook: WebhookConfig | null;
+  /**
+   * The lease one instance holds while it fetches an Airtable webhook's payloads or refreshes it
+   * (AIRLOCK_AIRTABLE_WEBHOOK_LEASE_SECONDS, default 60); a holder that dies is replaced after it.
+   */
+  airtableWebhookLeaseMs: number;
   /** Largest proxied request body, in bytes. */
   proxyMaxBody: number;
   /** Upstream timeout for proxied requests (until response headers). */
@@ -465,6 +470,8 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     allowedReturnOrigins: readOrigins(env),
     ...readKeepAlive(env),
     webhook: readWebhook(env),
+    airtableWebhookLeaseMs:
+      readInteger(env, "AIRLOCK_AIRTABLE_WEBHOOK_LEASE_SECONDS", 60, { min: 5, max: 3600 }, "60") * 1000,
     ...readProxyLimits(env),
     refresh: readRefresh(env, databaseUrl),
     shutdownTimeoutMs:

@@ -1,6 +1,6 @@
 /**
  * What every route module of the service receives: configuration, the store, the token manager,
- * the OAuth client, metrics, the logger and the clock. Built once by `startService`.
+ * the OAuth client, metrics, the logger, the Airtable webhook worker and the clock. Built once by `startService`.
  */
 import type { AirtableOAuth } from "../airtable/oauth.js";
 import type { Logger } from "../shared/log.js";
@@ -8,6 +8,14 @@ import type { Metrics } from "../shared/metrics.js";
 import type { Store } from "../store/types.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { ServiceConfig } from "./config.js";
+
+/** The Airtable webhook worker as the routes and the keeper see it. */
+export interface AirtableWebhookWork {
+  /** Starts (or joins) the work due on one webhook: a refresh, a payload fetch. */
+  work(id: string): Promise<void>;
+  /** No new runs; resolves once the ones in progress are done. */
+  stop(): Promise<void>;
+}
 
 export interface ServiceContext {
   /** Final configuration: in demo mode `config.airtable` already points at the running emulator. */
@@ -19,6 +27,8 @@ export interface ServiceContext {
   logger: Logger;
   /** Set in demo mode (no AIRTABLE_CLIENT_ID): pages show a banner naming the emulator. */
   demo: { emulatorUrl: string } | null;
+  /** The Airtable webhook worker (server/airtable-webhooks/worker.ts); a verified ping triggers it. */
+  airtableWebhooks: AirtableWebhookWork;
   /** The clock every expiry check uses (tests may pass their own). */
   now(): Date;
 }

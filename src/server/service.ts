@@ -24,6 +24,8 @@ import { FileRotationJournal } from "../store/journal.js";
 import type { Store } from "../store/types.js";
 import { startKeepAlive } from "../tokens/keep-alive.js";
 import { TokenManager } from "../tokens/token-manager.js";
+import { startAirtableWebhookKeeper } from "./airtable-webhooks/keeper.js";
+import { AirtableWebhookWorker } from "./airtable-webhooks/worker.js";
 import { createApp } from "./app.js";
 import { CALLBACK_PATH, DEMO_CLIENT_ID, type HttpServerConfig, type ServiceConfig } from "./config.js";
 import type { ServiceContext } from "./context.js";
@@ -406,7 +408,7 @@ async function startTokens(
   return { oauth, tokens, journalDir };
 }
 
-/** Keep-alive, webhook delivery and the purge; each is stopped first at shutdown. */
+/** Keep-alive (tokens and Airtable webhooks), webhook delivery and the purge; each is stopped first at shutdown. */
 function startBackgroundLoops(ctx: ServiceContext, options: StartServiceOptions, shutdown: Shutdown): void {
   const { config, store, logger, now } = ctx;
   if (options.keepAlive !== false) {
@@ -433,6 +435,13 @@ function startBackgroundLoops(ctx: ServiceContext, options: StartServiceOptions,
     });
     shutdown.background(() => delivery.stop());
   }
+  if (options.keepAlive !== false) {
+    const intervalMs = options.keepAliveIntervalMs ?? config.keepAliveIntervalSeconds * 1000;
+    const keeper = startAirtableWebhookKeeper(ctx, intervalMs);
+    shutdown.background(() => keeper.stop());
+  }
+  // Pings start work too; what is in flight finishes (each page it saved is already durable).
+  shutdown.background(() => ctx.airtableWebhooks.stop());
   const purge = startPurge(ctx, options.purgeIntervalMs ?? 10 * 60 * 1000);
   shutdown.background(() => clearInterval(purge));
 }
@@ -497,7 +506,7 @@ export async function startService(
     const withKeys = configWithPortAndKeys(input, server.port, keys);
     const { config, emulator } = await startDemoIfAsked(withKeys, options, start);
     const { oauth, tokens, journalDir } = await startTokens(config, store, keyring, start);
-    const ctx: ServiceContext = {
+    const parts = {
       config,
       store,
       tokens,
@@ -507,6 +516,7 @@ export async function startService(
       demo: emulator ? { emulatorUrl: emulator.url } : null,
       now: start.now,
     };
+    const ctx: ServiceContext = { ...parts, airtableWebhooks: new AirtableWebhookWorker(parts) };
     const built = createApp(ctx);
     start.shutdown.cleanup((deadline) => built.close(deadline.remainingMs()));
     server.serve(built.app);

@@ -24,6 +24,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "connection.deleted",
   "connection.refreshed",
   "connection.refresh_failed",
+  "airtable.payloads",
+  "airtable.webhook_lost",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -37,6 +39,8 @@ export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = [
   "connection.recovered",
   "connection.reconnected",
   "connection.deleted",
+  "airtable.payloads",
+  "airtable.webhook_lost",
 ];
 
 const SECRET_PREFIX = "whsec_";

@@ -66,6 +66,17 @@ export function createMetrics() {
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),
+    airtablePayloads: new Counter({
+      name: "airlock_airtable_payloads_total",
+      help: "Airtable webhook payloads fetched and queued for delivery.",
+      registers: [registry],
+    }),
+    airtablePings: new Counter({
+      name: "airlock_airtable_pings_total",
+      help: "Airtable webhook notification pings, by outcome (accepted, forged, unknown).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
     storeErrors,
     /** The store's `onFailure` listener: counts the failure in `airlock_store_errors_total`. */
     recordStoreFailure(failure: AirlockError, store: "sqlite" | "postgres"): void {

@@ -52,7 +52,10 @@ Service (every variable it reads; durations in seconds unless the name says othe
   AIRLOCK_WEBHOOK_URL                     where signed events are POSTed (default: no webhooks)
   AIRLOCK_WEBHOOK_SECRET                  whsec_… signing secret; required with AIRLOCK_WEBHOOK_URL
   AIRLOCK_WEBHOOK_EVENTS                  event types to deliver, comma-separated, or "all" (default:
-                                          created, reauth_required, recovered, deleted)
+                                          created, reauth_required, recovered, deleted, and the
+                                          airtable.payloads and airtable.webhook_lost of Airtable webhooks)
+  AIRLOCK_AIRTABLE_WEBHOOK_LEASE_SECONDS  one instance at a time fetches an Airtable webhook's payloads or
+                                          refreshes it; a holder that dies is replaced after this (default 60)
   AIRLOCK_EVENT_RETENTION_DAYS            keep the event history this long (default 30); older events are
                                           deleted except undelivered webhooks and each connection's newest
   AIRLOCK_PROXY_MAX_BODY                  largest proxied request body in bytes (default 5242880)

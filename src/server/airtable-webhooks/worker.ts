@@ -1,0 +1,229 @@
+/**
+ * The work on one Airtable webhook, under its lease (one instance at a time, whatever the number
+ * of instances and pings):
+ *
+ * - **fetch**: page through the payloads from the stored cursor; each page is queued in the
+ *   outbox in the transaction that moves the cursor, fenced on the cursor and the lease, so a
+ *   crash anywhere loses nothing (the next holder starts from the stored cursor) and a stale
+ *   holder duplicates nothing (its save is refused). Pings that arrive meanwhile are counted and
+ *   make the holder go round again.
+ * - **refresh**: extend the webhook's life (Airtable disables it 7 days after creation or the last
+ *   refresh); a webhook Airtable no longer has becomes `expired` or `deleted_upstream`, with one
+ *   `airtable.webhook_lost` event.
+ *
+ * In-process, concurrent triggers of the same webhook share one run.
+ */
+import { randomBytes } from "node:crypto";
+import type { AirtablePayloadsPage } from "../../airtable/api.js";
+import type { AirtableWebhookRecord, AirtableWebhookRelease, NewEvent } from "../../store/types.js";
+import type { AirtableWebhookWork, ServiceContext } from "../context.js";
+import { airtableApiFor, judgeFailure } from "./upstream.js";
+
+/** Refresh once less than this much of the 7 days is left: about daily, far from the edge. */
+export const REFRESH_WHEN_LEFT_MS = 6 * 24 * 3600_000;
+/** Fetch without a ping when the last fetch is older than this (pings are best effort). */
+export const POLL_EVERY_MS = 10 * 60_000;
+/** Airtable's largest payload page. */
+const PAGE_LIMIT = 50;
+
+/** Backoff after `failures` transient failures: 5 s doubling, capped at 10 minutes. */
+function backoffMs(failures: number): number {
+  return Math.min(10 * 60_000, 5000 * 2 ** Math.min(failures, 10));
+}
+
+/** What the worker needs: the whole service context but itself. */
+export type WorkerContext = Omit<ServiceContext, "airtableWebhooks">;
+
+export class AirtableWebhookWorker implements AirtableWebhookWork {
+  readonly #ctx: WorkerContext;
+  /** The lease owner: names this process (its pid), unique per start. */
+  readonly owner = `awh-${process.pid}-${randomBytes(4).toString("hex")}`;
+  readonly #running = new Map<string, Promise<void>>();
+  /** Triggers that arrived while a run was going: it goes round once more. */
+  readonly #again = new Set<string>();
+  #stopped = false;
+
+  constructor(ctx: WorkerContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Refreshes the webhook if due, then fetches its payloads if due; shares a run in progress. */
+  work(id: string): Promise<void> {
+    const running = this.#running.get(id);
+    if (running) {
+      this.#again.add(id);
+      return running;
+    }
+    const run = this.#run(id).finally(() => this.#running.delete(id));
+    this.#running.set(id, run);
+    return run;
+  }
+
+  /** No new runs; resolves once the ones in progress are done (each save is already durable). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await Promise.allSettled([...this.#running.values()]);
+  }
+
+  async #run(id: string): Promise<void> {
+    do {
+      this.#again.delete(id);
+      try {
+        await this.#refreshIfDue(id);
+        await this.#fetchWhileDue(id);
+      } catch (error) {
+        // A store outage: the lease expires and the keeper (here or elsewhere) tries again.
+        this.#ctx.logger.warn({ webhook_id: id, err: error }, "Airtable webhook work failed");
+      }
+    } while (this.#again.has(id) && !this.#stopped);
+  }
+
+  #lease(now: Date) {
+    return { owner: this.owner, now, leaseMs: this.#ctx.config.airtableWebhookLeaseMs };
+  }
+
+  async #refreshIfDue(id: string): Promise<void> {
+    const { store } = this.#ctx;
+    const now = this.#ctx.now();
+    const refreshBefore = new Date(now.getTime() + REFRESH_WHEN_LEFT_MS);
+    const webhook = await store.claimAirtableWebhookLease(id, {
+      ...this.#lease(now),
+      work: { kind: "refresh", refreshBefore },
+    });
+    if (!webhook) return;
+    try {
+      const api = airtableApiFor(this.#ctx, webhook.identifier);
+      const { expirationTime } = await api.refreshWebhook(webhook.baseId, webhook.airtableWebhookId!);
+      await this.#release(id, {
+        kind: "refreshed",
+        owner: this.owner,
+        expirationTime: expirationTime ? new Date(expirationTime) : null,
+        now: this.#ctx.now(),
+      });
+      this.#ctx.logger.debug(
+        { webhook_id: id, expiration_time: expirationTime },
+        "Airtable webhook refreshed",
+      );
+    } catch (error) {
+      await this.#failed(webhook, error, "refresh");
+    }
+  }
+
+  /** Claims the fetch lease and pages until the end; again while pings keep coming, until stopped. */
+  async #fetchWhileDue(id: string): Promise<void> {
+    const { store } = this.#ctx;
+    while (!this.#stopped) {
+      const now = this.#ctx.now();
+      const webhook = await store.claimAirtableWebhookLease(id, {
+        ...this.#lease(now),
+        work: { kind: "fetch", pollBefore: new Date(now.getTime() - POLL_EVERY_MS) },
+      });
+      if (!webhook) return;
+      // Pings counted up to the claim are covered by reading to the end from here.
+      const covered = webhook.pings;
+      try {
+        if (!(await this.#fetchToEnd(webhook))) return;
+      } catch (error) {
+        await this.#failed(webhook, error, "fetch");
+        return;
+      }
+      const released = await this.#release(id, {
+        kind: "fetched",
+        owner: this.owner,
+        coveredPings: covered,
+        now: this.#ctx.now(),
+      });
+      if (!released) return;
+    }
+  }
+
+  /** Pages from the stored cursor; false when another holder fenced this one out. */
+  async #fetchToEnd(webhook: AirtableWebhookRecord): Promise<boolean> {
+    const api = airtableApiFor(this.#ctx, webhook.identifier);
+    let cursor = webhook.cursor;
+    for (;;) {
+      const page = await api.listWebhookPayloads(webhook.baseId, webhook.airtableWebhookId!, {
+        cursor,
+        limit: PAGE_LIMIT,
+      });
+      const saved = await this.#ctx.store.saveAirtablePayloadPage(webhook.id, {
+        owner: this.owner,
+        cursor,
+        nextCursor: page.cursor,
+        event: page.payloads.length > 0 ? payloadsEvent(webhook, cursor, page) : null,
+        now: this.#ctx.now(),
+        leaseMs: this.#ctx.config.airtableWebhookLeaseMs,
+      });
+      if (!saved) {
+        this.#ctx.logger.info(
+          { webhook_id: webhook.id, cursor },
+          "another instance took over the payload fetch",
+        );
+        return false;
+      }
+      if (page.payloads.length > 0) {
+        this.#ctx.metrics.airtablePayloads.inc(page.payloads.length);
+      }
+      if (!page.mightHaveMore || page.cursor === cursor) return true;
+      cursor = page.cursor;
+    }
+  }
+
+  async #failed(webhook: AirtableWebhookRecord, error: unknown, during: "fetch" | "refresh"): Promise<void> {
+    const verdict = judgeFailure(error, during);
+    const now = this.#ctx.now();
+    const log = this.#ctx.logger;
+    if (verdict.kind === "lost") {
+      const event: NewEvent = {
+        type: "airtable.webhook_lost",
+        data: {
+          webhook_id: webhook.id,
+          airtable_webhook_id: webhook.airtableWebhookId,
+          base_id: webhook.baseId,
+          reason: verdict.status,
+        },
+      };
+      await this.#release(webhook.id, {
+        kind: "lost",
+        owner: this.owner,
+        status: verdict.status,
+        event,
+        now,
+      });
+      log.warn({ webhook_id: webhook.id, status: verdict.status }, "Airtable no longer has the webhook");
+      return;
+    }
+    const nextAttemptAt = new Date(now.getTime() + backoffMs(webhook.failures));
+    await this.#release(webhook.id, {
+      kind: "failed",
+      owner: this.owner,
+      error: verdict.error,
+      nextAttemptAt,
+      now,
+    });
+    log.warn(
+      { webhook_id: webhook.id, during, error: verdict.error, retry_at: nextAttemptAt.toISOString() },
+      "Airtable webhook work failed; will retry",
+    );
+  }
+
+  #release(id: string, release: AirtableWebhookRelease): Promise<boolean> {
+    return this.#ctx.store.releaseAirtableWebhookLease(id, release);
+  }
+}
+
+/** The outbox event of one page: delivered in cursor order per webhook (`ordering`). */
+function payloadsEvent(webhook: AirtableWebhookRecord, cursor: number, page: AirtablePayloadsPage): NewEvent {
+  return {
+    type: "airtable.payloads",
+    data: {
+      webhook_id: webhook.id,
+      airtable_webhook_id: webhook.airtableWebhookId,
+      base_id: webhook.baseId,
+      cursor,
+      next_cursor: page.cursor,
+      payloads: page.payloads,
+    },
+    ordering: { key: webhook.id, seq: cursor },
+  };
+}
