@@ -339,6 +339,8 @@ export interface PayloadPageSave {
 export type AirtableWebhookRelease =
   /** A fetch reached the end of the payloads: pings up to `coveredPings` are handled. */
   | { kind: "fetched"; owner: string; coveredPings: number; now: Date }
+  /** Stopped between pages (a shutdown): the lease is freed, nothing else changes. */
+  | { kind: "yielded"; owner: string; now: Date }
   /** A refresh succeeded. */
   | { kind: "refreshed"; owner: string; expirationTime: Date | null; now: Date }
   /** A transient failure (or no token): try again after `nextAttemptAt`. */

@@ -166,6 +166,11 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
       }
       if (!page.mightHaveMore || page.cursor === cursor) return true;
       cursor = page.cursor;
+      if (this.#stopped) {
+        // Shutting down: what is saved is durable; another instance goes on from the stored cursor.
+        await this.#release(webhook.id, { kind: "yielded", owner: this.owner, now: this.#ctx.now() });
+        return false;
+      }
     }
   }
 

@@ -270,6 +270,8 @@ export async function releaseAirtableWebhookLease(
 function releaseOutcome(release: Exclude<AirtableWebhookRelease, { kind: "lost" }>, at: number) {
   const healthy = { failures: 0, next_attempt_at: null, last_error: null };
   switch (release.kind) {
+    case "yielded":
+      return {};
     case "fetched":
       return {
         ...healthy,
