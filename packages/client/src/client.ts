@@ -1,12 +1,16 @@
 import { AirlockApiError, AirlockError, type AirlockErrorCode } from "./errors.js";
 import {
   type AccessToken,
+  type AirtableWebhook,
+  type AirtableWebhookSpecification,
   type Connection,
   type ConnectionEvent,
   type ConnectionPage,
   type ConnectionStatus,
   type ConnectSession,
   readAccessToken,
+  readAirtableWebhook,
+  readAirtableWebhookList,
   readConnection,
   readConnectionPage,
   readConnectSession,
@@ -41,6 +45,13 @@ export interface ListConnectionsInput {
   cursor?: string;
   /** Only connections with this status. */
   status?: ConnectionStatus;
+}
+
+export interface CreateAirtableWebhookInput {
+  /** The base to watch (`app…`); the user must have granted it on consent and be a creator of it. */
+  baseId: string;
+  /** Airtable's webhook specification, passed through as is; `options.filters.dataTypes` is required. */
+  specification: AirtableWebhookSpecification;
 }
 
 /** Codes the service may send; anything else is reported as `internal` with the wire code in `details`. */
@@ -222,6 +233,66 @@ export class AirlockClient {
   }
 
   /**
+   * Creates an Airtable webhook on one of the user's bases. Airlock keeps it alive (Airtable
+   * drops a webhook not refreshed within 7 days), verifies Airtable's pings, fetches the payloads
+   * and sends them to your `AIRLOCK_WEBHOOK_URL` as `airtable.payloads` events, in order. The
+   * connection needs the `webhook:manage` scope. Throws `conflict` when the service has no
+   * `AIRLOCK_WEBHOOK_URL`, `reauth_required` when the connection is not active, `access_denied`
+   * or `invalid_input` with Airtable's reason when Airtable refuses.
+   *
+   * @example
+   * const webhook = await airlock.createAirtableWebhook("user_123", {
+   *   baseId: "appXXXXXXXXXXXXXX",
+   *   specification: { options: { filters: { dataTypes: ["tableData"] } } },
+   * });
+   * console.log(webhook.id, webhook.expirationTime);
+   */
+  async createAirtableWebhook(
+    identifier: string,
+    input: CreateAirtableWebhookInput,
+  ): Promise<AirtableWebhook> {
+    requireIdentifier(identifier);
+    return this.#json("POST", airtableWebhooksPath(identifier), readAirtableWebhook, {
+      base_id: input.baseId,
+      specification: input.specification,
+    });
+  }
+
+  /**
+   * The connection's Airtable webhooks: status, expiry, last ping, cursor and delivery state.
+   * Throws `not_found` for an unknown identifier.
+   *
+   * @example
+   * for (const webhook of await airlock.listAirtableWebhooks("user_123")) {
+   *   if (webhook.delivery.pending > 0) console.warn(webhook.id, webhook.delivery.lastError);
+   * }
+   */
+  async listAirtableWebhooks(identifier: string): Promise<AirtableWebhook[]> {
+    requireIdentifier(identifier);
+    return this.#json("GET", airtableWebhooksPath(identifier), readAirtableWebhookList);
+  }
+
+  /**
+   * Deletes an Airtable webhook on Airtable and in Airlock; payload events already queued are
+   * still delivered. Throws `not_found` for a webhook the connection does not have.
+   *
+   * @example
+   * await airlock.deleteAirtableWebhook("user_123", webhook.id);
+   */
+  async deleteAirtableWebhook(identifier: string, webhookId: string): Promise<void> {
+    requireIdentifier(identifier);
+    if (typeof webhookId !== "string" || webhookId.length === 0) {
+      throw new AirlockError("invalid_input", "webhookId is empty.", {
+        hint: "Pass the id createAirtableWebhook or listAirtableWebhooks returned (awh_…).",
+      });
+    }
+    const path = `${airtableWebhooksPath(identifier)}/${encodeURIComponent(webhookId)}`;
+    const res = await this.#send("DELETE", path);
+    if (!res.ok) throw await toApiError(res);
+    await res.body?.cancel();
+  }
+
+  /**
    * Calls Airtable's Web API as the user, through the service's proxy: the service injects a fresh
    * token, refreshes and retries once on a 401, and passes 429 with `Retry-After` through.
    * `path` is an Airtable path starting with `/v0/`. Airtable's answers (including 4xx) come back as
@@ -328,6 +399,10 @@ function requireIdentifier(identifier: string): void {
       hint: "Pass your id for the end user, e.g. user_123.",
     });
   }
+}
+
+function airtableWebhooksPath(identifier: string): string {
+  return `/v1/connections/${encodeURIComponent(identifier)}/airtable-webhooks`;
 }
 
 /** Airlock's envelope has `error.code`; Airtable's own errors (passed through by the proxy) have `error.type`. */

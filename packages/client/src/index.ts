@@ -21,6 +21,7 @@
 export {
   AirlockClient,
   type AirlockClientOptions,
+  type CreateAirtableWebhookInput,
   type CreateConnectSessionInput,
   type ListConnectionsInput,
 } from "./client.js";
@@ -33,6 +34,9 @@ export {
 } from "./errors.js";
 export type {
   AccessToken,
+  AirtableWebhook,
+  AirtableWebhookSpecification,
+  AirtableWebhookStatus,
   Connection,
   ConnectionEvent,
   ConnectionPage,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   readAccessToken,
+  readAirtableWebhook,
+  readAirtableWebhookList,
   readConnection,
   readConnectionPage,
   readErrorEnvelope,
@@ -18,6 +20,24 @@ const wireConnection = {
   refresh_token_expires_at: "2025-03-02T00:00:00.000Z",
   created_at: "2025-01-01T00:00:00.000Z",
   some_future_field: true,
+};
+
+const wireWebhook = {
+  id: "awh_3f2a9c0d1e4b5a6c7d8e",
+  identifier: "user_1",
+  base_id: "appABCDEFGHIJKLMN",
+  airtable_webhook_id: "achABCDEFGHIJKLMN",
+  status: "active",
+  specification: { options: { filters: { dataTypes: ["tableData"] } } },
+  notification_url: "http://localhost:4000/airtable/notifications/awh_3f2a9c0d1e4b5a6c7d8e",
+  expiration_time: "2025-01-08T00:00:00.000Z",
+  cursor: 3,
+  last_ping_at: "2025-01-01T00:05:00.000Z",
+  last_fetch_at: null,
+  last_refreshed_at: null,
+  created_at: "2025-01-01T00:00:00.000Z",
+  last_error: null,
+  delivery: { pending: 2, last_error: "HTTP 503" },
 };
 
 function shapeError(fn: () => unknown): string {
@@ -97,5 +117,50 @@ describe("wire readers", () => {
     expect(readErrorEnvelope({ error: "NOT_FOUND" })).toBeNull();
     expect(readErrorEnvelope("<html>")).toBeNull();
     expect(readErrorEnvelope(null)).toBeNull();
+  });
+
+  it("read an Airtable webhook into camelCase with Dates, and a list of them", () => {
+    expect(readAirtableWebhook(wireWebhook)).toEqual({
+      id: "awh_3f2a9c0d1e4b5a6c7d8e",
+      identifier: "user_1",
+      baseId: "appABCDEFGHIJKLMN",
+      airtableWebhookId: "achABCDEFGHIJKLMN",
+      status: "active",
+      specification: { options: { filters: { dataTypes: ["tableData"] } } },
+      notificationUrl: "http://localhost:4000/airtable/notifications/awh_3f2a9c0d1e4b5a6c7d8e",
+      expirationTime: new Date("2025-01-08T00:00:00.000Z"),
+      cursor: 3,
+      lastPingAt: new Date("2025-01-01T00:05:00.000Z"),
+      lastFetchAt: null,
+      lastRefreshedAt: null,
+      createdAt: new Date("2025-01-01T00:00:00.000Z"),
+      lastError: null,
+      delivery: { pending: 2, lastError: "HTTP 503" },
+    });
+    const creating = { ...wireWebhook, status: "creating", airtable_webhook_id: null, expiration_time: null };
+    expect(readAirtableWebhookList({ airtable_webhooks: [creating] })).toMatchObject([
+      { status: "creating", airtableWebhookId: null, expirationTime: null },
+    ]);
+    expect(readAirtableWebhookList({ airtable_webhooks: [] })).toEqual([]);
+  });
+
+  it("name where an Airtable webhook differs", () => {
+    expect(shapeError(() => readAirtableWebhook({ ...wireWebhook, status: "gone" }))).toBe(
+      "status: expected one of creating, active, paused, expired, deleted_upstream",
+    );
+    expect(shapeError(() => readAirtableWebhook({ ...wireWebhook, cursor: "3" }))).toBe(
+      "cursor: expected a whole number",
+    );
+    expect(
+      shapeError(() =>
+        readAirtableWebhookList({ airtable_webhooks: [{ ...wireWebhook, delivery: { pending: -1 } }] }),
+      ),
+    ).toBe("airtable_webhooks.0.delivery.pending: expected a whole number");
+    expect(shapeError(() => readAirtableWebhook({ ...wireWebhook, delivery: null }))).toBe(
+      "delivery: expected an object",
+    );
+    expect(shapeError(() => readAirtableWebhookList({ webhooks: [] }))).toBe(
+      "airtable_webhooks: expected an array",
+    );
   });
 });

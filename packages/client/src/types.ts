@@ -58,6 +58,58 @@ export interface ConnectionEvent {
   createdAt: Date;
 }
 
+/**
+ * `active` is refreshed and fetched; `paused` while its connection is not active (it resumes after
+ * a reconnect); `expired` or `deleted_upstream` once Airtable no longer has it (one
+ * `airtable.webhook_lost` event; create a new one); `creating` only while Airtable is asked.
+ */
+export type AirtableWebhookStatus = "creating" | "active" | "paused" | "expired" | "deleted_upstream";
+
+/**
+ * Airtable's webhook specification, passed through as is
+ * (https://airtable.com/developers/web/api/model/webhooks-specification); `dataTypes` is required.
+ */
+export interface AirtableWebhookSpecification {
+  options: {
+    filters: {
+      dataTypes: Array<"tableData" | "tableFields" | "tableMetadata">;
+      recordChangeScope?: string;
+      [key: string]: unknown;
+    };
+    includes?: Record<string, unknown>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/**
+ * An Airtable webhook Airlock keeps for a connection: created with the connection's token,
+ * refreshed well inside Airtable's 7 days, its payloads delivered as `airtable.payloads` events.
+ */
+export interface AirtableWebhook {
+  /** Airlock's id (`awh_…`): pass it to `deleteAirtableWebhook`; events carry it as `webhook_id`. */
+  id: string;
+  identifier: string;
+  baseId: string;
+  /** Airtable's id (`ach…`); null only while `creating`. */
+  airtableWebhookId: string | null;
+  status: AirtableWebhookStatus;
+  specification: Record<string, unknown>;
+  /** Where Airtable pings Airlock (`AIRLOCK_PUBLIC_URL/airtable/notifications/<id>`). */
+  notificationUrl: string;
+  expirationTime: Date | null;
+  /** The number of the next payload Airlock fetches. */
+  cursor: number;
+  lastPingAt: Date | null;
+  lastFetchAt: Date | null;
+  lastRefreshedAt: Date | null;
+  createdAt: Date;
+  /** Why the last fetch or refresh failed (it is retried), null when it worked. */
+  lastError: string | null;
+  /** This webhook's `airtable.payloads` events not yet delivered to your receiver, and why the last attempt failed. */
+  delivery: { pending: number; lastError: string | null };
+}
+
 /** Where a response body differs from what the SDK expects: `path` is dotted (`connections.0.scopes`). */
 export class WireShapeError extends Error {
   override readonly name = "WireShapeError";
@@ -74,6 +126,13 @@ export class WireShapeError extends Error {
 export type WireReader<T> = (value: unknown, path?: string) => T;
 
 const CONNECTION_STATUSES: readonly ConnectionStatus[] = ["active", "reauth_required", "revoked"];
+const AIRTABLE_WEBHOOK_STATUSES: readonly AirtableWebhookStatus[] = [
+  "creating",
+  "active",
+  "paused",
+  "expired",
+  "deleted_upstream",
+];
 
 function at(path: string, key: string | number): string {
   return path === "" ? String(key) : `${path}.${key}`;
@@ -96,6 +155,21 @@ function optionalText(value: unknown, path: string): string | null {
   return value === null || value === undefined ? null : text(value, path);
 }
 
+function count(value: unknown, path: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new WireShapeError(path, "a whole number");
+  }
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
+  const found = text(value, path);
+  if (!(allowed as readonly string[]).includes(found)) {
+    throw new WireShapeError(path, `one of ${allowed.join(", ")}`);
+  }
+  return found as T;
+}
+
 function date(value: unknown, path: string): Date {
   const parsed = new Date(text(value, path));
   if (Number.isNaN(parsed.getTime())) throw new WireShapeError(path, "an ISO 8601 date");
@@ -114,13 +188,9 @@ function list<T>(value: unknown, path: string, item: (entry: unknown, path: stri
 /** `GET /v1/connections/:identifier`. */
 export const readConnection: WireReader<Connection> = (value, path = "") => {
   const c = record(value, path);
-  const status = text(c.status, at(path, "status"));
-  if (!(CONNECTION_STATUSES as readonly string[]).includes(status)) {
-    throw new WireShapeError(at(path, "status"), `one of ${CONNECTION_STATUSES.join(", ")}`);
-  }
   return {
     identifier: text(c.identifier, at(path, "identifier")),
-    status: status as ConnectionStatus,
+    status: oneOf(c.status, at(path, "status"), CONNECTION_STATUSES),
     statusReason: optionalText(c.status_reason, at(path, "status_reason")),
     scopes: list(c.scopes, at(path, "scopes"), text),
     airtableUserId: optionalText(c.airtable_user_id, at(path, "airtable_user_id")),
@@ -174,6 +244,37 @@ function readEvent(value: unknown, path: string): ConnectionEvent {
 /** `GET /v1/connections/:identifier/events`. */
 export const readEventList: WireReader<ConnectionEvent[]> = (value, path = "") =>
   list(record(value, path).events, at(path, "events"), readEvent);
+
+/** `POST /v1/connections/:identifier/airtable-webhooks`. */
+export const readAirtableWebhook: WireReader<AirtableWebhook> = (value, path = "") => {
+  const w = record(value, path);
+  const deliveryPath = at(path, "delivery");
+  const delivery = record(w.delivery, deliveryPath);
+  return {
+    id: text(w.id, at(path, "id")),
+    identifier: text(w.identifier, at(path, "identifier")),
+    baseId: text(w.base_id, at(path, "base_id")),
+    airtableWebhookId: optionalText(w.airtable_webhook_id, at(path, "airtable_webhook_id")),
+    status: oneOf(w.status, at(path, "status"), AIRTABLE_WEBHOOK_STATUSES),
+    specification: record(w.specification, at(path, "specification")),
+    notificationUrl: text(w.notification_url, at(path, "notification_url")),
+    expirationTime: optionalDate(w.expiration_time, at(path, "expiration_time")),
+    cursor: count(w.cursor, at(path, "cursor")),
+    lastPingAt: optionalDate(w.last_ping_at, at(path, "last_ping_at")),
+    lastFetchAt: optionalDate(w.last_fetch_at, at(path, "last_fetch_at")),
+    lastRefreshedAt: optionalDate(w.last_refreshed_at, at(path, "last_refreshed_at")),
+    createdAt: date(w.created_at, at(path, "created_at")),
+    lastError: optionalText(w.last_error, at(path, "last_error")),
+    delivery: {
+      pending: count(delivery.pending, at(deliveryPath, "pending")),
+      lastError: optionalText(delivery.last_error, at(deliveryPath, "last_error")),
+    },
+  };
+};
+
+/** `GET /v1/connections/:identifier/airtable-webhooks`. */
+export const readAirtableWebhookList: WireReader<AirtableWebhook[]> = (value, path = "") =>
+  list(record(value, path).airtable_webhooks, at(path, "airtable_webhooks"), readAirtableWebhook);
 
 /** Airlock's error envelope, `{error: {code, message, hint?, details?}}`. */
 export interface ErrorEnvelope {

@@ -1,6 +1,12 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { verifyWebhook, WebhookVerificationError } from "./webhooks.js";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import {
+  type AirtablePayloadsEventData,
+  type AirtableWebhookLostEventData,
+  type ConnectionWebhookEventData,
+  verifyWebhook,
+  WebhookVerificationError,
+} from "./webhooks.js";
 
 const secret = `whsec_${randomBytes(32).toString("base64")}`;
 const now = () => new Date(1_700_000_000_000);
@@ -144,6 +150,56 @@ describe("verifyWebhook", () => {
       expect(typed.code).toBe("unauthorized");
       expect(typed.hint).toMatch(/raw body/);
       expect(typed.message).not.toContain(secret);
+    }
+  });
+
+  it("types each event's data by its type: airtable.payloads and airtable.webhook_lost", () => {
+    const payloads = JSON.stringify({
+      type: "airtable.payloads",
+      timestamp: "2023-11-14T22:13:20.000Z",
+      data: {
+        webhook_id: "awh_3f2a9c0d1e4b5a6c7d8e",
+        airtable_webhook_id: "achABCDEFGHIJKLMN",
+        base_id: "appABCDEFGHIJKLMN",
+        cursor: 4,
+        next_cursor: 6,
+        payloads: [
+          { baseTransactionNumber: 7, payloadFormat: "v0" },
+          { error: true, code: "INVALID_FILTERS" },
+        ],
+        identifier: "user_1",
+      },
+    });
+    const signed = (raw: string) => headers({ "webhook-signature": sign(secret, "evt_1", timestamp, raw) });
+    const event = verifyWebhook(secret, signed(payloads), payloads, { now });
+    if (event.type !== "airtable.payloads") throw new Error(`expected airtable.payloads, got ${event.type}`);
+    expectTypeOf(event.data).toEqualTypeOf<AirtablePayloadsEventData>();
+    expectTypeOf(event.data.next_cursor).toEqualTypeOf<number>();
+    expect(event.data.next_cursor - event.data.cursor).toBe(event.data.payloads.length);
+    expect(event.data.payloads[0]?.baseTransactionNumber).toBe(7);
+
+    const lost = JSON.stringify({
+      type: "airtable.webhook_lost",
+      timestamp: "2023-11-14T22:13:20.000Z",
+      data: {
+        webhook_id: "awh_3f2a9c0d1e4b5a6c7d8e",
+        airtable_webhook_id: "achABCDEFGHIJKLMN",
+        base_id: "appABCDEFGHIJKLMN",
+        reason: "expired",
+        identifier: "user_1",
+      },
+    });
+    const gone = verifyWebhook(secret, signed(lost), lost, { now });
+    switch (gone.type) {
+      case "airtable.webhook_lost":
+        expectTypeOf(gone.data).toEqualTypeOf<AirtableWebhookLostEventData>();
+        expect(gone.data.reason).toBe("expired");
+        break;
+      case "airtable.payloads":
+        throw new Error("not a payloads event");
+      default:
+        expectTypeOf(gone.data).toEqualTypeOf<ConnectionWebhookEventData>();
+        throw new Error(`unexpected ${gone.type}`);
     }
   });
 });

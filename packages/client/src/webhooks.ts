@@ -33,20 +33,93 @@ export class WebhookVerificationError extends AirlockError {
   }
 }
 
-/** A verified event. `id` is stable across retries: deduplicate on it. */
-export interface AirlockWebhookEvent {
+/** Every event type the service sends (`AIRLOCK_WEBHOOK_EVENTS` picks which). */
+export type AirlockWebhookEventType =
+  | ConnectionWebhookEventType
+  | "airtable.payloads"
+  | "airtable.webhook_lost";
+
+/** The events about a connection itself; their `data` is {@link ConnectionWebhookEventData}. */
+export type ConnectionWebhookEventType =
+  | "connection.created"
+  | "connection.reauth_required"
+  | "connection.recovered"
+  | "connection.reconnected"
+  | "connection.deleted"
+  | "connection.refreshed"
+  | "connection.refresh_failed";
+
+/** A connection event's `data`: the identifier and what the event adds (`reason`, …). */
+export interface ConnectionWebhookEventData {
+  identifier: string;
+  [key: string]: unknown;
+}
+
+/**
+ * One payload as Airtable's "list webhook payloads" returns it, passed through untouched (see
+ * https://airtable.com/developers/web/api/model/webhooks-payload); only its common keys are typed.
+ */
+export interface AirtableWebhookPayload {
+  timestamp?: string;
+  baseTransactionNumber?: number;
+  payloadFormat?: string;
+  actionMetadata?: { source?: string; sourceMetadata?: Record<string, unknown>; [key: string]: unknown };
+  changedTablesById?: Record<string, unknown>;
+  createdTablesById?: Record<string, unknown>;
+  destroyedTableIds?: string[];
+  /** Set (with `code`) on a payload that stands for an error Airtable hit, not a change. */
+  error?: boolean;
+  code?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * `airtable.payloads`: one page (at most 50) of an Airtable webhook's payloads, numbered `cursor`
+ * up to `next_cursor - 1`. A webhook's events arrive in cursor order: the next one is sent only
+ * once this one is delivered.
+ */
+export interface AirtablePayloadsEventData {
+  /** The connection's identifier. */
+  identifier: string;
+  /** Airlock's webhook id (`awh_…`), as `createAirtableWebhook` returned it. */
+  webhook_id: string;
+  /** Airtable's webhook id (`ach…`). */
+  airtable_webhook_id: string;
+  base_id: string;
+  /** The number of the first payload in `payloads`. */
+  cursor: number;
+  /** The number after the last payload in `payloads`. */
+  next_cursor: number;
+  payloads: AirtableWebhookPayload[];
+}
+
+/** `airtable.webhook_lost`: Airtable no longer has the webhook (sent once); create a new one. */
+export interface AirtableWebhookLostEventData {
+  identifier: string;
+  webhook_id: string;
+  airtable_webhook_id: string;
+  base_id: string;
+  reason: "expired" | "deleted_upstream";
+}
+
+interface WebhookEventOf<T extends AirlockWebhookEventType, D> {
+  /** Stable across retries: deduplicate on it. */
   id: string;
-  type:
-    | "connection.created"
-    | "connection.reauth_required"
-    | "connection.recovered"
-    | "connection.deleted"
-    | "connection.refreshed"
-    | (string & {});
+  type: T;
   /** ISO 8601 time the event happened (not when it was sent). */
   timestamp: string;
-  data: { identifier: string; [key: string]: unknown };
+  data: D;
 }
+
+export type ConnectionWebhookEvent = WebhookEventOf<ConnectionWebhookEventType, ConnectionWebhookEventData>;
+export type AirtablePayloadsEvent = WebhookEventOf<"airtable.payloads", AirtablePayloadsEventData>;
+export type AirtableWebhookLostEvent = WebhookEventOf<"airtable.webhook_lost", AirtableWebhookLostEventData>;
+
+/**
+ * A verified event; switch on `type` to get its `data` typed. A newer service may send a type
+ * this SDK version does not know yet: keep a `default` branch that ignores it.
+ */
+export type AirlockWebhookEvent = ConnectionWebhookEvent | AirtablePayloadsEvent | AirtableWebhookLostEvent;
 
 /** Fetch `Headers`, Node's `IncomingHttpHeaders`, or a plain object (names are matched case-insensitively). */
 export type WebhookHeaders =
@@ -65,9 +138,10 @@ export interface VerifyWebhookOptions {
  *
  * @example
  * import { verifyWebhook } from "@airlock/client"; // or "airlock/client"
- * app.post("/hooks/airlock", express.raw({ type: "application/json" }), (req, res) => {
+ * app.post("/hooks/airlock", express.raw({ type: "application/json" }), async (req, res) => {
  *   const event = verifyWebhook(process.env.AIRLOCK_WEBHOOK_SECRET!, req.headers, req.body);
  *   if (event.type === "connection.reauth_required") emailUser(event.data.identifier);
+ *   if (event.type === "airtable.payloads") await applyChanges(event.data.base_id, event.data.payloads);
  *   res.sendStatus(204);
  * });
  */
@@ -144,7 +218,7 @@ export function verifyWebhook(
       "Check that AIRLOCK_WEBHOOK_URL points at the receiver meant for Airlock.",
     );
   }
-  return { id, ...parsed };
+  return { id, ...parsed } as AirlockWebhookEvent;
 }
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
@@ -172,7 +246,10 @@ function decodeSecret(secret: string): Buffer {
   return key;
 }
 
-function isEventBody(value: unknown): value is Omit<AirlockWebhookEvent, "id"> {
+/** The envelope only: `data` is the service's, typed by `type` (a newer type passes through). */
+function isEventBody(
+  value: unknown,
+): value is { type: string; timestamp: string; data: ConnectionWebhookEventData } {
   if (typeof value !== "object" || value === null) return false;
   const body = value as Record<string, unknown>;
   const data = body.data as Record<string, unknown> | null | undefined;

@@ -168,7 +168,13 @@ describe("@airlock/client installed from its packed tarball", () => {
   it("type-checks in a strict NodeNext TypeScript project, without @types/node", () => {
     writeFileSync(
       join(project, "consumer.ts"),
-      `import { AirlockApiError, AirlockClient, type Connection, verifyWebhook } from "@airlock/client";
+      `import {
+  AirlockApiError,
+  AirlockClient,
+  type AirtableWebhook,
+  type Connection,
+  verifyWebhook,
+} from "@airlock/client";
 const client = new AirlockClient({ baseUrl: "http://localhost:4000", secretKey: "secret" });
 export async function status(id: string): Promise<Connection["status"] | "gone"> {
   try {
@@ -179,6 +185,14 @@ export async function status(id: string): Promise<Connection["status"] | "gone">
   }
 }
 export const check = (body: string) => verifyWebhook("whsec_c2VjcmV0", {}, body).data.identifier;
+export async function pending(id: string): Promise<Array<Pick<AirtableWebhook, "id" | "cursor">>> {
+  const webhooks = await client.listAirtableWebhooks(id);
+  return webhooks.filter((w) => w.delivery.pending > 0 && w.expirationTime instanceof Date);
+}
+export function nextCursor(body: string): number | null {
+  const event = verifyWebhook("whsec_c2VjcmV0", {}, body);
+  return event.type === "airtable.payloads" && event.data.payloads.length > 0 ? event.data.next_cursor : null;
+}
 `,
     );
     writeFileSync(
