@@ -248,6 +248,39 @@ describe.each(serviceStores("service-airtable-webhooks"))(
       const ping = await fetch(webhook.notification_url, { method: "POST", body: "{}" });
       expect(ping.status).toBe(404);
     });
+
+    it("cleans up a creation that got no answer: the orphan on Airtable, then the row", async () => {
+      await quietSecond();
+      const token = (
+        (await (await api(`/v1/connections/${identifier}/access-token`, { method: "POST" })).json()) as {
+          access_token: string;
+        }
+      ).access_token;
+      const id = `awh_${randomBytes(10).toString("hex")}`;
+      const notificationUrl = `${t.url}/airtable/notifications/${id}`;
+      // What a crash between Airtable's answer and the save leaves: a webhook upstream, a row `creating`.
+      const orphan = await fetch(`${t.service.emulator!.url}/v0/bases/${baseId}/webhooks`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ notificationUrl, specification: SPEC }),
+      });
+      expect(orphan.status).toBe(200);
+      const orphanId = ((await orphan.json()) as { id: string }).id;
+      await t.service.ctx.store.createAirtableWebhook({
+        id,
+        identifier,
+        baseId,
+        specification: SPEC,
+        notificationUrl,
+        now: new Date(Date.now() - 6 * 60_000),
+      });
+      await until(async () => (await t.service.ctx.store.getAirtableWebhook(id)) === null, "the cleanup");
+      const upstream = await fetch(`${t.service.emulator!.url}/v0/bases/${baseId}/webhooks`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const { webhooks } = (await upstream.json()) as { webhooks: Array<{ id: string }> };
+      expect(webhooks.map((w) => w.id)).not.toContain(orphanId);
+    });
   },
 );
 

@@ -5,7 +5,7 @@
 import type { AirtableOAuth } from "../airtable/oauth.js";
 import type { Logger } from "../shared/log.js";
 import type { Metrics } from "../shared/metrics.js";
-import type { Store } from "../store/types.js";
+import type { AirtableWebhookRecord, Store } from "../store/types.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { ServiceConfig } from "./config.js";
 
@@ -13,6 +13,8 @@ import type { ServiceConfig } from "./config.js";
 export interface AirtableWebhookWork {
   /** Starts (or joins) the work due on one webhook: a refresh, a payload fetch. */
   work(id: string): Promise<void>;
+  /** Deletes what an unanswered creation may have left on Airtable, then its `creating` row. */
+  abandonCreation(webhook: AirtableWebhookRecord): Promise<boolean>;
   /** No new runs; resolves once the ones in progress are done. */
   stop(): Promise<void>;
 }

@@ -309,6 +309,14 @@ export class SqlStore implements Store {
     return airtableWebhooks.listAirtableWebhooksDue(this.#sql, query);
   }
 
+  listAbandonedAirtableWebhooks(createdBefore: Date, limit: number): Promise<AirtableWebhookRecord[]> {
+    return airtableWebhooks.listAbandonedAirtableWebhooks(this.#sql, createdBefore, limit);
+  }
+
+  deleteAbandonedAirtableWebhook(id: string): Promise<boolean> {
+    return airtableWebhooks.deleteAbandonedAirtableWebhook(this.#sql, id);
+  }
+
   // Key rotation, health, dashboard sessions: sql/reencrypt.ts, sql/one-row-tables.ts ---------
 
   reencryptAll(): Promise<number> {

@@ -456,6 +456,10 @@ export interface Store {
   releaseAirtableWebhookLease(id: string, release: AirtableWebhookRelease): Promise<boolean>;
   /** Ids of webhooks with work due (see {@link AirtableWebhooksDueQuery}). */
   listAirtableWebhooksDue(query: AirtableWebhooksDueQuery): Promise<string[]>;
+  /** Rows still `creating` that were created before `createdBefore` (their creator gave up or died). */
+  listAbandonedAirtableWebhooks(createdBefore: Date, limit: number): Promise<AirtableWebhookRecord[]>;
+  /** Deletes a row only while it is still `creating`. */
+  deleteAbandonedAirtableWebhook(id: string): Promise<boolean>;
 
   // Key rotation
   /** Re-encrypts every secret column under the keyring's first key; returns rows rewritten. */

@@ -9,6 +9,8 @@ import type { ServiceContext } from "../context.js";
 import { POLL_EVERY_MS, REFRESH_WHEN_LEFT_MS } from "./worker.js";
 
 const BATCH = 100;
+/** A creation still unanswered after this long was given up (its request timed out long ago). */
+const ABANDONED_AFTER_MS = 5 * 60_000;
 /** Webhooks worked on at once per instance. */
 const CONCURRENCY = 4;
 
@@ -37,6 +39,11 @@ export function startAirtableWebhookKeeper(ctx: ServiceContext, intervalMs: numb
       while (next < due.length && !stopped) await worker.work(due[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, due.length) }, lane));
+    const abandoned = await ctx.store.listAbandonedAirtableWebhooks(
+      new Date(now.getTime() - ABANDONED_AFTER_MS),
+      BATCH,
+    );
+    for (const webhook of abandoned) if (!stopped) await worker.abandonCreation(webhook);
     return due.length;
   };
 

@@ -23,7 +23,7 @@ import {
   airtableWebhookToJson,
   CreateAirtableWebhookSchema,
 } from "./schemas.js";
-import { airtableApiFor, creationError } from "./upstream.js";
+import { airtableApiFor, creationError, mayHaveCreated } from "./upstream.js";
 
 export const NOTIFICATIONS_PATH = "/airtable/notifications";
 
@@ -167,7 +167,10 @@ async function createWebhook(
       specification: body.specification,
     });
   } catch (error) {
-    await ctx.store.deleteAirtableWebhook(id);
+    const row = mayHaveCreated(error) ? await ctx.store.getAirtableWebhook(id) : null;
+    // No clear answer: a webhook may exist upstream; clean it up now, or the keeper will.
+    if (row) await ctx.airtableWebhooks.abandonCreation(row);
+    else await ctx.store.deleteAirtableWebhook(id);
     throw creationError(error, body.base_id);
   }
   await ctx.store.activateAirtableWebhook(id, {

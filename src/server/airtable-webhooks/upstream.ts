@@ -82,3 +82,18 @@ export function creationError(error: unknown, baseId: string): unknown {
   }
   return error;
 }
+
+/**
+ * Whether a failed creation may have created the webhook anyway: no answer (a timeout, a reset)
+ * or a 5xx. A refusal (4xx, 429) or a failure before the request (no token) created nothing.
+ */
+export function mayHaveCreated(error: unknown): boolean {
+  if (isAirlockError(error, "timeout")) return true;
+  if (isAirlockError(error, "transient"))
+    return error.details?.reason !== undefined || error.details?.status !== undefined;
+  if (isAirlockError(error, "api_error")) {
+    const status = error.details?.status;
+    return typeof status !== "number" || status >= 500;
+  }
+  return false;
+}

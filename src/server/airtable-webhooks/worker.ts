@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import type { AirtablePayloadsPage } from "../../airtable/api.js";
 import type { AirtableWebhookRecord, AirtableWebhookRelease, NewEvent } from "../../store/types.js";
 import type { AirtableWebhookWork, ServiceContext } from "../context.js";
-import { airtableApiFor, judgeFailure } from "./upstream.js";
+import { airtableApiFor, describe, judgeFailure } from "./upstream.js";
 
 /** Refresh once less than this much of the 7 days is left: about daily, far from the edge. */
 export const REFRESH_WHEN_LEFT_MS = 6 * 24 * 3600_000;
@@ -76,6 +76,29 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
         this.#ctx.logger.warn({ webhook_id: id, err: error }, "Airtable webhook work failed");
       }
     } while (this.#again.has(id) && !this.#stopped);
+  }
+
+  /**
+   * Cleans up after a creation that got no clear answer (a timeout, a crash between the request
+   * and the save): Airtable may hold a webhook whose MAC secret nobody kept, which would count
+   * against its 2 per base per integration. Deletes it upstream (found by its notification URL),
+   * then the row. False when Airtable could not be asked: the keeper tries again later.
+   */
+  async abandonCreation(webhook: AirtableWebhookRecord): Promise<boolean> {
+    try {
+      const api = airtableApiFor(this.#ctx, webhook.identifier);
+      const { webhooks } = await api.listWebhooks(webhook.baseId);
+      for (const orphan of webhooks.filter((w) => w.notificationUrl === webhook.notificationUrl)) {
+        await api.deleteWebhook(webhook.baseId, orphan.id);
+      }
+    } catch (error) {
+      this.#ctx.logger.warn(
+        { webhook_id: webhook.id, error: describe(error) },
+        "could not clean up an unfinished Airtable webhook creation; will retry",
+      );
+      return false;
+    }
+    return this.#ctx.store.deleteAbandonedAirtableWebhook(webhook.id);
   }
 
   #lease(now: Date) {

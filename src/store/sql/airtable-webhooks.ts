@@ -314,3 +314,30 @@ export async function listAirtableWebhooksDue(
     .execute();
   return rows.map((row) => row.id);
 }
+
+/** `Store.listAbandonedAirtableWebhooks`: oldest first. */
+export async function listAbandonedAirtableWebhooks(
+  ctx: SqlContext,
+  createdBefore: Date,
+  limit: number,
+): Promise<AirtableWebhookRecord[]> {
+  const rows = await ctx.db
+    .selectFrom("airtable_webhooks")
+    .selectAll()
+    .where("status", "=", "creating")
+    .where("created_at", "<", createdBefore.getTime())
+    .orderBy("created_at")
+    .limit(Math.max(1, Math.floor(limit)))
+    .execute();
+  return rows.map(toAirtableWebhook);
+}
+
+/** `Store.deleteAbandonedAirtableWebhook`. */
+export async function deleteAbandonedAirtableWebhook(ctx: SqlContext, id: string): Promise<boolean> {
+  const result = await ctx.db
+    .deleteFrom("airtable_webhooks")
+    .where("id", "=", id)
+    .where("status", "=", "creating")
+    .executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
