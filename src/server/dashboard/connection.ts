@@ -1,11 +1,12 @@
 /**
- * One connection's page (`/connections/:identifier`): its state, its events, and what the last
- * redirect brought back (connected, failed, disconnected). An identifier with no connection gets
- * the story of its last attempt instead.
+ * One connection's page (`/connections/:identifier`): its state, its Airtable webhooks, its events,
+ * and what the last redirect brought back (connected, failed, disconnected). An identifier with no
+ * connection gets the story of its last attempt instead.
  */
 import type { Context, Hono } from "hono";
 import { AirlockError } from "../../shared/errors.js";
 import { CONNECT_FAILED_EVENT } from "../connect-flow.js";
+import { airtableWebhooksSection, airtableWebhookViews } from "./airtable-webhooks-view.js";
 import { type DashboardContext, EVENT_LIMIT, notFound, pathIdentifier, render } from "./dashboard-context.js";
 import { describeAttempt } from "./format.js";
 import { type SignedInEnv, signedIn } from "./guards.js";
@@ -29,19 +30,23 @@ export async function detailView(
   notice: Notice | null,
   tryIt: TryItView | null,
 ): Promise<Html> {
-  const [connection, events] = await Promise.all([
+  const [connection, events, webhooks] = await Promise.all([
     d.ctx.store.getConnection(identifier),
     d.ctx.store.listEvents(identifier, { limit: EVENT_LIMIT }),
+    d.ctx.store.listAirtableWebhooks(identifier),
   ]);
   if (!connection) throw new AirlockError("not_found", `There is no connection "${identifier}".`);
   // Only the summary reaches the template: tokens never come near the HTML.
   const { accessToken: _a, refreshToken: _r, ...summary } = connection;
-  return connectionPage(d.chrome(identifier, session), {
+  const chrome = d.chrome(identifier, session);
+  const views = airtableWebhookViews(webhooks, connection.status);
+  return connectionPage(chrome, {
     csrf: d.sessions().csrfToken(session),
     connection: summary,
     events,
     notice,
     tryIt,
+    airtableWebhooks: airtableWebhooksSection(connection.identifier, views, chrome.now),
   });
 }
 

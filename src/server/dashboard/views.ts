@@ -84,13 +84,14 @@ ${problem.hint ? html`<p>${problem.hint}</p>` : null}
 </div>`;
 }
 
-function time(date: Date | null, now: Date): Html {
+/** A moment as "3 minutes ago" with the exact time in its title; "never" for null. */
+export function time(date: Date | null, now: Date): Html {
   if (!date) return html`<span class="muted">never</span>`;
   return html`<time datetime="${date.toISOString()}" title="${absoluteTime(date)}">${relativeTime(date, now)}</time>`;
 }
 
 /** An expiry: "in 58 minutes", or "expired 3 minutes ago" once past. */
-function expiry(date: Date, now: Date): Html {
+export function expiry(date: Date, now: Date): Html {
   return date.getTime() > now.getTime() ? time(date, now) : html`expired ${time(date, now)}`;
 }
 
@@ -279,6 +280,8 @@ export interface ConnectionView {
   events: EventRecord[];
   notice: Notice | null;
   tryIt: TryItView | null;
+  /** The "Airtable webhooks" section (airtable-webhooks-view.ts), shown above the history. */
+  airtableWebhooks?: Html | null;
 }
 
 /**
@@ -318,6 +321,7 @@ ${tokenFacts(c, now)}
 </section>
 ${tryItPanel(view, base)}
 </div>
+${view.airtableWebhooks ?? null}
 ${eventsSection(view.events, now)}`,
   );
 }
