@@ -8,6 +8,9 @@
  */
 export {
   type AirlockWebhookEvent,
+  type AirtablePayloadsEvent,
+  type AirtableWebhookLostEvent,
+  type ConnectionWebhookEvent,
   type VerifyWebhookOptions,
   verifyWebhook,
   type WebhookHeaders,

@@ -399,10 +399,19 @@ function eventDetails(data: Record<string, unknown>): Html {
   )}`;
 }
 
+/** Longer values (an airtable.payloads event's payloads) are cut: the API has the whole event. */
+const MAX_DETAIL_CHARS = 200;
+
 function detailValue(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(" ");
-  return JSON.stringify(value);
+  const text =
+    typeof value === "string"
+      ? value
+      : Array.isArray(value) && value.every((v) => typeof v === "string")
+        ? value.join(" ")
+        : JSON.stringify(value);
+  return text.length > MAX_DETAIL_CHARS
+    ? `${text.slice(0, MAX_DETAIL_CHARS)}… (GET …/events has it all)`
+    : text;
 }
 
 function tryItPanel(view: ConnectionView, base: string): Html {
