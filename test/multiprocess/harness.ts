@@ -367,6 +367,8 @@ export interface Instance {
 
 export interface Cluster {
   publicUrl: string;
+  /** The server at the public URL when `ClusterOptions.front` started one. */
+  front: ClusterFront | undefined;
   secretKey: string;
   emulator: Emulator;
   instances: Instance[];
@@ -404,6 +406,18 @@ export interface ClusterOptions {
    * `{sqlite: path}` makes every instance share that SQLite file.
    */
   database?: { postgres: string } | { sqlite: string };
+  /**
+   * A server to put at the public URL instead of instance 0 (e.g. one that fans Airtable's pings out
+   * to every instance): called with the instances' URLs before any process starts; its `url`
+   * becomes AIRLOCK_PUBLIC_URL and the redirect URI, and `close()` stops it.
+   */
+  front?: (instanceUrls: string[]) => Promise<ClusterFront>;
+}
+
+/** What `ClusterOptions.front` starts: a server at the cluster's public URL. */
+export interface ClusterFront {
+  readonly url: string;
+  close(): Promise<void>;
 }
 
 async function openClusterDatabase(options: ClusterOptions): Promise<TestDatabase> {
@@ -421,7 +435,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `airlock-mp-${options.label}-`));
   const db = await openClusterDatabase(options);
   const ports = await Promise.all(Array.from({ length: options.instances }, () => freePort()));
-  const publicUrl = `http://127.0.0.1:${ports[0]}`;
+  const front = await options.front?.(ports.map((port) => `http://127.0.0.1:${port}`));
+  const publicUrl = front?.url ?? `http://127.0.0.1:${ports[0]}`;
   const emulator = await startEmulator({
     redirectUri: `${publicUrl}/oauth/callback`,
     latencyMs: options.latencyMs ?? 300,
@@ -501,6 +516,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const cluster: Cluster = {
     publicUrl,
+    front,
     secretKey,
     emulator,
     instances,
@@ -543,6 +559,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     async close() {
       await stopAll();
+      await front?.close();
       // Keep every process's output for post-mortems (test-artifacts/ is gitignored).
       const artifacts = join(ROOT, "test-artifacts", "multiprocess");
       mkdirSync(artifacts, { recursive: true });
