@@ -105,6 +105,7 @@ for (const target of storeTargets("Airtable webhook store")) {
           kind: "fetched",
           owner: "A",
           coveredPings: a!.pings,
+          cooldownUntil: null,
           now: new Date(t0 + 2000),
         }),
       ).toBe(true);
@@ -186,6 +187,7 @@ for (const target of storeTargets("Airtable webhook store")) {
           kind: "fetched",
           owner: "A",
           coveredPings: 1,
+          cooldownUntil: null,
           now: new Date(later),
         }),
       ).toBe(false);
@@ -195,6 +197,7 @@ for (const target of storeTargets("Airtable webhook store")) {
           kind: "fetched",
           owner: "B",
           coveredPings: b.pings,
+          cooldownUntil: null,
           now: new Date(later + 100),
         }),
       ).toBe(true);
@@ -223,6 +226,33 @@ for (const target of storeTargets("Airtable webhook store")) {
       await store.markOutboxDelivered(retried[0]!.id, at);
       const second = (await claim("d3")).filter((item) => item.type === "airtable.payloads");
       expect(second.map((item) => item.data.cursor)).toEqual([3]);
+    });
+
+    it("holds every claimer off during a cooldown after a fetch that found nothing", async () => {
+      const at = t0 + 11 * MINUTE;
+      await store.recordAirtableWebhookPing("awh_test", new Date(at));
+      const e = (await store.claimAirtableWebhookLease("awh_test", lease("E", at)))!;
+      expect(
+        await store.releaseAirtableWebhookLease("awh_test", {
+          kind: "fetched",
+          owner: "E",
+          coveredPings: e.pings,
+          cooldownUntil: new Date(at + 1000),
+          now: new Date(at),
+        }),
+      ).toBe(true);
+      // A ping of the same burst: due, but not before the cooldown ends.
+      await store.recordAirtableWebhookPing("awh_test", new Date(at + 100));
+      expect(await store.claimAirtableWebhookLease("awh_test", lease("F", at + 500))).toBeNull();
+      const f = await store.claimAirtableWebhookLease("awh_test", lease("F", at + 1500));
+      expect(f?.pings).toBe(e.pings + 1);
+      await store.releaseAirtableWebhookLease("awh_test", {
+        kind: "fetched",
+        owner: "F",
+        coveredPings: f!.pings,
+        cooldownUntil: null,
+        now: new Date(at + 1500),
+      });
     });
 
     it("writes the loss once, and a lost webhook has no more work", async () => {

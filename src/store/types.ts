@@ -338,7 +338,14 @@ export interface PayloadPageSave {
 /** The end of a lease: what the work found, fenced on the owner. */
 export type AirtableWebhookRelease =
   /** A fetch reached the end of the payloads: pings up to `coveredPings` are handled. */
-  | { kind: "fetched"; owner: string; coveredPings: number; now: Date }
+  | {
+      kind: "fetched";
+      owner: string;
+      coveredPings: number;
+      /** No instance fetches again before this (null: at once, when due). */
+      cooldownUntil: Date | null;
+      now: Date;
+    }
   /** Stopped between pages (a shutdown): the lease is freed, nothing else changes. */
   | { kind: "yielded"; owner: string; now: Date }
   /** A refresh succeeded. */

@@ -14,7 +14,9 @@
  * In-process, concurrent triggers of the same webhook share one run.
  */
 import { randomBytes } from "node:crypto";
-import type { AirtablePayloadsPage } from "../../airtable/api.js";
+import { type AirtableApi, type AirtablePayloadsPage, RATE_LIMIT_WAIT_MS } from "../../airtable/api.js";
+import { isAirlockError } from "../../shared/errors.js";
+import { sleep } from "../../shared/timers.js";
 import type { AirtableWebhookRecord, AirtableWebhookRelease, NewEvent } from "../../store/types.js";
 import type { AirtableWebhookWork, ServiceContext } from "../context.js";
 import { airtableApiFor, describe, judgeFailure } from "./upstream.js";
@@ -26,9 +28,22 @@ export const POLL_EVERY_MS = 10 * 60_000;
 /** Airtable's largest payload page. */
 const PAGE_LIMIT = 50;
 
-/** Backoff after `failures` transient failures: 5 s doubling, capped at 10 minutes. */
-function backoffMs(failures: number): number {
-  return Math.min(10 * 60_000, 5000 * 2 ** Math.min(failures, 10));
+/** How long every instance leaves a webhook alone after a fetch that found nothing new. */
+const EMPTY_ROUND_COOLDOWN_MS = 1000;
+
+/** What one fetch round did: the pings it covers, and how many payloads it queued. */
+interface FetchRound {
+  coveredPings: number;
+  payloads: number;
+}
+
+/**
+ * Backoff after `failures` transient failures: 5 s doubling, capped at 10 minutes; Airtable's
+ * 30-second penalty after a 429 (asking sooner only meets another 429).
+ */
+function backoffMs(failures: number, error: unknown): number {
+  const exponential = Math.min(10 * 60_000, 5000 * 2 ** Math.min(failures, 10));
+  return isAirlockError(error, "rate_limited") ? Math.max(RATE_LIMIT_WAIT_MS, exponential) : exponential;
 }
 
 /** What the worker needs: the whole service context but itself. */
@@ -39,6 +54,8 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
   /** The lease owner: names this process (its pid), unique per start. */
   readonly owner = `awh-${process.pid}-${randomBytes(4).toString("hex")}`;
   readonly #running = new Map<string, Promise<void>>();
+  /** One client per connection, so its per-base pacing spans this instance's fetches and refreshes. */
+  readonly #apis = new Map<string, AirtableApi>();
   /** Triggers that arrived while a run was going: it goes round once more. */
   readonly #again = new Set<string>();
   #stopped = false;
@@ -86,7 +103,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
    */
   async abandonCreation(webhook: AirtableWebhookRecord): Promise<boolean> {
     try {
-      const api = airtableApiFor(this.#ctx, webhook.identifier);
+      const api = this.#api(webhook.identifier);
       const { webhooks } = await api.listWebhooks(webhook.baseId);
       for (const orphan of webhooks.filter((w) => w.notificationUrl === webhook.notificationUrl)) {
         await api.deleteWebhook(webhook.baseId, orphan.id);
@@ -99,6 +116,15 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
       return false;
     }
     return this.#ctx.store.deleteAbandonedAirtableWebhook(webhook.id);
+  }
+
+  #api(identifier: string): AirtableApi {
+    let api = this.#apis.get(identifier);
+    if (!api) {
+      api = airtableApiFor(this.#ctx, identifier);
+      this.#apis.set(identifier, api);
+    }
+    return api;
   }
 
   #lease(now: Date) {
@@ -115,7 +141,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
     });
     if (!webhook) return;
     try {
-      const api = airtableApiFor(this.#ctx, webhook.identifier);
+      const api = this.#api(webhook.identifier);
       const { expirationTime } = await api.refreshWebhook(webhook.baseId, webhook.airtableWebhookId!);
       await this.#release(id, {
         kind: "refreshed",
@@ -132,7 +158,13 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
     }
   }
 
-  /** Claims the fetch lease and pages until the end; again while pings keep coming, until stopped. */
+  /**
+   * Claims the fetch lease and pages until the end; again while pings keep coming, until stopped.
+   * A round that found nothing new holds every instance off this webhook for a second first
+   * (`next_attempt_at`), then this one looks again: a burst of pings (Airtable's, arriving at
+   * every instance) costs one more fetch, not one per ping, and stays inside the base's 5 requests
+   * per second that the app's own calls share.
+   */
   async #fetchWhileDue(id: string): Promise<void> {
     const { store } = this.#ctx;
     while (!this.#stopped) {
@@ -142,29 +174,39 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
         work: { kind: "fetch", pollBefore: new Date(now.getTime() - POLL_EVERY_MS) },
       });
       if (!webhook) return;
-      // Pings counted up to the claim are covered by reading to the end from here.
-      const covered = webhook.pings;
+      let round: FetchRound | null;
       try {
-        if (!(await this.#fetchToEnd(webhook))) return;
+        round = await this.#fetchToEnd(webhook);
+        if (round === null) return;
       } catch (error) {
         await this.#failed(webhook, error, "fetch");
         return;
       }
+      const at = this.#ctx.now();
       const released = await this.#release(id, {
         kind: "fetched",
         owner: this.owner,
-        coveredPings: covered,
-        now: this.#ctx.now(),
+        coveredPings: round.coveredPings,
+        cooldownUntil: round.payloads === 0 ? new Date(at.getTime() + EMPTY_ROUND_COOLDOWN_MS) : null,
+        now: at,
       });
       if (!released) return;
+      if (round.payloads === 0) await sleep(EMPTY_ROUND_COOLDOWN_MS);
     }
   }
 
-  /** Pages from the stored cursor; false when another holder fenced this one out. */
-  async #fetchToEnd(webhook: AirtableWebhookRecord): Promise<boolean> {
-    const api = airtableApiFor(this.#ctx, webhook.identifier);
+  /**
+   * Pages from the stored cursor to the end. Resolves to the pings this covers: those counted
+   * before the last page was asked for (a ping follows the change it announces, so that page read
+   * past it); a burst of pings during a fetch therefore costs one more fetch at most, not one per
+   * ping. Null when another holder fenced this one out, or on a shutdown between pages.
+   */
+  async #fetchToEnd(webhook: AirtableWebhookRecord): Promise<FetchRound | null> {
+    const api = this.#api(webhook.identifier);
     let cursor = webhook.cursor;
+    let payloads = 0;
     for (;;) {
+      const pings = (await this.#ctx.store.getAirtableWebhook(webhook.id))?.pings ?? webhook.pings;
       const page = await api.listWebhookPayloads(webhook.baseId, webhook.airtableWebhookId!, {
         cursor,
         limit: PAGE_LIMIT,
@@ -182,17 +224,18 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
           { webhook_id: webhook.id, cursor },
           "another instance took over the payload fetch",
         );
-        return false;
+        return null;
       }
+      payloads += page.payloads.length;
       if (page.payloads.length > 0) {
         this.#ctx.metrics.airtablePayloads.inc(page.payloads.length);
       }
-      if (!page.mightHaveMore || page.cursor === cursor) return true;
+      if (!page.mightHaveMore || page.cursor === cursor) return { coveredPings: pings, payloads };
       cursor = page.cursor;
       if (this.#stopped) {
         // Shutting down: what is saved is durable; another instance goes on from the stored cursor.
         await this.#release(webhook.id, { kind: "yielded", owner: this.owner, now: this.#ctx.now() });
-        return false;
+        return null;
       }
     }
   }
@@ -221,7 +264,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
       log.warn({ webhook_id: webhook.id, status: verdict.status }, "Airtable no longer has the webhook");
       return;
     }
-    const nextAttemptAt = new Date(now.getTime() + backoffMs(webhook.failures));
+    const nextAttemptAt = new Date(now.getTime() + backoffMs(webhook.failures, error));
     await this.#release(webhook.id, {
       kind: "failed",
       owner: this.owner,

@@ -275,6 +275,7 @@ function releaseOutcome(release: Exclude<AirtableWebhookRelease, { kind: "lost" 
     case "fetched":
       return {
         ...healthy,
+        next_attempt_at: release.cooldownUntil?.getTime() ?? null,
         last_fetch_at: at,
         // Pings counted during the fetch stay uncovered: another fetch follows.
         fetched_pings: sql<number>`case when fetched_pings < ${release.coveredPings} then ${release.coveredPings} else fetched_pings end`,
