@@ -23,6 +23,8 @@ function migrations(kind: SqlKind): Record<string, Migration> {
     "0003_dashboard_session_epoch": { up: (db) => dashboardSessionEpoch(db) },
     "0004_events_by_age": { up: (db) => eventsByAge(db) },
     "0005_airtable_webhooks": { up: (db) => airtableWebhooks(db, int64) },
+    "0006_connection_metadata": { up: (db) => connectionMetadata(db) },
+    "0007_api_keys": { up: (db) => apiKeys(db, int64) },
   };
 }
 
@@ -207,5 +209,34 @@ async function airtableWebhooks(db: AnyDatabase, int64: Int64): Promise<void> {
     .createIndex("events_by_ordering_key")
     .on("events")
     .columns(["ordering_key", "ordering_seq"])
+    .execute();
+}
+
+// 0006 and 0007 -----------------------------------------------------------------------------------
+
+/**
+ * The app's JSON metadata on a connection (null: none), carried from the connect session through
+ * the pending authorization to the connection the callback creates.
+ */
+async function connectionMetadata(db: AnyDatabase): Promise<void> {
+  for (const table of ["connections", "connect_sessions", "pending_authorizations"]) {
+    await db.schema.alterTable(table).addColumn("metadata", "text").execute();
+  }
+}
+
+/**
+ * Named API keys besides AIRLOCK_SECRET_KEY, stored as SHA-256 hashes, each with a scope
+ * (admin, connect, proxy); a revoked key keeps its row (and its name) for the record.
+ */
+async function apiKeys(db: AnyDatabase, int64: Int64): Promise<void> {
+  await db.schema
+    .createTable("api_keys")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("scope", "text", (c) => c.notNull())
+    .addColumn("key_hash", "text", (c) => c.notNull().unique())
+    .addColumn("created_at", int64, (c) => c.notNull())
+    .addColumn("last_used_at", int64)
+    .addColumn("revoked_at", int64)
     .execute();
 }

@@ -31,6 +31,8 @@ export interface ConnectionsTable {
   lease_takeover: number;
   refresh_failures: number;
   next_refresh_attempt_at: number | null;
+  /** The app's JSON object for this connection (null: none). */
+  metadata: string | null;
 }
 
 export interface ConnectSessionsTable {
@@ -41,6 +43,8 @@ export interface ConnectSessionsTable {
   expires_at: number;
   created_at: number;
   used_at: number | null;
+  /** JSON object to put on the connection (null: none). */
+  metadata: string | null;
 }
 
 export interface PendingAuthorizationsTable {
@@ -53,6 +57,8 @@ export interface PendingAuthorizationsTable {
   expires_at: number;
   used_at: number | null;
   created_at: number;
+  /** JSON object to put on the connection (null: none). */
+  metadata: string | null;
 }
 
 export type WebhookState = "pending" | "delivered";
@@ -111,10 +117,24 @@ export interface AirtableWebhooksTable {
   updated_at: number;
 }
 
+export interface ApiKeysTable {
+  /** `key_…`: shown in lists; the key itself is only shown once, at creation. */
+  id: string;
+  name: string;
+  /** admin | connect | proxy */
+  scope: string;
+  /** SHA-256 of the key, hex. */
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface Database {
   connections: ConnectionsTable;
   connect_sessions: ConnectSessionsTable;
   pending_authorizations: PendingAuthorizationsTable;
   events: EventsTable;
   airtable_webhooks: AirtableWebhooksTable;
+  api_keys: ApiKeysTable;
 }
