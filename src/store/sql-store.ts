@@ -9,6 +9,7 @@
  * - sql/leases.ts: the refresh lease and fencing
  * - sql/events.ts: events and retention; sql/outbox.ts: the webhook outbox
  * - sql/airtable-webhooks.ts: Airtable webhooks kept for connections, their lease and cursor
+ * - sql/api-keys.ts: named API keys, stored hashed
  * - sql/reencrypt.ts: key rotation; sql/one-row-tables.ts: the write check, the session epoch
  * - sql/rows.ts: rows to records
  *
@@ -23,6 +24,7 @@ import type { Keyring } from "./crypto.js";
 import { migrationProvider, type SqlKind } from "./migrations.js";
 import type { Database } from "./schema.js";
 import * as airtableWebhooks from "./sql/airtable-webhooks.js";
+import * as apiKeys from "./sql/api-keys.js";
 import * as connectFlow from "./sql/connect-flow.js";
 import * as connections from "./sql/connections.js";
 import { type Clock, type SqlContext, systemClock } from "./sql/context.js";
@@ -39,8 +41,10 @@ import type {
   AirtableWebhookRecord,
   AirtableWebhookRelease,
   AirtableWebhooksDueQuery,
+  ApiKeyRecord,
   ConnectAttempt,
   ConnectionCounts,
+  ConnectionMetadata,
   ConnectionPage,
   ConnectionRecord,
   ConnectSession,
@@ -53,6 +57,7 @@ import type {
   ListConnectionsOptions,
   ListEventsOptions,
   NewAirtableWebhook,
+  NewApiKey,
   NewConnectionTokens,
   NewConnectSession,
   NewEvent,
@@ -180,6 +185,10 @@ export class SqlStore implements Store {
 
   getConnection(identifier: string): Promise<ConnectionRecord | null> {
     return connections.getConnection(this.#sql, identifier);
+  }
+
+  setConnectionMetadata(identifier: string, metadata: ConnectionMetadata | null, now: Date): Promise<boolean> {
+    return connections.setConnectionMetadata(this.#sql, identifier, metadata, now);
   }
 
   listConnections(options: ListConnectionsOptions): Promise<ConnectionPage> {
@@ -333,5 +342,27 @@ export class SqlStore implements Store {
 
   bumpSessionEpoch(): Promise<number> {
     return oneRowTables.bumpSessionEpoch(this.#sql);
+  }
+
+  // Named API keys: sql/api-keys.ts ----------------------------------------------------------
+
+  createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+    return apiKeys.createApiKey(this.#sql, key);
+  }
+
+  listApiKeys(): Promise<ApiKeyRecord[]> {
+    return apiKeys.listApiKeys(this.#sql);
+  }
+
+  findActiveApiKey(keyHash: string): Promise<ApiKeyRecord | null> {
+    return apiKeys.findActiveApiKey(this.#sql, keyHash);
+  }
+
+  touchApiKey(id: string, now: Date): Promise<void> {
+    return apiKeys.touchApiKey(this.#sql, id, now);
+  }
+
+  revokeApiKey(id: string, now: Date): Promise<ApiKeyRecord | null> {
+    return apiKeys.revokeApiKey(this.#sql, id, now);
   }
 }

@@ -15,6 +15,12 @@ export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 /** How many connections have each status (every status present, 0 when none). */
 export type ConnectionCounts = Record<ConnectionStatus, number>;
 
+/**
+ * The app's JSON object on a connection (issue 12): at most 4 KiB serialized and 50 top-level keys,
+ * checked by the service. Airlock stores and returns it, never looks inside it.
+ */
+export type ConnectionMetadata = Record<string, unknown>;
+
 /** What a connection looks like without its secrets (listing, dashboard, API responses). */
 export interface ConnectionSummary {
   identifier: string;
@@ -31,6 +37,8 @@ export interface ConnectionSummary {
   updatedAt: Date;
   /** Increases by one on every token change; the fencing token for refreshes. */
   version: number;
+  /** The app's metadata (null: none); not a token change, so setting it leaves `version` alone. */
+  metadata: ConnectionMetadata | null;
 }
 
 export interface ConnectionRecord extends ConnectionSummary {
@@ -75,6 +83,8 @@ export interface ConnectSession {
   returnUrl: string | null;
   expiresAt: Date;
   createdAt: Date;
+  /** What the connection gets when the flow completes (null: none; a reconnect keeps its own). */
+  metadata: ConnectionMetadata | null;
 }
 
 export interface PendingAuthorization {
@@ -88,13 +98,19 @@ export interface PendingAuthorization {
   expiresAt: Date;
   usedAt: Date | null;
   createdAt: Date;
+  /** The connect session's metadata, carried to the connection. */
+  metadata: ConnectionMetadata | null;
 }
 
 /** What {@link Store.createConnectSession} stores (the store stamps `createdAt`). */
-export type NewConnectSession = Omit<ConnectSession, "createdAt">;
+export type NewConnectSession = Omit<ConnectSession, "createdAt" | "metadata"> & {
+  metadata?: ConnectionMetadata | null | undefined;
+};
 
 /** What {@link Store.createPendingAuthorization} stores (the store sets it unused and stamps `createdAt`). */
-export type NewPendingAuthorization = Omit<PendingAuthorization, "usedAt" | "createdAt">;
+export type NewPendingAuthorization = Omit<PendingAuthorization, "usedAt" | "createdAt" | "metadata"> & {
+  metadata?: ConnectionMetadata | null | undefined;
+};
 
 /** What {@link Store.revokeConnection} did. */
 export type RevokeOutcome = "revoked" | "already_revoked" | "not_found";
@@ -125,6 +141,8 @@ export interface NewConnectionTokens {
   refreshToken: string;
   accessTokenExpiresAt: Date;
   refreshTokenExpiresAt: Date;
+  /** Replaces the connection's metadata; null or absent keeps a reconnected row's own. */
+  metadata?: ConnectionMetadata | null | undefined;
 }
 
 /** What {@link Store.upsertConnection} did: whether the row is new, and the row as written. */
@@ -155,7 +173,7 @@ export interface RevokeRequest {
 }
 
 /** What a refresh writes: the rotated tokens and what they grant. */
-export type RefreshedTokens = Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email">;
+export type RefreshedTokens = Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email" | "metadata">;
 
 /** A claim of the refresh lease on the row at `version`, for `leaseMs` from `now`. */
 export interface LeaseRequest {
@@ -363,6 +381,30 @@ export interface AirtableWebhooksDueQuery {
   limit: number;
 }
 
+/** What a named API key may call (issue 12): `admin` everything under /v1, `connect` only connect sessions, `proxy` only the proxy and access tokens. */
+export type ApiKeyScope = "admin" | "connect" | "proxy";
+
+/** A named API key as listed; the key itself is never stored, only its SHA-256. */
+export interface ApiKeyRecord {
+  /** `key_…` */
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** What {@link Store.createApiKey} stores. */
+export interface NewApiKey {
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  /** SHA-256 of the key, hex. */
+  keyHash: string;
+  now: Date;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   /** Creates or upgrades the schema; safe when several instances start at once. */
@@ -390,6 +432,11 @@ export interface Store {
     event: (created: boolean) => NewEvent,
   ): Promise<UpsertedConnection>;
   getConnection(identifier: string): Promise<ConnectionRecord | null>;
+  /**
+   * Replaces the connection's metadata (null clears it); the version stays, no event is written.
+   * False when no connection has this identifier.
+   */
+  setConnectionMetadata(identifier: string, metadata: ConnectionMetadata | null, now: Date): Promise<boolean>;
   listConnections(options: ListConnectionsOptions): Promise<ConnectionPage>;
   /**
    * Disconnects, keeping the row and its events: status `revoked` with `reason`, both tokens replaced
@@ -489,4 +536,15 @@ export interface Store {
   getSessionEpoch(): Promise<number>;
   /** Signs every dashboard session out, on every instance: moves the epoch on by one and returns it. */
   bumpSessionEpoch(): Promise<number>;
+
+  // Named API keys
+  createApiKey(key: NewApiKey): Promise<ApiKeyRecord>;
+  /** Every key, revoked ones included, oldest first. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** The unrevoked key with this SHA-256 (hex), or null. */
+  findActiveApiKey(keyHash: string): Promise<ApiKeyRecord | null>;
+  /** Sets the last-used time, unless it was set less than a minute before `now`. */
+  touchApiKey(id: string, now: Date): Promise<void>;
+  /** Revokes a key (null: no such id); revoking twice keeps the first time. */
+  revokeApiKey(id: string, now: Date): Promise<ApiKeyRecord | null>;
 }
