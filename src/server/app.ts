@@ -8,6 +8,7 @@ import type { Hono } from "hono";
 import { AirlockError } from "../shared/errors.js";
 import { airtableWebhookRoutes, notificationRoutes } from "./airtable-webhooks/routes.js";
 import { apiRoutes } from "./api.js";
+import { apiKeyRoutes } from "./api-keys.js";
 import { requireSecretKey } from "./auth.js";
 import { authThrottle } from "./auth-throttle.js";
 import { CALLBACK_PATH } from "./config.js";
@@ -50,9 +51,13 @@ export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | fal
     await next();
     c.res.headers.set("X-Content-Type-Options", "nosniff");
   });
-  app.use("/v1/*", requireSecretKey(secretKey, authThrottle(ctx)));
+  app.use(
+    "/v1/*",
+    requireSecretKey(secretKey, authThrottle(ctx), { store: ctx.store, now: () => ctx.now() }),
+  );
 
   app.route("/", apiRoutes(ctx));
+  app.route("/", apiKeyRoutes(ctx));
   app.route("/", airtableWebhookRoutes(ctx));
   app.route("/", notificationRoutes(ctx));
   const closeProxy = mountProxy(app, ctx);
