@@ -187,7 +187,11 @@ export class SqlStore implements Store {
     return connections.getConnection(this.#sql, identifier);
   }
 
-  setConnectionMetadata(identifier: string, metadata: ConnectionMetadata | null, now: Date): Promise<boolean> {
+  setConnectionMetadata(
+    identifier: string,
+    metadata: ConnectionMetadata | null,
+    now: Date,
+  ): Promise<boolean> {
     return connections.setConnectionMetadata(this.#sql, identifier, metadata, now);
   }
 

@@ -173,7 +173,10 @@ export interface RevokeRequest {
 }
 
 /** What a refresh writes: the rotated tokens and what they grant. */
-export type RefreshedTokens = Omit<NewConnectionTokens, "identifier" | "airtableUserId" | "email" | "metadata">;
+export type RefreshedTokens = Omit<
+  NewConnectionTokens,
+  "identifier" | "airtableUserId" | "email" | "metadata"
+>;
 
 /** A claim of the refresh lease on the row at `version`, for `leaseMs` from `now`. */
 export interface LeaseRequest {

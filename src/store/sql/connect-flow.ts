@@ -11,7 +11,7 @@ import type {
   PendingAuthorization,
 } from "../types.js";
 import type { SqlContext } from "./context.js";
-import { parseList, toDate, verifierContext } from "./rows.js";
+import { metadataColumn, parseList, parseMetadata, toDate, verifierContext } from "./rows.js";
 
 /** `Store.createConnectSession`: created now by the store's clock. */
 export async function createConnectSession(ctx: SqlContext, session: NewConnectSession): Promise<void> {
@@ -25,6 +25,7 @@ export async function createConnectSession(ctx: SqlContext, session: NewConnectS
       expires_at: session.expiresAt.getTime(),
       created_at: ctx.now().getTime(),
       used_at: null,
+      metadata: metadataColumn(session.metadata),
     })
     .execute();
 }
@@ -51,6 +52,7 @@ export async function consumeConnectSession(
     returnUrl: row.return_url,
     expiresAt: new Date(row.expires_at),
     createdAt: new Date(row.created_at),
+    metadata: parseMetadata(row.metadata),
   };
 }
 
@@ -71,6 +73,7 @@ export async function createPendingAuthorization(
       expires_at: pending.expiresAt.getTime(),
       used_at: null,
       created_at: ctx.now().getTime(),
+      metadata: metadataColumn(pending.metadata),
     })
     .execute();
 }
@@ -96,6 +99,7 @@ export async function getPendingAuthorization(
     expiresAt: new Date(row.expires_at),
     usedAt: toDate(row.used_at),
     createdAt: new Date(row.created_at),
+    metadata: parseMetadata(row.metadata),
   };
 }
 

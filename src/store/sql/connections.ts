@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import {
   CONNECTION_STATUSES,
   type ConnectionCounts,
+  type ConnectionMetadata,
   type ConnectionPage,
   type ConnectionRecord,
   type KeepAliveQuery,
@@ -18,7 +19,7 @@ import {
 } from "../types.js";
 import type { SqlContext } from "./context.js";
 import { insertEvent } from "./events.js";
-import { isConnectionStatus, tokenContext, toRecord, toSummary } from "./rows.js";
+import { isConnectionStatus, metadataColumn, tokenContext, toRecord, toSummary } from "./rows.js";
 
 /** A new grant, a saved refresh or a disconnect: no lease, no takeover, no failures, no backoff. */
 export const REFRESH_STATE_RESET = {
@@ -32,7 +33,10 @@ export const REFRESH_STATE_RESET = {
 /** What a revoked connection's token columns decrypt to: never a usable token. */
 const REVOKED_PLACEHOLDER = "revoked";
 
-/** `Store.upsertConnection`: one transaction with its event. */
+/**
+ * `Store.upsertConnection`: one transaction with its event. New metadata replaces the row's; none
+ * (null or absent) keeps what a reconnected row has.
+ */
 export async function upsertConnection(
   ctx: SqlContext,
   tokens: NewConnectionTokens,
@@ -55,12 +59,16 @@ export async function upsertConnection(
     updated_at: at,
     ...REFRESH_STATE_RESET,
   } as const;
+  const metadata = metadataColumn(tokens.metadata);
+  const replaced = metadata === null ? {} : { metadata };
   const row = await ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto("connections")
-      .values({ identifier: id, created_at: at, version: 1, ...values })
+      .values({ identifier: id, created_at: at, version: 1, metadata, ...values })
       .onConflict((oc) =>
-        oc.column("identifier").doUpdateSet({ ...values, version: sql<number>`connections.version + 1` }),
+        oc
+          .column("identifier")
+          .doUpdateSet({ ...values, ...replaced, version: sql<number>`connections.version + 1` }),
       )
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -81,6 +89,21 @@ export async function getConnection(ctx: SqlContext, identifier: string): Promis
     .where("identifier", "=", identifier)
     .executeTakeFirst();
   return row ? toRecord(ctx.keyring, row) : null;
+}
+
+/** `Store.setConnectionMetadata`: one UPDATE; the version stays (tokens did not change). */
+export async function setConnectionMetadata(
+  ctx: SqlContext,
+  identifier: string,
+  metadata: ConnectionMetadata | null,
+  now: Date,
+): Promise<boolean> {
+  const result = await ctx.db
+    .updateTable("connections")
+    .set({ metadata: metadataColumn(metadata), updated_at: now.getTime() })
+    .where("identifier", "=", identifier)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /** `Store.listConnections`: one query for `limit + 1` rows tells whether another page follows. */

@@ -7,11 +7,12 @@ import type { Transaction } from "kysely";
 import type { Database } from "../schema.js";
 import type { EventRecord, ListEventsOptions, NewEvent, PruneEventsOptions } from "../types.js";
 import type { SqlContext } from "./context.js";
-import { type EventRow, toEvent } from "./rows.js";
+import { type EventRow, parseMetadata, toEvent } from "./rows.js";
 
 /**
  * Inserts `event` inside `trx`, created at `at` (epoch ms); in the outbox, due at once, when its
- * type is a webhook event.
+ * type is a webhook event. A `connection.*` event carries the connection's metadata as written in
+ * `trx` (`data.metadata`, absent when it has none), so a webhook receiver needs no lookup.
  */
 export async function insertEvent(
   ctx: SqlContext,
@@ -21,11 +22,12 @@ export async function insertEvent(
   at: number,
 ): Promise<EventRow> {
   const outbox = ctx.webhookEvents?.has(event.type) ?? false;
+  const metadata = event.type.startsWith("connection.") ? await connectionMetadata(trx, identifier) : null;
   const row = {
     id: nextEventId(ctx.now().getTime()),
     identifier,
     type: event.type,
-    data: JSON.stringify(event.data ?? {}),
+    data: JSON.stringify(metadata === null ? (event.data ?? {}) : { ...event.data, metadata }),
     created_at: at,
     webhook_state: outbox ? ("pending" as const) : null,
     attempts: 0,
@@ -39,6 +41,16 @@ export async function insertEvent(
   };
   await trx.insertInto("events").values(row).execute();
   return row;
+}
+
+/** The connection's metadata column, parsed, as `trx` sees it (null: none, or no connection). */
+async function connectionMetadata(trx: Transaction<Database>, identifier: string) {
+  const row = await trx
+    .selectFrom("connections")
+    .select("metadata")
+    .where("identifier", "=", identifier)
+    .executeTakeFirst();
+  return parseMetadata(row?.metadata ?? null);
 }
 
 /** {@link Store.appendEvent}: an event on its own, created now by the store's clock. */

@@ -10,6 +10,7 @@ import {
   type AirtableWebhookRecord,
   type AirtableWebhookStatus,
   CONNECTION_STATUSES,
+  type ConnectionMetadata,
   type ConnectionRecord,
   type ConnectionStatus,
   type ConnectionSummary,
@@ -54,7 +55,22 @@ export function toSummary(row: ConnectionRow): ConnectionSummary {
     createdAt: new Date(Number(row.created_at)),
     updatedAt: new Date(Number(row.updated_at)),
     version: Number(row.version),
+    metadata: parseMetadata(row.metadata),
   };
+}
+
+/** A `metadata` column (JSON object text) as an object; null, or anything but an object, is none. */
+export function parseMetadata(value: string | null): ConnectionMetadata | null {
+  if (value === null) return null;
+  const parsed: unknown = JSON.parse(value);
+  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as ConnectionMetadata)
+    : null;
+}
+
+/** Metadata as its column: JSON text, null for none. */
+export function metadataColumn(metadata: ConnectionMetadata | null | undefined): string | null {
+  return metadata ? JSON.stringify(metadata) : null;
 }
 
 /**
