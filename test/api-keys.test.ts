@@ -5,6 +5,7 @@
  * and a key is rotated without downtime (new key, clients switch, old key revoked, no failed call).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AirlockApiError, AirlockClient } from "../src/client/index.js";
 import {
   connect,
   SECRET_KEY,
@@ -185,5 +186,43 @@ describe.each(serviceStores("api-keys"))("named API keys (%s)", (store) => {
     expect(results.some((r) => r.key === old.key)).toBe(true);
     expect(results.filter((r) => r.key === fresh.key).length).toBeGreaterThanOrEqual(30);
     expect((await as(old.key, "/v1/connections/u1/access-token", { method: "POST" })).status).toBe(401);
+  });
+});
+
+describe("the SDK's API key methods", () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("createApiKey, listApiKeys, revokeApiKey; a connect key works in the SDK and is refused elsewhere", async () => {
+    const admin = new AirlockClient({ baseUrl: t.url, secretKey: SECRET_KEY });
+    const created = await admin.createApiKey({ name: "sdk web", scope: "connect" });
+    expect(created).toMatchObject({ name: "sdk web", scope: "connect", createdAt: expect.any(Date) });
+    expect(created.key).toMatch(/^ak_/);
+    const listed = await admin.listApiKeys();
+    expect(listed).toEqual([
+      {
+        id: created.id,
+        name: "sdk web",
+        scope: "connect",
+        createdAt: created.createdAt,
+        lastUsedAt: null,
+        revokedAt: null,
+      },
+    ]);
+    const web = new AirlockClient({ baseUrl: t.url, secretKey: created.key });
+    expect((await web.createConnectSession({ identifier: "u9" })).url).toContain("/connect/");
+    const refused = await web.listConnections().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AirlockApiError);
+    expect((refused as AirlockApiError).status).toBe(403);
+    expect((refused as AirlockApiError).code).toBe("access_denied");
+    await admin.revokeApiKey(created.id);
+    expect((await admin.listApiKeys())[0]?.revokedAt).toBeInstanceOf(Date);
+    await expect(web.createConnectSession({ identifier: "u9" })).rejects.toMatchObject({ status: 401 });
+    await expect(admin.revokeApiKey("key_nope")).rejects.toMatchObject({ status: 404, code: "not_found" });
   });
 });

@@ -3,17 +3,23 @@ import {
   type AccessToken,
   type AirtableWebhook,
   type AirtableWebhookSpecification,
+  type ApiKey,
+  type ApiKeyScope,
   type Connection,
   type ConnectionEvent,
+  type ConnectionMetadata,
   type ConnectionPage,
   type ConnectionStatus,
   type ConnectSession,
+  type CreatedApiKey,
   readAccessToken,
   readAirtableWebhook,
   readAirtableWebhookList,
+  readApiKeyList,
   readConnection,
   readConnectionPage,
   readConnectSession,
+  readCreatedApiKey,
   readErrorEnvelope,
   readEventList,
   type WireReader,
@@ -36,6 +42,11 @@ export interface CreateConnectSessionInput {
   scopes?: string[];
   /** Where the user's browser goes afterwards, with `status=connected` or `status=error&error=…`. */
   returnUrl?: string;
+  /**
+   * Put on the connection when the user has connected, replacing its metadata; absent or null keeps
+   * a reconnected connection's own.
+   */
+  metadata?: ConnectionMetadata | null;
 }
 
 export interface ListConnectionsInput {
@@ -90,6 +101,13 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AirlockErrorCode>([
  * const res = await airlock.request("user_123", "/v0/meta/bases");
  * console.log(await res.json());
  */
+/** `createApiKey`'s input. */
+export interface CreateApiKeyInput {
+  /** 1 to 100 printable characters, e.g. "billing workers". */
+  name: string;
+  scope: ApiKeyScope;
+}
+
 export class AirlockClient {
   readonly #baseUrl: string;
   readonly #secretKey: string;
@@ -138,6 +156,7 @@ export class AirlockClient {
     const body: Record<string, unknown> = { identifier: input.identifier };
     if (input.scopes !== undefined) body.scopes = input.scopes;
     if (input.returnUrl !== undefined) body.return_url = input.returnUrl;
+    if (input.metadata !== undefined) body.metadata = input.metadata;
     return this.#json("POST", "/v1/connect-sessions", readConnectSession, body);
   }
 
@@ -183,6 +202,24 @@ export class AirlockClient {
   async getConnection(identifier: string): Promise<Connection> {
     requireIdentifier(identifier);
     return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}`, readConnection);
+  }
+
+  /**
+   * Replaces a connection's metadata as a whole (no merge); `null` clears it. Returns the connection.
+   * Throws `invalid_input` (not an object, over 4 KiB or 50 keys) or `not_found`.
+   *
+   * @example
+   * const connection = await airlock.updateConnectionMetadata("user_123", { plan: "team" });
+   * await airlock.updateConnectionMetadata("user_123", null); // cleared
+   */
+  async updateConnectionMetadata(
+    identifier: string,
+    metadata: ConnectionMetadata | null,
+  ): Promise<Connection> {
+    requireIdentifier(identifier);
+    return this.#json("PATCH", `/v1/connections/${encodeURIComponent(identifier)}`, readConnection, {
+      metadata,
+    });
   }
 
   /**
@@ -288,6 +325,45 @@ export class AirlockClient {
     }
     const path = `${airtableWebhooksPath(identifier)}/${encodeURIComponent(webhookId)}`;
     const res = await this.#send("DELETE", path);
+    if (!res.ok) throw await toApiError(res);
+    await res.body?.cancel();
+  }
+
+  /**
+   * Creates a named API key (needs an admin key or the secret key). The returned `key` is shown
+   * only this once: store it where the client that uses it reads its configuration.
+   *
+   * @example
+   * const { id, key } = await airlock.createApiKey({ name: "billing workers", scope: "proxy" });
+   */
+  async createApiKey(input: CreateApiKeyInput): Promise<CreatedApiKey> {
+    return this.#json("POST", "/v1/api-keys", readCreatedApiKey, { name: input.name, scope: input.scope });
+  }
+
+  /**
+   * Every named API key, revoked ones included, with its last-used time (never the keys themselves).
+   *
+   * @example
+   * const unused = (await airlock.listApiKeys()).filter((k) => !k.revokedAt && !k.lastUsedAt);
+   */
+  async listApiKeys(): Promise<ApiKey[]> {
+    return this.#json("GET", "/v1/api-keys", readApiKeyList);
+  }
+
+  /**
+   * Revokes a named API key: every instance refuses it from now on. Revoking again changes
+   * nothing; an unknown id throws `not_found`.
+   *
+   * @example
+   * await airlock.revokeApiKey("key_3kTq9vWm2xYb");
+   */
+  async revokeApiKey(id: string): Promise<void> {
+    if (typeof id !== "string" || id.length === 0) {
+      throw new AirlockError("invalid_input", "id is empty.", {
+        hint: "Pass the id createApiKey or listApiKeys returned (key_…).",
+      });
+    }
+    const res = await this.#send("DELETE", `/v1/api-keys/${encodeURIComponent(id)}`);
     if (!res.ok) throw await toApiError(res);
     await res.body?.cancel();
   }

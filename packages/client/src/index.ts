@@ -22,6 +22,7 @@ export {
   AirlockClient,
   type AirlockClientOptions,
   type CreateAirtableWebhookInput,
+  type CreateApiKeyInput,
   type CreateConnectSessionInput,
   type ListConnectionsInput,
 } from "./client.js";
@@ -37,11 +38,15 @@ export type {
   AirtableWebhook,
   AirtableWebhookSpecification,
   AirtableWebhookStatus,
+  ApiKey,
+  ApiKeyScope,
   Connection,
   ConnectionEvent,
+  ConnectionMetadata,
   ConnectionPage,
   ConnectionStatus,
   ConnectSession,
+  CreatedApiKey,
 } from "./types.js";
 // Verifying Airlock's signed webhooks on the receiving side (helper module: webhooks.ts).
 export * from "./webhooks.js";

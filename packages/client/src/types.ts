@@ -27,7 +27,16 @@ export interface Connection {
   refreshTokenExpiresAt: Date;
   lastRefreshedAt: Date | null;
   createdAt: Date;
+  /** Your app's JSON object for the connection (null: none). Airlock never looks inside it. */
+  metadata: ConnectionMetadata | null;
 }
+
+/**
+ * Your app's JSON object on a connection: at most 4 KiB as JSON and 50 top-level keys of 1–100
+ * characters. Returned on the connection and in its events and webhooks (`data.metadata`); put
+ * no secrets in it.
+ */
+export type ConnectionMetadata = Record<string, unknown>;
 
 /** A one-time "Connect your Airtable" link for one end user. */
 export interface ConnectSession {
@@ -199,6 +208,8 @@ export const readConnection: WireReader<Connection> = (value, path = "") => {
     refreshTokenExpiresAt: date(c.refresh_token_expires_at, at(path, "refresh_token_expires_at")),
     lastRefreshedAt: optionalDate(c.last_refreshed_at, at(path, "last_refreshed_at")),
     createdAt: date(c.created_at, at(path, "created_at")),
+    metadata:
+      c.metadata === null || c.metadata === undefined ? null : record(c.metadata, at(path, "metadata")),
   };
 };
 
@@ -275,6 +286,61 @@ export const readAirtableWebhook: WireReader<AirtableWebhook> = (value, path = "
 /** `GET /v1/connections/:identifier/airtable-webhooks`. */
 export const readAirtableWebhookList: WireReader<AirtableWebhook[]> = (value, path = "") =>
   list(record(value, path).airtable_webhooks, at(path, "airtable_webhooks"), readAirtableWebhook);
+
+/** What a named API key may call: `admin` everything under /v1, `connect` only connect sessions, `proxy` only the proxy and access tokens. */
+export type ApiKeyScope = "admin" | "connect" | "proxy";
+
+const API_KEY_SCOPES: readonly ApiKeyScope[] = ["admin", "connect", "proxy"];
+
+/** A named API key as listed (never the key itself). */
+export interface ApiKey {
+  /** `key_…` */
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  createdAt: Date;
+  /** Updated at most once a minute. */
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** A key just created: `key` is shown only this once. */
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  /** `ak_…`: send it as `Authorization: Bearer <key>`. */
+  key: string;
+  createdAt: Date;
+}
+
+function readApiKey(value: unknown, path: string): ApiKey {
+  const k = record(value, path);
+  return {
+    id: text(k.id, at(path, "id")),
+    name: text(k.name, at(path, "name")),
+    scope: oneOf(k.scope, at(path, "scope"), API_KEY_SCOPES),
+    createdAt: date(k.created_at, at(path, "created_at")),
+    lastUsedAt: optionalDate(k.last_used_at, at(path, "last_used_at")),
+    revokedAt: optionalDate(k.revoked_at, at(path, "revoked_at")),
+  };
+}
+
+/** `GET /v1/api-keys`. */
+export const readApiKeyList: WireReader<ApiKey[]> = (value, path = "") =>
+  list(record(value, path).api_keys, at(path, "api_keys"), readApiKey);
+
+/** `POST /v1/api-keys`. */
+export const readCreatedApiKey: WireReader<CreatedApiKey> = (value, path = "") => {
+  const k = record(value, path);
+  return {
+    id: text(k.id, at(path, "id")),
+    name: text(k.name, at(path, "name")),
+    scope: oneOf(k.scope, at(path, "scope"), API_KEY_SCOPES),
+    key: text(k.key, at(path, "key")),
+    createdAt: date(k.created_at, at(path, "created_at")),
+  };
+};
 
 /** Airlock's error envelope, `{error: {code, message, hint?, details?}}`. */
 export interface ErrorEnvelope {
