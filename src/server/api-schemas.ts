@@ -29,6 +29,17 @@ export const IdentifierParamSchema = z.object({
   identifier: IdentifierSchema.openapi({ param: { name: "identifier", in: "path" } }),
 });
 
+/**
+ * Connection metadata on the wire: any JSON value is taken, so that server/metadata.ts's check can
+ * name the problem and its fix (an object, at most 4 KiB as JSON, 50 keys of 1–100 characters).
+ */
+export const MetadataSchema = z.unknown().openapi({
+  type: ["object", "null"],
+  description:
+    "Your app's JSON object for the connection (at most 4 KiB as JSON, 50 top-level keys of 1–100 characters; null: none). Returned on the connection and in its events and webhooks; Airlock never looks inside it, so put no secrets in it.",
+  example: { plan: "pro", team_id: "t_42" },
+});
+
 export const ConnectSessionRequestSchema = z
   .object({
     identifier: IdentifierSchema,
@@ -42,6 +53,10 @@ export const ConnectSessionRequestSchema = z
       .max(2048)
       .optional()
       .openapi({ description: "Where the browser goes afterwards; its origin must be allowed." }),
+    metadata: MetadataSchema.optional().openapi({
+      description:
+        "Put on the connection when the flow completes, replacing its metadata; absent or null keeps a reconnected connection's own.",
+    }),
   })
   .strict()
   .openapi("ConnectSessionRequest");
@@ -77,8 +92,21 @@ export const ConnectionSchema = z
     }),
     last_refreshed_at: z.string().nullable().openapi({ format: "date-time" }),
     created_at: z.string().openapi({ format: "date-time" }),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: "Your app's JSON object for the connection; null: none." }),
   })
   .openapi("Connection");
+
+export const MetadataUpdateSchema = z
+  .object({
+    metadata: MetadataSchema.openapi({
+      description: "Replaces the connection's metadata as a whole (no merge); null clears it.",
+    }),
+  })
+  .strict()
+  .openapi("MetadataUpdate");
 
 export const ConnectionListSchema = z
   .object({
@@ -134,6 +162,7 @@ export function connectionToJson(connection: ConnectionSummary): z.infer<typeof 
     refresh_token_expires_at: connection.refreshTokenExpiresAt.toISOString(),
     last_refreshed_at: connection.lastRefreshedAt?.toISOString() ?? null,
     created_at: connection.createdAt.toISOString(),
+    metadata: connection.metadata,
   };
 }
 

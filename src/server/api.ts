@@ -18,10 +18,12 @@ import {
   EventListSchema,
   eventToJson,
   IdentifierParamSchema,
+  MetadataUpdateSchema,
 } from "./api-schemas.js";
 import { createConnectSession } from "./connect-sessions.js";
 import type { ServiceContext } from "./context.js";
 import { disconnect } from "./disconnect.js";
+import { checkMetadata } from "./metadata.js";
 import { withReconnectHint } from "./reconnect-hint.js";
 import type { AppEnv } from "./request-log.js";
 import { validationHook } from "./validation-hook.js";
@@ -105,6 +107,30 @@ const deleteRoute = createRoute({
   },
 });
 
+const metadataRoute = createRoute({
+  method: "patch",
+  path: "/v1/connections/{identifier}",
+  tags: ["connections"],
+  summary: "Replace the connection's metadata (null clears it)",
+  description:
+    "The body's `metadata` replaces the connection's as a whole (no merge); `null` clears it. It is an object of at most 4 KiB as JSON and 50 top-level keys of 1–100 characters. Later events and webhooks of the connection carry it; its tokens and version do not change.",
+  security,
+  request: {
+    params: IdentifierParamSchema,
+    body: { required: true, content: json(MetadataUpdateSchema) },
+  },
+  responses: {
+    200: { description: "The connection, with its new metadata", content: json(ConnectionSchema) },
+    404: { description: "No such connection", content: json(ErrorSchema) },
+    413: { description: "payload_too_large: the body is larger than 64 KiB", content: json(ErrorSchema) },
+    415: {
+      description: "unsupported_media_type: the body must be sent with Content-Type: application/json",
+      content: json(ErrorSchema),
+    },
+    ...errors,
+  },
+});
+
 const accessTokenRoute = createRoute({
   method: "post",
   path: "/v1/connections/{identifier}/access-token",
@@ -134,22 +160,37 @@ const eventsRoute = createRoute({
   responses: { 200: { description: "Events", content: json(EventListSchema) }, ...errors },
 });
 
+/** A 64 KiB limit on a JSON body, answered `payload_too_large` with `hint`. */
+function jsonBodyLimit(hint: string) {
+  return bodyLimit({
+    maxSize: 64 * 1024,
+    onError: () => {
+      throw new AirlockError("payload_too_large", "The request body is larger than 64 KiB.", { hint });
+    },
+  });
+}
+
+/** `PATCH /v1/connections/:identifier`: checks the body's metadata and replaces the connection's. */
+async function updateMetadata(ctx: ServiceContext, identifier: string, body: { metadata?: unknown }) {
+  if (!("metadata" in body)) {
+    throw new AirlockError("invalid_input", "The request is not valid: metadata: is missing.", {
+      hint: 'Send {"metadata": {…}} to replace it, or {"metadata": null} to clear it.',
+      details: { field: "metadata" },
+    });
+  }
+  const metadata = checkMetadata(body.metadata);
+  if (!(await ctx.store.setConnectionMetadata(identifier, metadata, ctx.now()))) throw notFound(identifier);
+  const connection = await ctx.store.getConnection(identifier);
+  if (!connection) throw notFound(identifier);
+  return connection;
+}
+
 /**
  * The `/v1` JSON routes (without the proxy, which has its own module).
  */
 export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use(
-    "/v1/connect-sessions",
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: () => {
-        throw new AirlockError("payload_too_large", "The request body is larger than 64 KiB.", {
-          hint: "Send only identifier, scopes and return_url.",
-        });
-      },
-    }),
-  );
+  app.use("/v1/connect-sessions", jsonBodyLimit("Send only identifier, scopes, return_url and metadata."));
 
   app.openapi(createSessionRoute, async (c) => {
     const body = c.req.valid("json");
@@ -157,6 +198,7 @@ export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
       identifier: body.identifier,
       scopes: body.scopes,
       returnUrl: body.return_url,
+      metadata: body.metadata,
     });
     c.header("Cache-Control", "no-store");
     return c.json(session, 201);
@@ -185,6 +227,18 @@ export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     if (outcome === "not_found") throw notFound(identifier);
     c.var.log.info({ identifier, outcome }, "connection disconnected");
     return c.body(null, 204);
+  });
+
+  app.on(
+    "PATCH",
+    "/v1/connections/:identifier",
+    jsonBodyLimit("Send only {metadata}; it may take at most 4 KiB as JSON."),
+  );
+  app.openapi(metadataRoute, async (c) => {
+    const { identifier } = c.req.valid("param");
+    const connection = await updateMetadata(ctx, identifier, c.req.valid("json"));
+    c.var.log.info({ identifier, cleared: connection.metadata === null }, "connection metadata set");
+    return c.json(connectionToJson(connection), 200);
   });
 
   app.openapi(accessTokenRoute, async (c) => {

@@ -171,6 +171,7 @@ async function completeAuthorization(
       refreshToken: tokens.refreshToken,
       accessTokenExpiresAt: tokens.accessTokenExpiresAt,
       refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+      metadata: pending.metadata,
     },
     ctx.now(),
     (isNew) => ({
@@ -251,6 +252,7 @@ async function startConnect(ctx: ServiceContext, c: Context<AppEnv>, token: stri
     identifier: session.identifier,
     scopes: session.scopes,
     returnUrl: session.returnUrl,
+    metadata: session.metadata,
     codeVerifier,
     browserBindingHash: hashSecret(binding),
     expiresAt: new Date(ctx.now().getTime() + PENDING_AUTHORIZATION_TTL_MS),

@@ -5,6 +5,7 @@
 import { parseScopes } from "../airtable/scopes.js";
 import { AirlockError, isAirlockError } from "../shared/errors.js";
 import type { ServiceContext } from "./context.js";
+import { checkMetadata } from "./metadata.js";
 import { hashSecret, randomToken } from "./secrets.js";
 import { assertIdentifier, checkReturnUrl } from "./validation.js";
 
@@ -17,6 +18,11 @@ export interface CreateConnectSessionInput {
   scopes?: string[] | undefined;
   /** Where the browser goes after the flow; must be on an allowed origin. */
   returnUrl?: string | undefined;
+  /**
+   * A JSON object for the connection (see metadata.ts); null or absent: none, and a reconnect keeps
+   * the connection's own.
+   */
+  metadata?: unknown;
 }
 
 export interface CreatedConnectSession {
@@ -49,7 +55,8 @@ function resolveScopes(ctx: ServiceContext, requested: string[] | undefined): st
 
 /**
  * Creates a connect session and returns its link. Throws `invalid_input` for a bad identifier,
- * unknown or not-enabled scopes, or a `return_url` outside the allowed origins.
+ * unknown or not-enabled scopes, a `return_url` outside the allowed origins, or metadata over its
+ * limits.
  */
 export async function createConnectSession(
   ctx: ServiceContext,
@@ -58,6 +65,7 @@ export async function createConnectSession(
   assertIdentifier(input.identifier);
   const scopes = resolveScopes(ctx, input.scopes);
   const returnUrl = input.returnUrl === undefined ? null : checkReturnUrl(input.returnUrl, ctx.config);
+  const metadata = checkMetadata(input.metadata);
   const token = randomToken();
   const expiresAt = new Date(ctx.now().getTime() + CONNECT_SESSION_TTL_MS);
   await ctx.store.createConnectSession({
@@ -66,6 +74,7 @@ export async function createConnectSession(
     scopes,
     returnUrl,
     expiresAt,
+    metadata,
   });
   ctx.logger.info(
     { identifier: input.identifier, expiresAt: expiresAt.toISOString() },

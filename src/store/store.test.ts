@@ -461,6 +461,7 @@ for (const target of targets) {
           returnUrl: "https://app/x",
           expiresAt: at(1000),
           createdAt: expect.any(Date),
+          metadata: null,
         },
       ]);
       expect(await store.consumeConnectSession("t2", at(1000))).toBeNull(); // expired
