@@ -140,6 +140,8 @@ describe.each(serviceStores("api-keys"))("named API keys (%s)", (store) => {
       { name: "", scope: "admin" },
       { name: "x".repeat(101), scope: "admin" },
       { name: "tab\there", scope: "admin" },
+      { name: "bell\u0007", scope: "admin" },
+      { name: "zero\u200bwidth", scope: "admin" },
       { name: "   ", scope: "admin" },
       { name: "ok", scope: "root" },
       { name: "ok" },

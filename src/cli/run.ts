@@ -27,6 +27,7 @@ const BUILT_IN: Record<string, () => Promise<Command>> = {
   tables: async () => (await import("./commands/api.js")).tablesCommand,
   logout: async () => (await import("./commands/logout.js")).logoutCommand,
   doctor: async () => (await import("./commands/doctor.js")).doctorCommand,
+  keys: async () => (await import("./commands/keys.js")).keysCommand,
 };
 
 export const MAIN_HELP = `airlock: Airtable OAuth 2.0 (authorization code + PKCE) for scripts and services
@@ -48,6 +49,8 @@ Get a token for scripts:
 Run the service and the emulator:
   serve                the Airlock HTTP service (connect links, token API, proxy, dashboard)
   rotate-keys          re-encrypt stored tokens under the first AIRLOCK_ENCRYPTION_KEYS key
+  keys create --name N --scope admin|connect|proxy · keys list · keys revoke ID
+                       named API keys of a running service ([--url URL] [--key ADMIN_KEY])
   emulator             an offline Airtable (OAuth server + Web API) for tests
 
   help, --help, -h     this text; \`airlock <command> --help\` for a command's flags

@@ -14,7 +14,7 @@ import type { AppEnv } from "./request-log.js";
 import { validationHook } from "./validation-hook.js";
 
 /** Printable: no control, format or line/paragraph separator characters, and not only spaces. */
-const PRINTABLE_RE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*\S[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
+const PRINTABLE_RE = /^(?=.*\S)[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
 
 export const ApiKeyScopeSchema = z.enum(API_KEY_SCOPES).openapi({
   description:
