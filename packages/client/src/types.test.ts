@@ -63,7 +63,14 @@ describe("wire readers", () => {
       refreshTokenExpiresAt: new Date("2025-03-02T00:00:00.000Z"),
       lastRefreshedAt: null,
       createdAt: new Date("2025-01-01T00:00:00.000Z"),
+      metadata: null,
     });
+    expect(readConnection({ ...wireConnection, metadata: { plan: "pro" } }).metadata).toEqual({
+      plan: "pro",
+    });
+    expect(shapeError(() => readConnection({ ...wireConnection, metadata: ["x"] }))).toBe(
+      "metadata: expected an object",
+    );
     expect(readConnection({ ...wireConnection, status: "revoked", status_reason: "deleted" })).toMatchObject({
       status: "revoked",
       statusReason: "deleted",
