@@ -47,6 +47,8 @@ class Connection:
     """For a ``revoked`` connection: when it was disconnected (its tokens are gone)."""
     last_refreshed_at: Optional[datetime]
     created_at: datetime
+    metadata: Optional[Dict[str, Any]] = None
+    """Your app's JSON object for the connection (``None``: none). Airlock never looks inside it."""
 
 
 @dataclass(frozen=True)
@@ -192,12 +194,16 @@ class AirlockClient:
         identifier: str,
         scopes: Optional[Sequence[str]] = None,
         return_url: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
     ) -> ConnectSession:
         """Creates a one-time "Connect your Airtable" link for one end user.
 
         Send their browser to ``url``; they approve on Airtable and come back to ``return_url`` with
         ``status=connected`` (or ``status=error&error=…``). Connecting an identifier that already
         exists reconnects it in place (that is how a ``reauth_required`` connection is repaired).
+        ``metadata`` (a JSON object: at most 4 KiB as JSON, 50 top-level keys) is put on the
+        connection when the user has connected, replacing its own; ``None`` keeps a reconnected
+        connection's metadata.
 
         Example::
 
@@ -212,6 +218,8 @@ class AirlockClient:
             body["scopes"] = list(scopes)
         if return_url is not None:
             body["return_url"] = return_url
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
         return self._json("POST", "/v1/connect-sessions", _read_connect_session, body)
 
     def list_connections(
@@ -265,6 +273,21 @@ class AirlockClient:
         """
         _require_identifier(identifier)
         return self._json("GET", f"/v1/connections/{_quote(identifier)}", _read_connection)
+
+    def update_connection_metadata(self, identifier: str, metadata: Optional[Mapping[str, Any]]) -> Connection:
+        """Replaces a connection's metadata as a whole (no merge); ``None`` clears it.
+
+        Returns the connection. Raises ``invalid_input`` (not an object, over 4 KiB or 50 keys, with
+        the fix in ``hint``) or ``not_found``.
+
+        Example::
+
+            airlock.update_connection_metadata("user_123", {"plan": "team"})
+            airlock.update_connection_metadata("user_123", None)  # cleared
+        """
+        _require_identifier(identifier)
+        body: Dict[str, Any] = {"metadata": None if metadata is None else dict(metadata)}
+        return self._json("PATCH", f"/v1/connections/{_quote(identifier)}", _read_connection, body)
 
     def list_events(self, identifier: str, limit: Optional[int] = None) -> List[ConnectionEvent]:
         """A connection's recent history (connected, refreshed, reauth_required…), newest first.
@@ -576,6 +599,7 @@ def _read_connection(value: Any, path: str) -> Connection:
         refresh_token_expires_at=_date(c.get("refresh_token_expires_at"), _at(path, "refresh_token_expires_at")),
         last_refreshed_at=_optional_date(c.get("last_refreshed_at"), _at(path, "last_refreshed_at")),
         created_at=_date(c.get("created_at"), _at(path, "created_at")),
+        metadata=None if c.get("metadata") is None else _record(c.get("metadata"), _at(path, "metadata")),
     )
 
 

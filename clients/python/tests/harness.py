@@ -29,7 +29,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
@@ -213,9 +213,10 @@ class Browser:
                 return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read().decode()
 
 
-def connect(service: Service, identifier: str) -> None:
-    """Creates a connect link and walks it like a user: link → consent page → Grant access → callback."""
-    session = service.client().create_connect_session(identifier)
+def connect(service: Service, identifier: str, metadata: Optional[Dict[str, Any]] = None) -> None:
+    """Creates a connect link (with ``metadata``, if given) and walks it like a user: link → consent
+    page → Grant access → callback."""
+    session = service.client().create_connect_session(identifier, metadata=metadata)
     browser = Browser()
     status, headers, _ = browser.request(session.url)
     if status != 302:

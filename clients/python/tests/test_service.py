@@ -265,6 +265,43 @@ class ErrorShapeTest(ServiceTest):
         self.assertEqual((caught.exception.code, caught.exception.status), ("invalid_input", None))
 
 
+class MetadataTest(ServiceTest):
+    def test_session_metadata_reaches_the_connection_and_its_webhook(self) -> None:
+        svc = running()
+        metadata = {"team_id": "t_42", "plan": "pro", "tags": ["a", "b"]}
+        harness.connect(svc, "meta_py", metadata=metadata)
+        self.assertEqual(self.airlock.get_connection("meta_py").metadata, metadata)
+        listed = [c for c in self.airlock.iter_connections() if c.identifier == "meta_py"]
+        self.assertEqual(listed[0].metadata, metadata)
+        delivery = svc.receiver.wait_for("connection.created", "meta_py")
+        event = verify_webhook(svc.webhook_secret, delivery.headers, delivery.body)
+        self.assertEqual(event.data["metadata"], metadata)
+
+    def test_update_replaces_and_none_clears(self) -> None:
+        self.connected("meta_py_update")
+        self.assertIsNone(self.airlock.get_connection("meta_py_update").metadata)
+        updated = self.airlock.update_connection_metadata("meta_py_update", {"plan": "team"})
+        self.assertIsInstance(updated, Connection)
+        self.assertEqual(updated.metadata, {"plan": "team"})
+        self.assertEqual(self.airlock.update_connection_metadata("meta_py_update", {"seats": 3}).metadata, {"seats": 3})
+        self.assertIsNone(self.airlock.update_connection_metadata("meta_py_update", None).metadata)
+        self.assertIsNone(self.airlock.get_connection("meta_py_update").metadata)
+
+    def test_refusals_name_the_fix(self) -> None:
+        self.connected("meta_py_bad")
+        with self.assertRaises(AirlockApiError) as caught:
+            self.airlock.update_connection_metadata("meta_py_bad", {"blob": "x" * 5000})
+        self.assertRefused(caught.exception, 400, "invalid_input")
+        self.assertIn("4 KiB", caught.exception.message)
+        with self.assertRaises(AirlockApiError) as caught:
+            self.airlock.create_connect_session("meta_py_bad", metadata={f"k{i}": i for i in range(51)})
+        self.assertRefused(caught.exception, 400, "invalid_input")
+        self.assertIn("fewer keys", caught.exception.hint)
+        with self.assertRaises(AirlockApiError) as caught:
+            self.airlock.update_connection_metadata("meta_py_nobody", {"a": 1})
+        self.assertRefused(caught.exception, 404, "not_found")
+
+
 class WebhookDeliveryTest(ServiceTest):
     def test_real_deliveries_verify(self) -> None:
         svc = running()
