@@ -111,6 +111,7 @@ td.status-cell form { display: block; margin-top: 6px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 8px 24px; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+pre.metadata { margin: 0; max-height: 16em; overflow: auto; white-space: pre-wrap; font-size: 0.85em; }
 .grid { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 24px; align-items: start; }
 @media (max-width: 860px) { .grid { grid-template-columns: minmax(0, 1fr); } }
 @media (max-width: 600px) { main { padding: 20px 14px 48px; } .top { padding: 12px 14px; gap: 14px; } .demo { padding: 8px 14px; } }

@@ -103,6 +103,17 @@ function scopeChips(scopes: string[]): Html {
   return html`<ul class="chips" aria-label="Scopes">${scopes.map((s) => html`<li>${s}</li>`)}</ul>`;
 }
 
+/** The longest metadata shown, in characters of pretty JSON; the API has it whole. */
+const METADATA_SHOWN = 1500;
+
+/** The connection's metadata as pretty JSON (escaped like every value), cut at METADATA_SHOWN. */
+function metadataFacts(metadata: ConnectionSummary["metadata"]): Html {
+  if (metadata === null) return html`<dt>Metadata</dt><dd><span class="muted">none</span></dd>`;
+  const pretty = JSON.stringify(metadata, null, 2);
+  const cut = pretty.length > METADATA_SHOWN;
+  return html`<dt>Metadata</dt><dd><pre class="mono metadata">${cut ? `${pretty.slice(0, METADATA_SHOWN)}…` : pretty}</pre>${cut ? html`<span class="sub">Truncated: GET /v1/connections/:identifier returns all of it.</span>` : null}</dd>`;
+}
+
 function airtableUser(c: ConnectionSummary): Html {
   if (!c.airtableUserId && !c.email) return html`<span class="muted">unknown</span>`;
   return html`${c.email ? html`${c.email}` : html`<span class="muted">email not shared</span>`}<span class="sub mono">${c.airtableUserId ?? ""}</span>`;
@@ -317,6 +328,7 @@ ${tokenFacts(c, now)}
 <dt>Last refresh</dt><dd>${time(c.lastRefreshedAt, now)}</dd>
 <dt>Created</dt><dd>${time(c.createdAt, now)}</dd>
 <dt>Token version</dt><dd>${c.version}</dd>
+${metadataFacts(c.metadata)}
 </dl>
 </section>
 ${tryItPanel(view, base)}
