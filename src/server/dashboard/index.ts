@@ -12,6 +12,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ServiceContext } from "../context.js";
 import { wantsHtml } from "../html-document.js";
+import { apiKeyPageRoutes } from "./api-keys.js";
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from "./assets.js";
 import { connectionRoutes } from "./connection.js";
 import { connectionActionRoutes } from "./connection-actions.js";
@@ -42,6 +43,8 @@ const DASHBOARD_PATHS = [
   "/connected",
   "/connections",
   "/connections/*",
+  "/api-keys",
+  "/api-keys/*",
   "/assets/*",
 ];
 
@@ -64,6 +67,7 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
   connectionRoutes(app, d);
   connectionActionRoutes(app, d);
   tryItRoutes(app, d);
+  apiKeyPageRoutes(app, d);
   landingRoutes(app, d);
   // Last: it answers only GETs no route above answered.
   unknownPageRoute(app, d);

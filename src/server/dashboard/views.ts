@@ -22,6 +22,8 @@ export interface Chrome {
   /** The CSRF token of a signed-in session (shows the nav and the sign-out button), else null. */
   csrf: string | null;
   now: Date;
+  /** The nav entry marked current (default Connections). */
+  section?: "connections" | "api-keys" | undefined;
 }
 
 /** A message at the top of a page: what happened, and for errors what to do. */
@@ -38,11 +40,13 @@ function ident(identifier: string): Html {
   return html`<span class="ident">${identifier}</span>`;
 }
 
-function csrfInput(token: string): Html {
+/** The hidden CSRF field every dashboard form carries. */
+export function csrfInput(token: string): Html {
   return html`<input type="hidden" name="${CSRF_FIELD}" value="${token}">`;
 }
 
-function layout(chrome: Chrome, body: Html, options: { narrow?: boolean } = {}): Html {
+/** A page with the dashboard's banner, header, nav and main. */
+export function layout(chrome: Chrome, body: Html, options: { narrow?: boolean } = {}): Html {
   return htmlDocument({
     title: chrome.title,
     head: html`<link rel="stylesheet" href="/assets/dashboard.css?v=${ASSET_VERSION.css}">
@@ -57,7 +61,7 @@ ${
 <a class="brand" href="/">Air<span>lock</span></a>
 ${
   chrome.csrf
-    ? html`<nav aria-label="Main"><a href="/" aria-current="page">Connections</a></nav>
+    ? html`<nav aria-label="Main"><a href="/"${chrome.section === "api-keys" ? null : html` aria-current="page"`}>Connections</a> <a href="/api-keys"${chrome.section === "api-keys" ? html` aria-current="page"` : null}>API keys</a></nav>
 <form class="inline" method="post" action="/logout">${csrfInput(chrome.csrf)}<button class="link" type="submit">Sign out</button></form>`
     : html`<nav aria-label="Main"></nav>`
 }
@@ -68,7 +72,8 @@ ${body}
   });
 }
 
-function notice(n: Notice | null | undefined): Html | null {
+/** A notice box, or nothing. */
+export function notice(n: Notice | null | undefined): Html | null {
   if (!n) return null;
   return html`<div class="notice ${n.kind}" role="${n.kind === "error" ? "alert" : "status"}">
 <p>${n.message}</p>${n.hint ? html`<p>${n.hint}</p>` : null}
