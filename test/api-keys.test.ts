@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirlockApiError, AirlockClient } from "../src/client/index.js";
+import { generateKeyringValue } from "../src/store/crypto.js";
 import {
   connect,
   SECRET_KEY,
@@ -154,6 +155,29 @@ describe.each(serviceStores("api-keys"))("named API keys (%s)", (store) => {
       expect(error.hint.length).toBeGreaterThan(0);
     }
     expect((await t.api("/v1/api-keys/not-an-id", { method: "DELETE" })).status).toBe(400);
+  });
+
+  it("a key revoked on one instance is refused at once by another on the same database", async () => {
+    const keyring = generateKeyringValue("multi");
+    const a = await startTestService({ store, env: { AIRLOCK_ENCRYPTION_KEYS: keyring } });
+    const b = await startTestService({
+      env: { AIRLOCK_ENCRYPTION_KEYS: keyring, DATABASE_URL: a.databaseUrl },
+    });
+    try {
+      const res = await a.api("/v1/api-keys", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "shared", scope: "admin" }),
+      });
+      const { id, key } = (await res.json()) as CreatedKey;
+      const onB = () => b.api("/v1/api-keys", { headers: { authorization: `Bearer ${key}` } });
+      expect((await onB()).status).toBe(200);
+      expect((await a.api(`/v1/api-keys/${id}`, { method: "DELETE" })).status).toBe(204);
+      expect((await onB()).status).toBe(401);
+    } finally {
+      await b.close();
+      await a.close();
+    }
   });
 
   it("rotates a key without downtime: create new, switch clients, revoke old, no failed call", async () => {
