@@ -25,7 +25,7 @@ const connection = (metadata: ConnectionSummary["metadata"]): ConnectionSummary 
 const render = async (metadata: ConnectionSummary["metadata"]) =>
   (
     await connectionPage(
-      { title: "user_1", csrf: "c", now },
+      { title: "user_1", demo: null, csrf: "c", now },
       { csrf: "c", connection: connection(metadata), events: [], notice: null, tryIt: null },
     )
   ).toString();
