@@ -29,28 +29,12 @@ import {
   type TestService,
 } from "./security/harness.js";
 import { type RecordingServer, startRecordingServer } from "./support/recording-server.js";
+import { quietSecond, until } from "./support/until.js";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const SCOPES = "data.records:read data.records:write schema.bases:read webhook:manage user.email:read";
 const SPECIFICATION = { options: { filters: { dataTypes: ["tableData" as const] } } };
 const identifier = "sdk_hooks_user";
-
-/** The emulator holds a base to 5 requests a second, as Airtable does: let one pass after a burst. */
-const quietSecond = () => new Promise((r) => setTimeout(r, 1100));
-
-async function until<T>(
-  check: () => Promise<T> | T,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const failure = (promise: Promise<unknown>) =>
   promise.then(

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../src/client/webhooks.js";
 import { connect, serviceStores, startTestService, type TestService } from "./security/harness.js";
 import { type RecordingServer, startRecordingServer } from "./support/recording-server.js";
+import { quietSecond, until } from "./support/until.js";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const SCOPES = "data.records:read data.records:write schema.bases:read webhook:manage user.email:read";
@@ -35,27 +36,6 @@ interface PayloadsEvent {
     next_cursor: number;
     payloads: Array<{ changedTablesById?: Record<string, { createdRecordsById?: Record<string, unknown> }> }>;
   };
-}
-
-/**
- * Lets a second pass: the emulator holds each base to Airtable's 5 requests per second (and a
- * 30-second penalty), and a test step after a burst (a connect flow, a write and its fetch) would
- * otherwise be refused as a real app's would.
- */
-const quietSecond = () => new Promise((r) => setTimeout(r, 1100));
-
-async function until<T>(
-  check: () => Promise<T> | T,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.each(serviceStores("service-airtable-webhooks"))(
