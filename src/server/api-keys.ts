@@ -10,6 +10,7 @@ import type { ApiKeyRecord } from "../store/types.js";
 import { API_KEY_SCOPES, generateApiKey, hashApiKey, newApiKeyId } from "./api-key-scopes.js";
 import { ErrorSchema } from "./api-schemas.js";
 import type { ServiceContext } from "./context.js";
+import { bodyErrors, commonErrors, json, security } from "./openapi-responses.js";
 import type { AppEnv } from "./request-log.js";
 import { validationHook } from "./validation-hook.js";
 
@@ -67,18 +68,11 @@ const ApiKeyIdParamSchema = z.object({
     .openapi({ param: { name: "id", in: "path" }, example: "key_3kTq9vWm2xYb" }),
 });
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
 const errors = {
-  400: { description: "Invalid input", content: json(ErrorSchema) },
+  ...commonErrors,
   401: { description: "Missing or wrong key", content: json(ErrorSchema) },
   403: { description: "access_denied: only admin keys manage API keys", content: json(ErrorSchema) },
-  429: {
-    description:
-      "rate_limited: too many wrong secret keys from this address (per instance); wait Retry-After seconds",
-    content: json(ErrorSchema),
-  },
 } as const;
-const security = [{ secretKey: [] }];
 
 const createKeyRoute = createRoute({
   method: "post",
@@ -89,11 +83,7 @@ const createKeyRoute = createRoute({
   request: { body: { required: true, content: json(ApiKeyRequestSchema) } },
   responses: {
     201: { description: "Created", content: json(CreatedApiKeySchema) },
-    413: { description: "payload_too_large: the body is larger than 16 KiB", content: json(ErrorSchema) },
-    415: {
-      description: "unsupported_media_type: the body must be sent with Content-Type: application/json",
-      content: json(ErrorSchema),
-    },
+    ...bodyErrors("16 KiB"),
     ...errors,
   },
 });

@@ -24,21 +24,12 @@ import { createConnectSession } from "./connect-sessions.js";
 import type { ServiceContext } from "./context.js";
 import { disconnect } from "./disconnect.js";
 import { checkMetadata } from "./metadata.js";
+import { bodyErrors, commonErrors, json, security } from "./openapi-responses.js";
 import { withReconnectHint } from "./reconnect-hint.js";
 import type { AppEnv } from "./request-log.js";
 import { validationHook } from "./validation-hook.js";
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
-const errors = {
-  400: { description: "Invalid input", content: json(ErrorSchema) },
-  401: { description: "Missing or wrong secret key", content: json(ErrorSchema) },
-  429: {
-    description:
-      "rate_limited: too many wrong secret keys from this address (per instance); wait Retry-After seconds",
-    content: json(ErrorSchema),
-  },
-} as const;
-const security = [{ secretKey: [] }];
+const errors = commonErrors;
 
 function notFound(identifier: string): AirlockError {
   return new AirlockError("not_found", `No connection with identifier "${identifier}".`, {
@@ -55,11 +46,7 @@ const createSessionRoute = createRoute({
   request: { body: { required: true, content: json(ConnectSessionRequestSchema) } },
   responses: {
     201: { description: "Created", content: json(ConnectSessionSchema) },
-    413: { description: "payload_too_large: the body is larger than 64 KiB", content: json(ErrorSchema) },
-    415: {
-      description: "unsupported_media_type: the body must be sent with Content-Type: application/json",
-      content: json(ErrorSchema),
-    },
+    ...bodyErrors("64 KiB"),
     ...errors,
   },
 });
@@ -122,11 +109,7 @@ const metadataRoute = createRoute({
   responses: {
     200: { description: "The connection, with its new metadata", content: json(ConnectionSchema) },
     404: { description: "No such connection", content: json(ErrorSchema) },
-    413: { description: "payload_too_large: the body is larger than 64 KiB", content: json(ErrorSchema) },
-    415: {
-      description: "unsupported_media_type: the body must be sent with Content-Type: application/json",
-      content: json(ErrorSchema),
-    },
+    ...bodyErrors("64 KiB"),
     ...errors,
   },
 });

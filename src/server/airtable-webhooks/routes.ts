@@ -12,6 +12,7 @@ import { AirlockError } from "../../shared/errors.js";
 import type { ConnectionRecord } from "../../store/types.js";
 import { ErrorSchema, IdentifierParamSchema } from "../api-schemas.js";
 import type { ServiceContext } from "../context.js";
+import { bodyErrors, commonErrors, json, security } from "../openapi-responses.js";
 import { reconnectHint } from "../reconnect-hint.js";
 import type { AppEnv } from "../request-log.js";
 import { validationHook } from "../validation-hook.js";
@@ -27,10 +28,8 @@ import { airtableApiFor, creationError, mayHaveCreated } from "./upstream.js";
 
 export const NOTIFICATIONS_PATH = "/airtable/notifications";
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
 const errors = {
-  400: { description: "Invalid input", content: json(ErrorSchema) },
-  401: { description: "Missing or wrong secret key", content: json(ErrorSchema) },
+  ...commonErrors,
   404: { description: "No such connection (or webhook)", content: json(ErrorSchema) },
   429: {
     description:
@@ -38,7 +37,6 @@ const errors = {
     content: json(ErrorSchema),
   },
 } as const;
-const security = [{ secretKey: [] }];
 const tags = ["airtable webhooks"];
 
 const createRouteDef = createRoute({
@@ -55,11 +53,7 @@ const createRouteDef = createRoute({
   },
   responses: {
     201: { description: "Created", content: json(AirtableWebhookSchema) },
-    413: { description: "payload_too_large: the body is larger than 64 KiB", content: json(ErrorSchema) },
-    415: {
-      description: "unsupported_media_type: the body must be sent with Content-Type: application/json",
-      content: json(ErrorSchema),
-    },
+    ...bodyErrors("64 KiB"),
     403: {
       description: "access_denied: Airtable refused (scope webhook:manage, base not granted, not a creator)",
       content: json(ErrorSchema),
