@@ -187,12 +187,13 @@ describe("AirtableApi webhooks against the emulator", () => {
     expect(await api.listWebhooks(baseId)).toEqual({ webhooks: [] });
 
     // Gone upstream: refresh, payloads and delete all answer 404 NOT_FOUND, which the service maps.
+    // One at a time: a call started early would reject before anything awaits it.
     for (const call of [
-      api.refreshWebhook(baseId, created.id),
-      api.listWebhookPayloads(baseId, created.id),
-      api.deleteWebhook(baseId, created.id),
+      () => api.refreshWebhook(baseId, created.id),
+      () => api.listWebhookPayloads(baseId, created.id),
+      () => api.deleteWebhook(baseId, created.id),
     ]) {
-      const err = await failure(call);
+      const err = await failure(call());
       expect(err.code).toBe("api_error");
       expect(err.details).toEqual({ status: 404, type: "NOT_FOUND" });
       expect(err.hint).toContain("listWebhooks(baseId)");
