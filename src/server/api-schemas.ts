@@ -57,6 +57,12 @@ export const ConnectSessionRequestSchema = z
       description:
         "Put on the connection when the flow completes, replacing its metadata; absent or null keeps a reconnected connection's own.",
     }),
+    expected_email: z.string().max(254).optional().openapi({
+      format: "email",
+      example: "ada@example.com",
+      description:
+        "The email of the Airtable account that must consent (compared case-insensitively; at most 254 characters). A consent by another account creates or changes no connection, discards its tokens and sends the browser back with status=error&error=wrong_account. Needs the user.email:read scope among the session's scopes.",
+    }),
   })
   .strict()
   .openapi("ConnectSessionRequest");

@@ -173,7 +173,10 @@ async function updateMetadata(ctx: ServiceContext, identifier: string, body: { m
  */
 export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use("/v1/connect-sessions", jsonBodyLimit("Send only identifier, scopes, return_url and metadata."));
+  app.use(
+    "/v1/connect-sessions",
+    jsonBodyLimit("Send only identifier, scopes, return_url, metadata and expected_email."),
+  );
 
   app.openapi(createSessionRoute, async (c) => {
     const body = c.req.valid("json");
@@ -182,6 +185,7 @@ export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
       scopes: body.scopes,
       returnUrl: body.return_url,
       metadata: body.metadata,
+      expectedEmail: body.expected_email,
     });
     c.header("Cache-Control", "no-store");
     return c.json(session, 201);

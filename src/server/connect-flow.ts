@@ -15,6 +15,7 @@ import type { PendingAuthorization } from "../store/types.js";
 import { ensureBrowserBinding, readBrowserBinding } from "./browser-binding.js";
 import { CALLBACK_PATH } from "./config.js";
 import type { ServiceContext } from "./context.js";
+import { assertExpectedAccount } from "./expected-email.js";
 import { pageHeaders, wantsHtml } from "./html-document.js";
 import { forEndUser, toAirlockError } from "./http-errors.js";
 import { PAGE_CSS, PAGE_CSS_PATH, PAGE_CSS_VERSION, resultPage } from "./pages.js";
@@ -160,6 +161,8 @@ async function completeAuthorization(
   const { code } = ctx.oauth.parseCallback(new URL(c.req.url).searchParams, state);
   const tokens = await ctx.oauth.exchangeCode({ code, codeVerifier: pending.codeVerifier });
   const who = await identify(ctx, c, tokens.accessToken);
+  // Another account's consent connects nothing: its tokens are dropped here, never stored.
+  assertExpectedAccount(pending.expectedEmail, who.email);
   const previous = await ctx.store.getConnection(pending.identifier);
   const { created } = await ctx.store.upsertConnection(
     {
@@ -253,6 +256,7 @@ async function startConnect(ctx: ServiceContext, c: Context<AppEnv>, token: stri
     scopes: session.scopes,
     returnUrl: session.returnUrl,
     metadata: session.metadata,
+    expectedEmail: session.expectedEmail,
     codeVerifier,
     browserBindingHash: hashSecret(binding),
     expiresAt: new Date(ctx.now().getTime() + PENDING_AUTHORIZATION_TTL_MS),
@@ -356,7 +360,12 @@ async function deny(
   const error = forEndUser(toAirlockError(caught));
   // Only an unexpected failure carries its cause into the log; AirlockErrors say enough.
   const cause = error.code === "internal" ? { err: caught } : {};
-  c.var.log.warn({ identifier: pending.identifier, error: error.code, ...cause }, "authorization failed");
+  // A wrong account is logged with the masked emails its error carries (never the full ones).
+  const accounts = error.code === "wrong_account" ? { accounts: error.details } : {};
+  c.var.log.warn(
+    { identifier: pending.identifier, error: error.code, ...accounts, ...cause },
+    "authorization failed",
+  );
   await recordFailure(ctx, c, pending.identifier, error);
   if (returnUrl) {
     return redirectBack(c, returnUrl, {

@@ -5,6 +5,7 @@
 import { parseScopes } from "../airtable/scopes.js";
 import { AirlockError, isAirlockError } from "../shared/errors.js";
 import type { ServiceContext } from "./context.js";
+import { checkExpectedEmail } from "./expected-email.js";
 import { checkMetadata } from "./metadata.js";
 import { hashSecret, randomToken } from "./secrets.js";
 import { assertIdentifier, checkReturnUrl } from "./validation.js";
@@ -23,6 +24,11 @@ export interface CreateConnectSessionInput {
    * the connection's own.
    */
   metadata?: unknown;
+  /**
+   * The email of the Airtable account that must consent (case-insensitive); another account's
+   * consent connects nothing. Needs the `user.email:read` scope.
+   */
+  expectedEmail?: string | null | undefined;
 }
 
 export interface CreatedConnectSession {
@@ -55,8 +61,8 @@ function resolveScopes(ctx: ServiceContext, requested: string[] | undefined): st
 
 /**
  * Creates a connect session and returns its link. Throws `invalid_input` for a bad identifier,
- * unknown or not-enabled scopes, a `return_url` outside the allowed origins, or metadata over its
- * limits.
+ * unknown or not-enabled scopes, a `return_url` outside the allowed origins, metadata over its
+ * limits, or an `expected_email` that is malformed or lacks the `user.email:read` scope.
  */
 export async function createConnectSession(
   ctx: ServiceContext,
@@ -66,6 +72,8 @@ export async function createConnectSession(
   const scopes = resolveScopes(ctx, input.scopes);
   const returnUrl = input.returnUrl === undefined ? null : checkReturnUrl(input.returnUrl, ctx.config);
   const metadata = checkMetadata(input.metadata);
+  const explicitScopes = input.scopes !== undefined && input.scopes.length > 0;
+  const expectedEmail = checkExpectedEmail(input.expectedEmail, scopes, explicitScopes);
   const token = randomToken();
   const expiresAt = new Date(ctx.now().getTime() + CONNECT_SESSION_TTL_MS);
   await ctx.store.createConnectSession({
@@ -75,6 +83,7 @@ export async function createConnectSession(
     returnUrl,
     expiresAt,
     metadata,
+    expectedEmail,
   });
   ctx.logger.info(
     { identifier: input.identifier, expiresAt: expiresAt.toISOString() },

@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<AirlockErrorCode, ContentfulStatusCode> = {
   invalid_client: 502,
   invalid_scope: 400,
   access_denied: 403,
+  wrong_account: 403,
   invalid_state: 400,
   invalid_grant: 400,
   authorization_failed: 502,

@@ -25,6 +25,7 @@ function migrations(kind: SqlKind): Record<string, Migration> {
     "0005_airtable_webhooks": { up: (db) => airtableWebhooks(db, int64) },
     "0006_connection_metadata": { up: (db) => connectionMetadata(db) },
     "0007_api_keys": { up: (db) => apiKeys(db, int64) },
+    "0008_expected_email": { up: (db) => expectedEmail(db) },
   };
 }
 
@@ -239,4 +240,16 @@ async function apiKeys(db: AnyDatabase, int64: Int64): Promise<void> {
     .addColumn("last_used_at", int64)
     .addColumn("revoked_at", int64)
     .execute();
+}
+
+// 0008 -------------------------------------------------------------------------------------------
+
+/**
+ * The Airtable account a connect session expects (an email, lower case; null: any), carried from
+ * the connect session to the pending authorization the callback checks it against.
+ */
+async function expectedEmail(db: AnyDatabase): Promise<void> {
+  for (const table of ["connect_sessions", "pending_authorizations"]) {
+    await db.schema.alterTable(table).addColumn("expected_email", "text").execute();
+  }
 }

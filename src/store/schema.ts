@@ -45,6 +45,8 @@ export interface ConnectSessionsTable {
   used_at: number | null;
   /** JSON object to put on the connection (null: none). */
   metadata: string | null;
+  /** The Airtable account's email (lower case) the consent must come from (null: any). */
+  expected_email: string | null;
 }
 
 export interface PendingAuthorizationsTable {
@@ -59,6 +61,8 @@ export interface PendingAuthorizationsTable {
   created_at: number;
   /** JSON object to put on the connection (null: none). */
   metadata: string | null;
+  /** The Airtable account's email (lower case) the consent must come from (null: any). */
+  expected_email: string | null;
 }
 
 export type WebhookState = "pending" | "delivered";

@@ -444,6 +444,7 @@ for (const target of targets) {
         scopes: ["a"],
         returnUrl: "https://app/x",
         expiresAt: at(1000),
+        expectedEmail: "ada@example.com",
       });
       await store.createConnectSession({
         tokenHash: "t2",
@@ -462,6 +463,7 @@ for (const target of targets) {
           expiresAt: at(1000),
           createdAt: expect.any(Date),
           metadata: null,
+          expectedEmail: "ada@example.com",
         },
       ]);
       expect(await store.consumeConnectSession("t2", at(1000))).toBeNull(); // expired
@@ -475,7 +477,14 @@ for (const target of targets) {
         browserBindingHash: "bh",
       };
       await store.createPendingAuthorization({ ...pending, stateHash: "s1", expiresAt: at(1000) });
-      await store.createPendingAuthorization({ ...pending, stateHash: "s2", expiresAt: at(1000) });
+      await store.createPendingAuthorization({
+        ...pending,
+        stateHash: "s2",
+        expiresAt: at(1000),
+        expectedEmail: "ada@example.com",
+      });
+      expect((await store.getPendingAuthorization("s2"))?.expectedEmail).toBe("ada@example.com");
+      expect((await store.getPendingAuthorization("s1"))?.expectedEmail).toBeNull();
       const marks = await Promise.all([1, 2, 3].map(() => store.markPendingAuthorizationUsed("s1", at(10))));
       expect(marks.filter(Boolean)).toHaveLength(1);
       expect((await store.getPendingAuthorization("s1"))?.usedAt).toEqual(at(10));

@@ -85,6 +85,8 @@ export interface ConnectSession {
   createdAt: Date;
   /** What the connection gets when the flow completes (null: none; a reconnect keeps its own). */
   metadata: ConnectionMetadata | null;
+  /** The Airtable account's email (lower case) the consent must come from (null: any account). */
+  expectedEmail: string | null;
 }
 
 export interface PendingAuthorization {
@@ -100,16 +102,23 @@ export interface PendingAuthorization {
   createdAt: Date;
   /** The connect session's metadata, carried to the connection. */
   metadata: ConnectionMetadata | null;
+  /** The connect session's expected email, checked in the callback (null: any account). */
+  expectedEmail: string | null;
 }
 
 /** What {@link Store.createConnectSession} stores (the store stamps `createdAt`). */
-export type NewConnectSession = Omit<ConnectSession, "createdAt" | "metadata"> & {
+export type NewConnectSession = Omit<ConnectSession, "createdAt" | "metadata" | "expectedEmail"> & {
   metadata?: ConnectionMetadata | null | undefined;
+  expectedEmail?: string | null | undefined;
 };
 
 /** What {@link Store.createPendingAuthorization} stores (the store sets it unused and stamps `createdAt`). */
-export type NewPendingAuthorization = Omit<PendingAuthorization, "usedAt" | "createdAt" | "metadata"> & {
+export type NewPendingAuthorization = Omit<
+  PendingAuthorization,
+  "usedAt" | "createdAt" | "metadata" | "expectedEmail"
+> & {
   metadata?: ConnectionMetadata | null | undefined;
+  expectedEmail?: string | null | undefined;
 };
 
 /** What {@link Store.revokeConnection} did. */

@@ -195,6 +195,7 @@ class AirlockClient:
         scopes: Optional[Sequence[str]] = None,
         return_url: Optional[str] = None,
         metadata: Optional[Mapping[str, Any]] = None,
+        expected_email: Optional[str] = None,
     ) -> ConnectSession:
         """Creates a one-time "Connect your Airtable" link for one end user.
 
@@ -203,7 +204,9 @@ class AirlockClient:
         exists reconnects it in place (that is how a ``reauth_required`` connection is repaired).
         ``metadata`` (a JSON object: at most 4 KiB as JSON, 50 top-level keys) is put on the
         connection when the user has connected, replacing its own; ``None`` keeps a reconnected
-        connection's metadata.
+        connection's metadata. ``expected_email`` (compared case-insensitively; needs the
+        ``user.email:read`` scope) makes a consent by any other Airtable account connect nothing:
+        the browser comes back with ``status=error&error=wrong_account``.
 
         Example::
 
@@ -220,6 +223,8 @@ class AirlockClient:
             body["return_url"] = return_url
         if metadata is not None:
             body["metadata"] = dict(metadata)
+        if expected_email is not None:
+            body["expected_email"] = expected_email
         return self._json("POST", "/v1/connect-sessions", _read_connect_session, body)
 
     def list_connections(

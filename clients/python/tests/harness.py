@@ -217,8 +217,16 @@ def connect(service: Service, identifier: str, metadata: Optional[Dict[str, Any]
     """Creates a connect link (with ``metadata``, if given) and walks it like a user: link → consent
     page → Grant access → callback."""
     session = service.client().create_connect_session(identifier, metadata=metadata)
+    status, page = walk(session.url)
+    if status != 200:
+        raise AssertionError(f"OAuth callback: HTTP {status}: {page[:300]}")
+
+
+def walk(connect_url: str) -> Tuple[int, str]:
+    """Walks a connect link like a user (link → consent page → Grant access) and returns the
+    callback's status and page."""
     browser = Browser()
-    status, headers, _ = browser.request(session.url)
+    status, headers, _ = browser.request(connect_url)
     if status != 302:
         raise AssertionError(f"connect link: HTTP {status}")
     authorize_url = headers["location"]
@@ -234,5 +242,4 @@ def connect(service: Service, identifier: str, metadata: Optional[Dict[str, Any]
     if status != 302:
         raise AssertionError(f"consent decision: HTTP {status}")
     status, _, page = browser.request(headers["location"])
-    if status != 200:
-        raise AssertionError(f"OAuth callback: HTTP {status}: {page[:300]}")
+    return status, page

@@ -79,6 +79,24 @@ class ConnectFlowTest(ServiceTest):
         self.assertGreater(connection.access_token_expires_at, now)
         self.assertGreater(connection.refresh_token_expires_at, connection.access_token_expires_at)
 
+    def test_expected_email(self) -> None:
+        session = self.airlock.create_connect_session("expect_py", expected_email="Ada.Lovelace@Example.com")
+        self.assertEqual(harness.walk(session.url)[0], 200)
+        self.assertEqual(self.airlock.get_connection("expect_py").status, "active")
+        session = self.airlock.create_connect_session("expect_py_other", expected_email="someone@example.com")
+        status, page = harness.walk(session.url)
+        self.assertEqual(status, 400)
+        self.assertIn("s***@example.com", page)
+        with self.assertRaises(AirlockApiError) as caught:
+            self.airlock.get_connection("expect_py_other")
+        self.assertRefused(caught.exception, 404, "not_found")
+        with self.assertRaises(AirlockApiError) as caught:
+            self.airlock.create_connect_session(
+                "expect_py", scopes=["data.records:read"], expected_email="ada.lovelace@example.com"
+            )
+        self.assertRefused(caught.exception, 400, "invalid_input")
+        self.assertIn("user.email:read", caught.exception.message)
+
     def test_return_url_is_passed(self) -> None:
         session = self.airlock.create_connect_session("return_user", return_url=f"{running().url}/done")
         self.assertIn("/connect/", session.url)

@@ -47,6 +47,12 @@ export interface CreateConnectSessionInput {
    * a reconnected connection's own.
    */
   metadata?: ConnectionMetadata | null;
+  /**
+   * The email of the Airtable account that must consent (case-insensitive; needs the
+   * `user.email:read` scope): another account's consent connects nothing and the browser comes back
+   * with `status=error&error=wrong_account`.
+   */
+  expectedEmail?: string;
 }
 
 export interface ListConnectionsInput {
@@ -157,6 +163,7 @@ export class AirlockClient {
     if (input.scopes !== undefined) body.scopes = input.scopes;
     if (input.returnUrl !== undefined) body.return_url = input.returnUrl;
     if (input.metadata !== undefined) body.metadata = input.metadata;
+    if (input.expectedEmail !== undefined) body.expected_email = input.expectedEmail;
     return this.#json("POST", "/v1/connect-sessions", readConnectSession, body);
   }
 

@@ -18,6 +18,8 @@ export type AirlockErrorCode =
   | "invalid_scope"
   /** The user declined, or the integration is not allowed to be authorized. */
   | "access_denied"
+  /** The user consented with another Airtable account than the connect session's `expected_email`. */
+  | "wrong_account"
   /** The OAuth `state` was unknown, expired, reused, or did not match this browser. */
   | "invalid_state"
   /** An authorization code was rejected (expired, reused, verifier or redirect_uri mismatch). */

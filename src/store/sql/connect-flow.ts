@@ -26,6 +26,7 @@ export async function createConnectSession(ctx: SqlContext, session: NewConnectS
       created_at: ctx.now().getTime(),
       used_at: null,
       metadata: metadataColumn(session.metadata),
+      expected_email: session.expectedEmail ?? null,
     })
     .execute();
 }
@@ -53,6 +54,7 @@ export async function consumeConnectSession(
     expiresAt: new Date(row.expires_at),
     createdAt: new Date(row.created_at),
     metadata: parseMetadata(row.metadata),
+    expectedEmail: row.expected_email,
   };
 }
 
@@ -74,6 +76,7 @@ export async function createPendingAuthorization(
       used_at: null,
       created_at: ctx.now().getTime(),
       metadata: metadataColumn(pending.metadata),
+      expected_email: pending.expectedEmail ?? null,
     })
     .execute();
 }
@@ -100,6 +103,7 @@ export async function getPendingAuthorization(
     usedAt: toDate(row.used_at),
     createdAt: new Date(row.created_at),
     metadata: parseMetadata(row.metadata),
+    expectedEmail: row.expected_email,
   };
 }
 
