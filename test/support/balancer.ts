@@ -33,7 +33,8 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
-function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+/** The headers a proxy passes on: all but the hop-by-hop ones. */
+export function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;

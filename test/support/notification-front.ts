@@ -11,28 +11,14 @@
 import {
   createServer,
   request as httpRequest,
-  type IncomingHttpHeaders,
   type IncomingMessage,
-  type OutgoingHttpHeaders,
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { forwardable } from "./balancer.js";
 
 /** The path prefix of Airtable's pings to the service. */
 export const NOTIFICATION_PREFIX = "/airtable/notifications/";
-
-/** Connection-scoped headers that a proxy must not forward (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 /** One ping as the sender (the emulator) made it. */
 export interface Ping {
@@ -69,14 +55,6 @@ export interface NotificationFront {
   /** Every ping received so far, oldest first, with the backends' answers once fanned out. */
   pings(): readonly FannedPing[];
   close(): Promise<void>;
-}
-
-function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-  }
-  return out;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from typing import Any, Dict, FrozenSet, Literal, Mapping, Optional, cast
+from typing import Any, Dict, FrozenSet, Literal, Mapping, Optional, cast, get_args
 
 AirlockErrorCode = Literal[
     "config_invalid",
@@ -47,30 +47,9 @@ AirlockErrorCode = Literal[
 ]
 """Every code an Airlock error may carry (the same list as the TypeScript SDK's ``AirlockErrorCode``)."""
 
-#: Codes the service may send; anything else is reported as ``internal`` with the wire code in ``details``.
-KNOWN_CODES: FrozenSet[str] = frozenset(
-    {
-        "config_invalid",
-        "invalid_input",
-        "invalid_client",
-        "invalid_scope",
-        "access_denied",
-        "invalid_state",
-        "invalid_grant",
-        "authorization_failed",
-        "reauth_required",
-        "transient",
-        "rate_limited",
-        "api_error",
-        "unauthorized",
-        "not_found",
-        "conflict",
-        "payload_too_large",
-        "unsupported_media_type",
-        "timeout",
-        "internal",
-    }
-)
+#: Codes the service may send (all but the CLI's own); anything else is reported as ``internal``
+#: with the wire code in ``details``.
+KNOWN_CODES: FrozenSet[str] = frozenset(get_args(AirlockErrorCode)) - {"not_logged_in", "port_in_use", "cancelled"}
 
 _RETRYABLE_BY_DEFAULT: FrozenSet[str] = frozenset({"transient", "rate_limited", "timeout"})
 
