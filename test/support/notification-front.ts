@@ -8,12 +8,7 @@
  * `hold()` queues the pings instead (the sender gets 204 at once, as from a slow network in
  * between) and `release()` fans the queued ones out together: a test decides when they land.
  */
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type ServerResponse,
-} from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { forwardable } from "./balancer.js";
 
