@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import type { EmulatorConfig } from "./config.js";
+import { type EmulatorConfig, type EmulatorIntegration, findIntegration } from "./config.js";
 import { CONSENT_FIELDS, consentPage, DECISION_PATH, errorPage } from "./consent-page.js";
 import type { BaseAccess, ConsentRequest } from "./grants.js";
 import { isValidChallenge, isValidState, type SingleParams, singleParams } from "./params.js";
@@ -57,7 +57,7 @@ function problemPage(c: Context, problem: PageProblem): HtmlAnswer {
 function verifyClient(
   config: EmulatorConfig,
   { values, duplicates }: SingleParams,
-): Checked<{ redirectUri: string }, PageProblem> {
+): Checked<{ redirectUri: string; integration: EmulatorIntegration }, PageProblem> {
   for (const name of ["client_id", "redirect_uri"]) {
     if (duplicates.includes(name))
       return {
@@ -69,7 +69,8 @@ function verifyClient(
   const clientId = values.get("client_id");
   if (clientId === undefined || clientId === "")
     return { ok: false, title: "Invalid request", message: "The client_id parameter is missing." };
-  if (clientId !== config.clientId)
+  const integration = findIntegration(config, clientId);
+  if (!integration)
     return {
       ok: false,
       title: "Invalid client",
@@ -78,7 +79,7 @@ function verifyClient(
   const redirectUri = values.get("redirect_uri");
   if (redirectUri === undefined || redirectUri === "")
     return { ok: false, title: "Invalid request", message: "The redirect_uri parameter is missing." };
-  if (!config.redirectUris.includes(redirectUri)) {
+  if (!integration.redirectUris.includes(redirectUri)) {
     return {
       ok: false,
       title: "Invalid redirect URI",
@@ -86,7 +87,7 @@ function verifyClient(
         "The redirect_uri does not exactly match a redirect URL registered on this integration (scheme, host, port, path and trailing slash all count).",
     };
   }
-  return { ok: true, redirectUri };
+  return { ok: true, redirectUri, integration };
 }
 
 /** Validates the scope parameter against Airtable's rules and the integration's enabled scopes. */
@@ -154,7 +155,7 @@ function checkChallenge(values: Map<string, string>): Checked<{ codeChallenge: s
  */
 function validateAuthorizeQuery(
   { values, duplicates }: SingleParams,
-  redirectUri: string,
+  { clientId, redirectUri }: { clientId: string; redirectUri: string },
   enabledScopes: ReadonlySet<string>,
 ): Checked<{ request: AuthorizationRequest }, RedirectProblem> {
   if (duplicates.length > 0) {
@@ -172,7 +173,14 @@ function validateAuthorizeQuery(
   const { codeChallenge } = challenge;
   return {
     ok: true,
-    request: { redirectUri, state: state.state, codeChallenge, codeChallengeMethod: "S256", scopes },
+    request: {
+      clientId,
+      redirectUri,
+      state: state.state,
+      codeChallenge,
+      codeChallengeMethod: "S256",
+      scopes,
+    },
   };
 }
 
@@ -180,12 +188,12 @@ function validateAuthorizeQuery(
 function renderConsent(
   c: Context,
   state: EmulatorState,
-  consent: Pick<ConsentRequest, "id" | "scopes">,
+  consent: Pick<ConsentRequest, "id" | "scopes" | "clientId">,
   problem?: string,
 ): HtmlAnswer {
   const { config, data } = state;
   const page = consentPage({
-    integrationName: config.integrationName,
+    integrationName: findIntegration(config, consent.clientId)?.name ?? config.integrationName,
     user: data.user,
     scopes: consent.scopes,
     bases: data.bases,
@@ -203,7 +211,7 @@ function approve(
   bases: BaseAccess,
 ): Response {
   const code = state.grants.issueCode({
-    clientId: state.config.clientId,
+    clientId: consent.clientId,
     redirectUri: consent.redirectUri,
     codeChallenge: consent.codeChallenge,
     scopes: consent.scopes,
@@ -223,7 +231,10 @@ function authorize(c: Context, state: EmulatorState): HtmlAnswer {
   const params = singleParams(new URL(c.req.url).searchParams);
   const client = verifyClient(state.config, params);
   if (!client.ok) return problemPage(c, client);
-  const query = validateAuthorizeQuery(params, client.redirectUri, state.enabledScopes);
+  const { integration, redirectUri } = client;
+  // The ceiling is this integration's scopes as enabled now.
+  const enabled = state.enabledScopesOf(integration.clientId) ?? new Set<string>();
+  const query = validateAuthorizeQuery(params, { clientId: integration.clientId, redirectUri }, enabled);
   if (!query.ok)
     return redirectError(c, client.redirectUri, params.values.get("state"), query.error, query.description);
   if (state.config.autoApprove) return approve(c, state, query.request, "all");

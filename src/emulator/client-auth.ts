@@ -33,6 +33,17 @@ function formDecode(value: string): string {
 }
 
 /**
+ * The client ids Basic credentials may name: as sent, and form-decoded (see {@link basicMatches}).
+ *
+ * @example
+ * basicClientIds({ id: "my%20app", secret: "s" }); // ["my%20app", "my app"]
+ */
+export function basicClientIds(credentials: { id: string }): string[] {
+  const decoded = formDecode(credentials.id);
+  return decoded === credentials.id ? [credentials.id] : [credentials.id, decoded];
+}
+
+/**
  * True when the Basic credentials name this integration.
  */
 export function basicMatches(

@@ -184,7 +184,10 @@ describe("POST /__emulator/scopes: the developer disables a scope on the integra
   it("strips it from outstanding tokens and refuses it in new authorizations", async () => {
     const tokens = await loginAutoApproved(emulator.url, "data.records:read user.email:read");
     const changed = await control("POST", "/scopes", { scopes: ["data.records:read", "schema.bases:read"] });
-    expect(changed).toEqual({ status: 200, json: { scopes: ["data.records:read", "schema.bases:read"] } });
+    expect(changed).toEqual({
+      status: 200,
+      json: { client_id: CLIENT, scopes: ["data.records:read", "schema.bases:read"] },
+    });
     expect((await api(emulator.url, "/v0/meta/whoami", tokens.access_token)).json).toEqual({
       id: expect.stringMatching(/^usr/),
       scopes: ["data.records:read"],
@@ -238,8 +241,8 @@ describe("/__emulator/grants: one grant at a time", () => {
     const b = await loginAutoApproved(emulator.url, "schema.bases:read");
     const listed = await control("GET", "/grants");
     expect(listed.json.grants).toEqual([
-      { id: expect.any(String), scopes: ["data.records:read"], bases: "all" },
-      { id: expect.any(String), scopes: ["schema.bases:read"], bases: "all" },
+      { id: expect.any(String), client_id: CLIENT, scopes: ["data.records:read"], bases: "all" },
+      { id: expect.any(String), client_id: CLIENT, scopes: ["schema.bases:read"], bases: "all" },
     ]);
     const found = await grantOf(a.access_token);
     expect(found).toEqual((listed.json.grants as unknown[])[0]);
@@ -270,7 +273,7 @@ describe("/__emulator/grants: one grant at a time", () => {
     expect(all.length).toBeGreaterThan(1);
     const { id } = await grantOf(tokens.access_token);
     const narrowed = await control("POST", `/grants/${String(id)}/bases`, { bases: [all[1]] });
-    expect(narrowed.json).toEqual({ id, scopes: ["schema.bases:read"], bases: [all[1]] });
+    expect(narrowed.json).toEqual({ id, client_id: CLIENT, scopes: ["schema.bases:read"], bases: [all[1]] });
     expect(await listBases()).toEqual([all[1]]);
     const schema = await api(emulator.url, `/v0/meta/bases/${all[0]}/tables`, tokens.access_token);
     expect(schema.status).toBe(403);

@@ -19,6 +19,8 @@ const clockBodySchema = z.strictObject({
 });
 
 const scopesBodySchema = z.strictObject({
+  /** Whose: an integration's client id; absent = the first integration. */
+  client_id: z.string().min(1).optional(),
   /** The integration's enabled scopes from now on. */
   scopes: z
     .array(z.string().refine(isKnownScope, { message: "unknown scope" }))
@@ -44,7 +46,12 @@ const basesBodySchema = z.strictObject({
 });
 
 function grantView(grant: Grant) {
-  return { id: grant.id, scopes: [...grant.scopes], bases: grant.bases === "all" ? "all" : [...grant.bases] };
+  return {
+    id: grant.id,
+    client_id: grant.clientId,
+    scopes: [...grant.scopes],
+    bases: grant.bases === "all" ? "all" : [...grant.bases],
+  };
 }
 
 const notFound = (c: Context, what: string) => c.json({ error: "not_found", message: `No ${what}.` }, 404);
@@ -69,11 +76,37 @@ async function readJson<T>(
 }
 
 /**
- * The user's grants: list them, find the one a token belongs to, revoke one, change the bases
+ * An integration's enabled scopes: `GET /scopes?client_id=` and `POST /scopes {scopes, client_id?}`
+ * (absent client_id = the first integration); an unknown client id is a 404.
+ */
+function scopeRoutes(routes: Hono, state: EmulatorState): void {
+  const view = (c: Context, clientId: string) => {
+    const enabled = state.enabledScopesOf(clientId);
+    return enabled
+      ? c.json({ client_id: clientId, scopes: [...enabled] })
+      : notFound(c, `integration with client id ${clientId}`);
+  };
+  routes.get("/scopes", (c) => view(c, c.req.query("client_id") ?? state.config.clientId));
+  routes.post("/scopes", async (c) => {
+    const body = await readJson(c, scopesBodySchema);
+    if (!body.ok) return body.response;
+    const clientId = body.value.client_id ?? state.config.clientId;
+    state.setEnabledScopes(body.value.scopes, clientId);
+    return view(c, clientId);
+  });
+}
+
+/**
+ * The user's grants (each with its integration's client_id; `GET /grants?client_id=` lists one
+ * integration's): list them, find the one a token belongs to, revoke one, change the bases
  * one reaches (the user edits the integration's access on their account).
  */
 function grantRoutes(routes: Hono, state: EmulatorState): void {
-  routes.get("/grants", (c) => c.json({ grants: state.grants.listGrants().map(grantView) }));
+  routes.get("/grants", (c) => {
+    const clientId = c.req.query("client_id");
+    const grants = state.grants.listGrants().filter((g) => clientId === undefined || g.clientId === clientId);
+    return c.json({ grants: grants.map(grantView) });
+  });
   routes.post("/grants/find", async (c) => {
     const body = await readJson(c, tokenBodySchema);
     if (!body.ok) return body.response;
@@ -157,13 +190,7 @@ export function controlRoutes(state: EmulatorState): Hono {
     return c.json(state.faults.snapshot());
   });
 
-  routes.get("/scopes", (c) => c.json({ scopes: [...state.enabledScopes] }));
-  routes.post("/scopes", async (c) => {
-    const body = await readJson(c, scopesBodySchema);
-    if (!body.ok) return body.response;
-    state.setEnabledScopes(body.value.scopes);
-    return c.json({ scopes: [...state.enabledScopes] });
-  });
+  scopeRoutes(routes, state);
 
   routes.post("/revoke", (c) => c.json({ revoked_grants: state.grants.revokeAll() }));
   grantRoutes(routes, state);

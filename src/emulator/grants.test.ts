@@ -81,6 +81,7 @@ describe("GrantStore", () => {
   it("consents expire after an hour and can be ended", () => {
     const { clock, grants } = setup();
     const request = {
+      clientId: "c",
       redirectUri: "u",
       state: "s",
       codeChallenge: "c",

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { EmulatorClock } from "./clock.js";
-import { CODE_TTL_SECONDS, CONSENT_TTL_SECONDS } from "./config.js";
+import { CODE_TTL_SECONDS, CONSENT_TTL_SECONDS, DEFAULT_CLIENT_ID } from "./config.js";
 
 /** Which bases a grant reaches: a fixed set, or everything the user has now and later. */
 export type BaseAccess = "all" | ReadonlySet<string>;
@@ -8,6 +8,8 @@ export type BaseAccess = "all" | ReadonlySet<string>;
 /** One user authorization of the integration (what the user can later remove). */
 export interface Grant {
   readonly id: string;
+  /** The integration the user authorized: its tokens refresh only with that client's credentials. */
+  readonly clientId: string;
   readonly scopes: readonly string[];
   /** Which bases it reaches; the user may change that later (control API: POST /__emulator/grants/:id/bases). */
   bases: BaseAccess;
@@ -32,6 +34,8 @@ interface RefreshTokenRecord {
 /** An authorization request waiting for the user's Allow or Deny. */
 export interface ConsentRequest {
   readonly id: string;
+  /** The integration asking (its name is on the consent page, the code is issued to it). */
+  readonly clientId: string;
   readonly redirectUri: string;
   readonly state: string;
   readonly codeChallenge: string;
@@ -65,6 +69,8 @@ export interface IssuedTokens {
  */
 export interface GrantSnapshot {
   id: string;
+  /** Absent in files written before the emulator hosted several integrations: the file's client_id. */
+  client_id?: string;
   scopes: string[];
   bases: "all" | string[];
   access_tokens: { sha256: string; scopes: string[]; expires_at: number }[];
@@ -73,7 +79,7 @@ export interface GrantSnapshot {
 
 export type RefreshOutcome =
   | { ok: true; tokens: IssuedTokens }
-  | { ok: false; reason: "unknown" | "expired" | "reused" | "scope_not_granted" };
+  | { ok: false; reason: "unknown" | "expired" | "reused" | "scope_not_granted" | "other_client" };
 
 /** Tokens are stored by hash: O(1) lookup, and a heap dump does not hand them out. */
 function hash(token: string): string {
@@ -98,18 +104,19 @@ export class GrantStore {
   readonly #access = new Map<string, AccessTokenRecord>();
   readonly #refresh = new Map<string, RefreshTokenRecord>();
 
-  readonly #isEnabled: (scope: string) => boolean;
+  readonly #isEnabled: (scope: string, clientId: string) => boolean;
   readonly #onChange: () => void;
 
   /**
-   * @param isEnabled whether the integration still has a scope enabled (tokens never carry a disabled one).
+   * @param isEnabled whether the integration (by client id) still has a scope enabled (tokens never
+   *   carry a disabled one).
    * @param onChange called after every change to grants or tokens (not codes or consents, which are
    *   short-lived): the state file saves then.
    */
   constructor(
     clock: EmulatorClock,
     ttl: { accessTokenTtl: number; refreshTokenTtl: number },
-    isEnabled: (scope: string) => boolean = () => true,
+    isEnabled: (scope: string, clientId: string) => boolean = () => true,
     onChange: () => void = () => {},
   ) {
     this.#clock = clock;
@@ -122,7 +129,7 @@ export class GrantStore {
    * The scopes a token really has now: those it was issued with that are still enabled.
    */
   effectiveScopes(access: AccessTokenRecord): string[] {
-    return access.scopes.filter(this.#isEnabled);
+    return access.scopes.filter((scope) => this.#isEnabled(scope, access.grant.clientId));
   }
 
   /**
@@ -179,11 +186,12 @@ export class GrantStore {
   }
 
   /**
-   * Records the user's authorization.
+   * Records the user's authorization of the integration `clientId`.
    */
-  createGrant(scopes: readonly string[], bases: BaseAccess): Grant {
+  createGrant(scopes: readonly string[], bases: BaseAccess, clientId: string = DEFAULT_CLIENT_ID): Grant {
     const grant: Grant = {
       id: randomBytes(9).toString("base64url"),
+      clientId,
       scopes: [...scopes],
       bases,
       revoked: false,
@@ -198,7 +206,7 @@ export class GrantStore {
    * Issues a fresh access/refresh pair under `grant`, invalidating its previous access tokens.
    */
   issueTokens(grant: Grant, requested: readonly string[]): IssuedTokens {
-    const scopes = requested.filter(this.#isEnabled);
+    const scopes = requested.filter((scope) => this.#isEnabled(scope, grant.clientId));
     for (const key of grant.tokenHashes) {
       if (this.#access.delete(key)) grant.tokenHashes.delete(key);
     }
@@ -241,10 +249,13 @@ export class GrantStore {
   /**
    * Rotates a refresh token. Reusing an already rotated token revokes the whole grant; an expired
    * token (unused for the refresh window) is dead. `scopes`, when given, must be a subset of the grant.
+   * `clientId`, when given, must be the grant's integration: another client's attempt changes nothing.
    */
-  refresh(refreshToken: string, scopes?: readonly string[]): RefreshOutcome {
+  refresh(refreshToken: string, scopes?: readonly string[], clientId?: string): RefreshOutcome {
     const record = this.#refresh.get(hash(refreshToken));
     if (!record || record.grant.revoked) return { ok: false, reason: "unknown" };
+    if (clientId !== undefined && record.grant.clientId !== clientId)
+      return { ok: false, reason: "other_client" };
     if (record.rotated) {
       this.revokeGrant(record.grant);
       return { ok: false, reason: "reused" };
@@ -336,6 +347,7 @@ export class GrantStore {
     return [...this.#grants].map((grant) => {
       const snapshot: GrantSnapshot = {
         id: grant.id,
+        client_id: grant.clientId,
         scopes: [...grant.scopes],
         bases: grant.bases === "all" ? "all" : [...grant.bases],
         access_tokens: [],
@@ -364,12 +376,14 @@ export class GrantStore {
   }
 
   /**
-   * Adds grants and tokens saved by `snapshot()` (at start, before any request is served).
+   * Adds grants and tokens saved by `snapshot()` (at start, before any request is served); a grant
+   * saved without a client id belongs to `fallbackClientId` (older files held one integration).
    */
-  restore(snapshots: readonly GrantSnapshot[]): void {
+  restore(snapshots: readonly GrantSnapshot[], fallbackClientId: string = DEFAULT_CLIENT_ID): void {
     for (const saved of snapshots) {
       const grant: Grant = {
         id: saved.id,
+        clientId: saved.client_id ?? fallbackClientId,
         scopes: [...saved.scopes],
         bases: saved.bases === "all" ? "all" : new Set(saved.bases),
         revoked: false,

@@ -5,7 +5,15 @@ import type { EmulatorOptions } from "./config.js";
 import type { EmulatorStats } from "./stats.js";
 
 export { createEmulatorApp, type EmulatorApp } from "./app.js";
-export { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./config.js";
+export {
+  DEFAULT_CLIENT_ID,
+  type EmulatorConfig,
+  type EmulatorIntegration,
+  type EmulatorIntegrationOptions,
+  type EmulatorOptions,
+  findIntegration,
+  resolveConfig,
+} from "./config.js";
 export { CONSENT_FIELDS, DECISION_PATH } from "./consent-page.js";
 export type { EmulatorState } from "./state.js";
 export { STATE_FILE_VERSION, type StateFile } from "./state-file.js";
@@ -42,6 +50,14 @@ function listeningPort(address: AddressInfo | string | null): number {
  * // AIRTABLE_OAUTH_URL=emulator.url AIRTABLE_API_URL=emulator.url
  * emulator.advanceClock(61 * 60);
  * await emulator.close();
+ *
+ * @example
+ * // Two integrations: "app-a" (confidential, the top-level fields) and "app-b" (public).
+ * const two = await startEmulator({
+ *   clientId: "app-a",
+ *   clientSecret: "secret-a",
+ *   integrations: [{ clientId: "app-b", redirectUris: ["http://localhost:9000/cb"], name: "App B" }],
+ * });
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const { app, state } = createEmulatorApp(options);

@@ -79,13 +79,18 @@ function answer<T>(c: Context<ApiEnv>, outcome: Outcome<T>, shape: (value: T) =>
   return outcome.ok ? c.json(shape(outcome.value)) : fail(c, outcome.error, 422);
 }
 
-function writeTarget(state: EmulatorState, found: Found, typecast: boolean | undefined): WriteTarget {
+function writeTarget(
+  c: Context<ApiEnv>,
+  state: EmulatorState,
+  found: Found,
+  typecast: boolean | undefined,
+): WriteTarget {
   return {
     ...found,
     typecast: typecast ?? false,
     now: state.clock.now(),
-    // One user per emulator, and one integration: the token's grant is always of config.clientId.
-    source: { userId: state.data.user.id, clientId: state.config.clientId },
+    // One user per emulator; the integration is the one the caller's token was issued to.
+    source: { userId: state.data.user.id, clientId: c.get("access").grant.clientId },
     emit: (change, source) => state.changes.emit(change, source),
   };
 }
@@ -157,7 +162,7 @@ async function create(c: Context<ApiEnv>, state: EmulatorState): Promise<Respons
   const parsed = await readBody(c, createBody);
   if (!parsed.ok) return parsed.response;
   const { records, fields, typecast, returnFieldsByFieldId } = parsed.body;
-  const target = writeTarget(state, found, typecast);
+  const target = writeTarget(c, state, found, typecast);
   const view = { byFieldId: returnFieldsByFieldId ?? false };
   if (records === undefined) {
     // The single-record form: `{fields}` in, one record out.
@@ -189,7 +194,7 @@ async function updateMany(c: Context<ApiEnv>, state: EmulatorState, replace: boo
     return fail(c, tooManyRecords("updated", records.length), 422);
   const checked = entries(records, updateEntry);
   if (!checked.ok) return fail(c, checked.error, 422);
-  const target = writeTarget(state, found, typecast);
+  const target = writeTarget(c, state, found, typecast);
   const json = (r: Parameters<typeof recordJson>[1]) =>
     recordJson(found.table, r, { byFieldId: returnFieldsByFieldId ?? false });
   if (performUpsert) {
@@ -218,7 +223,11 @@ async function updateOne(c: Context<ApiEnv>, state: EmulatorState, replace: bool
   const cells = recordFields.safeParse(fields);
   if (!cells.success) return fail(c, PARAMETER_VALIDATION_FAILED, 422);
   const id = c.req.param("recordId") ?? "";
-  const updated = updateRecords(writeTarget(state, found, typecast), [{ id, fields: cells.data }], replace);
+  const updated = updateRecords(
+    writeTarget(c, state, found, typecast),
+    [{ id, fields: cells.data }],
+    replace,
+  );
   const view = { byFieldId: returnFieldsByFieldId ?? false };
   return answer(c, updated, ([r]) => recordJson(found.table, r!, view));
 }
@@ -229,7 +238,7 @@ function deleteMany(c: Context<ApiEnv>, state: EmulatorState): Response {
   const ids = c.req.queries("records[]") ?? [];
   if (ids.length === 0 || ids.length > MAX_RECORDS_PER_WRITE || c.req.query("records") !== undefined)
     return fail(c, INVALID_DELETE_IDS, 422);
-  return answer(c, deleteRecords(writeTarget(state, found, false), ids), (gone) => ({
+  return answer(c, deleteRecords(writeTarget(c, state, found, false), ids), (gone) => ({
     records: gone.map((id) => ({ id, deleted: true })),
   }));
 }
@@ -239,7 +248,7 @@ function deleteOne(c: Context<ApiEnv>, state: EmulatorState): Response {
   if (found instanceof Response) return found;
   const id = c.req.param("recordId") ?? "";
   if (!found.table.records.some((r) => r.id === id)) return fail(c, RECORD_NOT_FOUND, 404);
-  return answer(c, deleteRecords(writeTarget(state, found, false), [id]), () => ({ id, deleted: true }));
+  return answer(c, deleteRecords(writeTarget(c, state, found, false), [id]), () => ({ id, deleted: true }));
 }
 
 /** Registers the records routes on the /v0 app (after the more specific /v0 routes). */

@@ -39,18 +39,20 @@ function writableBase(c: SchemaEnv, state: EmulatorState): SampleBase | Response
 
 const refuse = (c: SchemaEnv, error: SchemaError) => fail(c, { error }, 422);
 
-function emit(state: EmulatorState, change: BaseChange): void {
-  state.changes.emit(change, { userId: state.data.user.id, clientId: state.config.clientId });
+/** Emits a change made by the caller's integration (its token's grant's client id). */
+function emit(c: SchemaEnv, state: EmulatorState, change: BaseChange): void {
+  state.changes.emit(change, { userId: state.data.user.id, clientId: c.get("access").grant.clientId });
 }
 
 /** A new link field's inverse, made in the linked table, is a field change of its own. */
 function emitInverse(
+  c: SchemaEnv,
   state: EmulatorState,
   base: SampleBase,
   inverse: { table: SampleTable; field: { id: string } } | undefined,
 ): void {
   if (inverse) {
-    emit(state, {
+    emit(c, state, {
       kind: "field.created",
       baseId: base.id,
       tableId: inverse.table.id,
@@ -180,9 +182,9 @@ async function createTable(c: SchemaEnv, state: EmulatorState): Promise<Response
     records: [],
   };
   base.tables.push(table);
-  emit(state, { kind: "table.created", baseId: base.id, tableId: table.id });
+  emit(c, state, { kind: "table.created", baseId: base.id, tableId: table.id });
   for (const field of fields) {
-    emitInverse(state, base, addInverseLink(base, table, field, newId));
+    emitInverse(c, state, base, addInverseLink(base, table, field, newId));
   }
   return c.json(tableModel(table));
 }
@@ -199,7 +201,7 @@ async function updateTable(c: SchemaEnv, state: EmulatorState): Promise<Response
   if (nameProblem) return refuse(c, nameProblem);
   if (body.name !== undefined) table.name = body.name;
   if (body.description !== undefined) table.description = body.description;
-  emit(state, { kind: "table.changed", baseId: base.id, tableId: table.id });
+  emit(c, state, { kind: "table.changed", baseId: base.id, tableId: table.id });
   return c.json(tableModel(table));
 }
 
@@ -224,8 +226,8 @@ async function createField(c: SchemaEnv, state: EmulatorState): Promise<Response
   if ("message" in field) return refuse(c, field);
   table.fields.push(field);
   const inverse = addInverseLink(base, table, field, newId);
-  emit(state, { kind: "field.created", baseId: base.id, tableId: table.id, fieldId: field.id });
-  emitInverse(state, base, inverse);
+  emit(c, state, { kind: "field.created", baseId: base.id, tableId: table.id, fieldId: field.id });
+  emitInverse(c, state, base, inverse);
   return c.json(field);
 }
 
@@ -248,7 +250,7 @@ async function updateField(c: SchemaEnv, state: EmulatorState): Promise<Response
   if (body.name !== undefined && body.name !== field.name) renameValues(table, field.name, body.name);
   if (body.name !== undefined) field.name = body.name;
   if (body.description !== undefined) field.description = body.description;
-  emit(state, { kind: "field.changed", baseId: base.id, tableId: table.id, fieldId: field.id });
+  emit(c, state, { kind: "field.changed", baseId: base.id, tableId: table.id, fieldId: field.id });
   return c.json(field);
 }
 

@@ -21,8 +21,12 @@ const Sha256 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, { message: "expected a ba
 const Scope = z.string().refine(isKnownScope, { message: "unknown scope" });
 const Millis = z.number().finite().nonnegative();
 
+const ClientId = z.string().min(1).max(200);
+
 const GrantSchema = z.object({
   id: z.string().min(1).max(200),
+  /** The integration the grant belongs to; absent in older files: the file's `client_id`. */
+  client_id: ClientId.optional(),
   scopes: z.array(Scope),
   bases: z.union([z.literal("all"), z.array(z.string().min(1).max(200))]),
   access_tokens: z.array(z.object({ sha256: Sha256, scopes: z.array(Scope), expires_at: Millis })),
@@ -34,13 +38,27 @@ export const StateFileSchema = z
     version: z.literal(STATE_FILE_VERSION),
     /** When it was written (for people reading the file). */
     saved_at: z.string(),
-    /** The integration the tokens were issued to. */
-    client_id: z.string().min(1),
+    /** The first integration's client id (older files: the only integration's). */
+    client_id: ClientId,
     clock_offset_ms: Millis,
     /** The registration's scopes at save time: a start with other `scopes` begins from those instead. */
     registered_scopes: z.array(Scope),
     enabled_scopes: z.array(Scope).min(1),
     grants: z.array(GrantSchema),
+    /**
+     * Every integration's client id with its registered and enabled scopes (the first one repeats
+     * the fields above). Absent in files written before the emulator hosted several integrations.
+     */
+    integrations: z
+      .array(
+        z.object({
+          client_id: ClientId,
+          registered_scopes: z.array(Scope),
+          enabled_scopes: z.array(Scope).min(1),
+        }),
+      )
+      .min(1)
+      .optional(),
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();

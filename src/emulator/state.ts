@@ -1,7 +1,7 @@
 import { AirlockError } from "../shared/errors.js";
 import { ChangeFeed } from "./changes.js";
 import { EmulatorClock } from "./clock.js";
-import { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./config.js";
+import { type EmulatorConfig, type EmulatorOptions, findIntegration, resolveConfig } from "./config.js";
 import { FaultInjector } from "./faults.js";
 import { GrantStore } from "./grants.js";
 import { BaseRateLimiter } from "./rate-limit.js";
@@ -34,10 +34,13 @@ export class EmulatorState {
   readonly stats: EmulatorStats = emptyStats();
 
   /**
-   * Scopes currently enabled on the integration (starts as `config.scopes`). Disabling one later
-   * strips it from outstanding tokens, as Airtable does.
+   * Scopes currently enabled on the FIRST integration (starts as `config.scopes`). Disabling one
+   * later strips it from outstanding tokens, as Airtable does. Every integration's: {@link enabledScopesOf}.
    */
   readonly enabledScopes: Set<string>;
+
+  /** Enabled scopes per integration, by client id (the first one's set is `enabledScopes`). */
+  readonly #enabled: Map<string, Set<string>>;
 
   /** Set when `config.stateFile` is: saves durable state after changes. */
   readonly #writer: StateFileWriter | undefined;
@@ -47,15 +50,17 @@ export class EmulatorState {
 
   /**
    * Throws AirlockError("config_invalid") for a bad option, or a state file that is unreadable,
-   * damaged, of another version or written for another client id.
+   * damaged, of another version or holding grants of a client id that is not one of the integrations.
    */
   constructor(options: EmulatorOptions = {}) {
     this.config = resolveConfig(options);
     this.data = this.#freshData();
     const changed = () => this.#writer?.schedule();
     this.clock = new EmulatorClock(Date.now, changed);
-    this.enabledScopes = new Set(this.config.scopes);
-    this.grants = new GrantStore(this.clock, this.config, (scope) => this.enabledScopes.has(scope), changed);
+    this.#enabled = new Map(this.config.integrations.map((i) => [i.clientId, new Set(i.scopes)]));
+    this.enabledScopes = this.#enabled.get(this.config.clientId)!;
+    const isEnabled = (scope: string, clientId: string) => this.#enabled.get(clientId)?.has(scope) ?? false;
+    this.grants = new GrantStore(this.clock, this.config, isEnabled, changed);
     this.limiter = new BaseRateLimiter(this.clock);
     const path = this.config.stateFile;
     if (path !== undefined) {
@@ -81,22 +86,32 @@ export class EmulatorState {
   }
 
   #restore(path: string, saved: StateFile): void {
-    if (saved.client_id !== this.config.clientId) {
+    const savedIntegrations = savedIntegrationsOf(saved);
+    const savedIds = new Set([
+      ...savedIntegrations.map((i) => i.client_id),
+      ...saved.grants.map((g) => g.client_id ?? saved.client_id),
+    ]);
+    const missing = [...savedIds].filter((id) => !findIntegration(this.config, id));
+    if (missing.length > 0) {
+      const list = (ids: readonly string[]) => ids.map((id) => JSON.stringify(id)).join(", ");
+      const configured = this.config.integrations.map((i) => i.clientId);
       throw new AirlockError(
         "config_invalid",
-        `The emulator state file ${path} holds tokens of client id ${JSON.stringify(saved.client_id)}, not ${JSON.stringify(this.config.clientId)}.`,
+        `The emulator state file ${path} holds tokens of client id ${list(missing)}, not one of this emulator's integrations (${list(configured)}).`,
         {
-          hint: `Start with client id ${JSON.stringify(saved.client_id)}, pass another state file, or delete ${path} to start fresh.`,
+          hint: `Start with client id ${list(missing)} (the clientId option, or an entry of integrations), pass another state file, or delete ${path} to start fresh.`,
         },
       );
     }
     this.clock.advance(saved.clock_offset_ms / 1000);
     // Scope changes made while running survive a restart, unless the registration itself changed.
-    const registered = new Set(saved.registered_scopes);
-    const sameRegistration =
-      registered.size === this.config.scopes.length && this.config.scopes.every((s) => registered.has(s));
-    if (sameRegistration) this.setEnabledScopes(saved.enabled_scopes);
-    this.grants.restore(saved.grants);
+    for (const entry of savedIntegrations) {
+      const scopes = findIntegration(this.config, entry.client_id)!.scopes;
+      const registered = new Set(entry.registered_scopes);
+      const sameRegistration = registered.size === scopes.length && scopes.every((s) => registered.has(s));
+      if (sameRegistration) this.setEnabledScopes(entry.enabled_scopes, entry.client_id);
+    }
+    this.grants.restore(saved.grants, saved.client_id);
   }
 
   /**
@@ -114,6 +129,11 @@ export class EmulatorState {
       registered_scopes: [...this.config.scopes],
       enabled_scopes: [...this.enabledScopes],
       grants: this.grants.snapshot(),
+      integrations: this.config.integrations.map((i) => ({
+        client_id: i.clientId,
+        registered_scopes: [...i.scopes],
+        enabled_scopes: [...this.#enabled.get(i.clientId)!],
+      })),
     };
   }
 
@@ -129,15 +149,30 @@ export class EmulatorState {
   }
 
   /**
-   * Changes the integration's enabled scopes (the developer edits the registration).
+   * The scopes enabled now on the integration `clientId`, or undefined for an unknown client id.
+   *
+   * @example
+   * state.enabledScopesOf("app-b")?.has("webhook:manage");
+   */
+  enabledScopesOf(clientId: string): ReadonlySet<string> | undefined {
+    return this.#enabled.get(clientId);
+  }
+
+  /**
+   * Changes an integration's enabled scopes (the developer edits the registration); the first
+   * integration's unless `clientId` names another. Returns false for an unknown client id.
    *
    * @example
    * state.setEnabledScopes(["data.records:read"]); // tokens lose every other scope at once
+   * state.setEnabledScopes(["data.records:read"], "app-b");
    */
-  setEnabledScopes(scopes: readonly string[]): void {
-    this.enabledScopes.clear();
-    for (const scope of scopes) this.enabledScopes.add(scope);
+  setEnabledScopes(scopes: readonly string[], clientId: string = this.config.clientId): boolean {
+    const enabled = this.#enabled.get(clientId);
+    if (!enabled) return false;
+    enabled.clear();
+    for (const scope of scopes) enabled.add(scope);
     this.#writer?.schedule();
+    return true;
   }
 
   /**
@@ -149,7 +184,8 @@ export class EmulatorState {
    */
   reset(): void {
     this.grants.reset();
-    this.setEnabledScopes(this.config.scopes);
+    for (const integration of this.config.integrations)
+      this.setEnabledScopes(integration.scopes, integration.clientId);
     this.faults.clear();
     this.limiter.reset();
     this.clock.reset();
@@ -157,4 +193,17 @@ export class EmulatorState {
     Object.assign(this.data, this.#freshData());
     for (const listener of this.#resetListeners) listener();
   }
+}
+
+/** The integrations a state file lists; an older file (one integration) lists its top-level fields. */
+function savedIntegrationsOf(saved: StateFile): NonNullable<StateFile["integrations"]> {
+  return (
+    saved.integrations ?? [
+      {
+        client_id: saved.client_id,
+        registered_scopes: saved.registered_scopes,
+        enabled_scopes: saved.enabled_scopes,
+      },
+    ]
+  );
 }

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { HttpBindings } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { basicMatches, parseBasic } from "./client-auth.js";
-import type { EmulatorConfig } from "./config.js";
+import { basicClientIds, basicMatches, parseBasic } from "./client-auth.js";
+import { type EmulatorConfig, type EmulatorIntegration, findIntegration } from "./config.js";
 import { defaultTokenError, type TokenFault } from "./faults.js";
 import type { AuthorizationCode, GrantStore, IssuedTokens, RefreshOutcome } from "./grants.js";
 import { jsonResponse } from "./json-response.js";
@@ -134,14 +134,44 @@ function authenticateConfidentialClient(
   }
 }
 
-/** Authenticates the client the way its registration demands (public or confidential). */
+/**
+ * The integration the request names: by the body's client_id, else by the Basic credentials' id;
+ * with a single integration, that one (its own checks then give the precise refusal).
+ */
+function namedIntegration(
+  config: EmulatorConfig,
+  header: string | undefined,
+  values: Map<string, string>,
+): EmulatorIntegration {
+  const bodyClientId = values.get("client_id");
+  const credentials = header === undefined ? undefined : parseBasic(header);
+  const candidates =
+    bodyClientId !== undefined ? [bodyClientId] : credentials ? basicClientIds(credentials) : [];
+  for (const id of candidates) {
+    const found = findIntegration(config, id);
+    if (found) return found;
+  }
+  if (config.integrations.length === 1) return config.integrations[0]!;
+  if (candidates.length > 0) throw new OAuthFailure("invalid_client", "Unknown client_id.");
+  if (header !== undefined)
+    throw new OAuthFailure("invalid_client", "The Authorization header is not valid Basic credentials.");
+  throw new OAuthFailure("invalid_request", "The client_id parameter is required.");
+}
+
+/**
+ * Authenticates the client the way its integration's registration demands (public or
+ * confidential); returns that integration.
+ */
 function authenticateClient(
   config: EmulatorConfig,
   header: string | undefined,
   values: Map<string, string>,
-): void {
-  if (config.clientSecret === undefined) authenticatePublicClient(config.clientId, header, values);
-  else authenticateConfidentialClient(config.clientId, config.clientSecret, header, values.get("client_id"));
+): EmulatorIntegration {
+  const integration = namedIntegration(config, header, values);
+  const { clientId, clientSecret } = integration;
+  if (clientSecret === undefined) authenticatePublicClient(clientId, header, values);
+  else authenticateConfidentialClient(clientId, clientSecret, header, values.get("client_id"));
+  return integration;
 }
 
 // The authorization_code grant.
@@ -185,12 +215,21 @@ function verifyPkce(values: Map<string, string>, code: AuthorizationCode): void 
   }
 }
 
-/** Redeems the code: a new grant with the authorized scopes and bases, and its first tokens. */
-function exchangeAuthorizationCode(state: EmulatorState, request: TokenRequest): IssuedTokens {
+/**
+ * Redeems the code: a new grant of the client's integration with the authorized scopes and bases,
+ * and its first tokens. A code issued to another integration is invalid_grant (and stays used).
+ */
+function exchangeAuthorizationCode(
+  state: EmulatorState,
+  request: TokenRequest,
+  clientId: string,
+): IssuedTokens {
   const code = redeemableCode(request.values, request.code);
+  if (code.clientId !== clientId)
+    throw new OAuthFailure("invalid_grant", "The authorization code was issued to another client_id.");
   checkRedirectUri(request.values, code);
   verifyPkce(request.values, code);
-  const grant = state.grants.createGrant(code.scopes, code.bases);
+  const grant = state.grants.createGrant(code.scopes, code.bases, code.clientId);
   const tokens = state.grants.issueTokens(grant, grant.scopes);
   state.stats.code_exchanges++;
   return tokens;
@@ -205,6 +244,7 @@ const REFRESH_FAILURES: Record<RefreshFailure, string> = {
   expired: "The refresh token expired: it was unused for longer than the refresh window.",
   reused: "The refresh token was already used; the authorization has been revoked.",
   scope_not_granted: "The scope parameter must be a subset of the scopes originally granted.",
+  other_client: "The refresh token was issued to another client_id.",
 };
 
 /** The optional `scope` of a refresh: known scopes, each once; undefined keeps the grant's. */
@@ -218,12 +258,12 @@ function requestedScopes(raw: string | undefined): string[] | undefined {
 }
 
 /** Rotates the refresh token (reuse of a rotated one revokes the grant) and issues new tokens. */
-function refreshGrant(state: EmulatorState, values: Map<string, string>): IssuedTokens {
+function refreshGrant(state: EmulatorState, values: Map<string, string>, clientId: string): IssuedTokens {
   const refreshToken = values.get("refresh_token");
   if (refreshToken === undefined || refreshToken === "") {
     throw new OAuthFailure("invalid_request", "The refresh_token parameter is required.");
   }
-  const outcome = state.grants.refresh(refreshToken, requestedScopes(values.get("scope")));
+  const outcome = state.grants.refresh(refreshToken, requestedScopes(values.get("scope")), clientId);
   if (!outcome.ok) {
     const error = outcome.reason === "scope_not_granted" ? "invalid_scope" : "invalid_grant";
     throw new OAuthFailure(error, REFRESH_FAILURES[outcome.reason]);
@@ -232,13 +272,13 @@ function refreshGrant(state: EmulatorState, values: Map<string, string>): Issued
   return outcome.tokens;
 }
 
-/** Runs the grant the request names. */
-function grantTokens(state: EmulatorState, request: TokenRequest): IssuedTokens {
+/** Runs the grant the request names, for the authenticated client. */
+function grantTokens(state: EmulatorState, request: TokenRequest, clientId: string): IssuedTokens {
   const grantType = request.values.get("grant_type");
   if (grantType === undefined)
     throw new OAuthFailure("invalid_request", "The grant_type parameter is required.");
-  if (grantType === "authorization_code") return exchangeAuthorizationCode(state, request);
-  if (grantType === "refresh_token") return refreshGrant(state, request.values);
+  if (grantType === "authorization_code") return exchangeAuthorizationCode(state, request, clientId);
+  if (grantType === "refresh_token") return refreshGrant(state, request.values, clientId);
   throw new OAuthFailure("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
 }
 
@@ -275,8 +315,8 @@ function injectedFailure(fault: TokenFault | undefined): { status: number; error
 /** Parses, authenticates the client and runs the grant: a token response or an OAuthFailure. */
 async function answerTokenRequest(c: Context<EmulatorEnv>, state: EmulatorState): Promise<Response> {
   const request = await parseTokenRequest(c, state.grants);
-  authenticateClient(state.config, c.req.header("authorization"), request.values);
-  return c.json(tokenBody(grantTokens(state, request)), 200, NO_STORE);
+  const { clientId } = authenticateClient(state.config, c.req.header("authorization"), request.values);
+  return c.json(tokenBody(grantTokens(state, request, clientId)), 200, NO_STORE);
 }
 
 /** One token request, with the configured latency and any armed fault (delay, error, or a dropped answer). */

@@ -22,12 +22,11 @@ const WEBHOOK_ID = /^ach[A-Za-z0-9]{14}$/;
 const enableBodySchema = z.strictObject({ enable: z.boolean() });
 
 /**
- * The integration a token belongs to: this emulator registers one client, so every grant is of
- * config.clientId (grants.ts keeps no client id). Webhooks of other integrations exist only when
- * seeded through the hub (tests of the per-base limit and of visibility).
+ * The integration the caller's token belongs to (its grant's client id): webhooks are per
+ * integration, each sees only its own, and each may have 2 per base.
  */
-export function ownerOf(state: EmulatorState): string {
-  return state.config.clientId;
+export function ownerOf(c: Context<ApiEnv>): string {
+  return c.get("access").grant.clientId;
 }
 
 /** The base after the shared gate with webhook:manage; `creator` also needs the user to be its creator. */
@@ -39,14 +38,9 @@ function webhookBase(c: Context<ApiEnv>, state: EmulatorState, creator: boolean)
 }
 
 /** The caller's own webhook named in the path, or the 404 Airtable gives for any other id. */
-function ownWebhook(
-  c: Context<ApiEnv>,
-  state: EmulatorState,
-  hub: WebhookHub,
-  base: SampleBase,
-): Webhook | Response {
+function ownWebhook(c: Context<ApiEnv>, hub: WebhookHub, base: SampleBase): Webhook | Response {
   const id = c.req.param("webhookId") ?? "";
-  const webhook = WEBHOOK_ID.test(id) ? hub.find(base.id, id, ownerOf(state)) : undefined;
+  const webhook = WEBHOOK_ID.test(id) ? hub.find(base.id, id, ownerOf(c)) : undefined;
   return webhook ?? fail(c, NOT_FOUND, 404);
 }
 
@@ -88,7 +82,7 @@ export async function createWebhook(
   if (problem) return fail(c, invalidRequest(problem), 422);
   const created = hub.create({
     baseId: base.id,
-    owner: ownerOf(state),
+    owner: ownerOf(c),
     notificationUrl: body.notificationUrl ?? null,
     specification: body.specification,
   });
@@ -122,7 +116,7 @@ function webhookView(webhook: Webhook, active: boolean) {
 export function listWebhooks(c: Context<ApiEnv>, state: EmulatorState, hub: WebhookHub): Response {
   const base = webhookBase(c, state, false);
   if (base instanceof Response) return base;
-  const webhooks = hub.list(base.id, ownerOf(state));
+  const webhooks = hub.list(base.id, ownerOf(c));
   return c.json({ webhooks: webhooks.map((w) => webhookView(w, hub.isActive(w))) });
 }
 
@@ -130,7 +124,7 @@ export function listWebhooks(c: Context<ApiEnv>, state: EmulatorState, hub: Webh
 export function deleteWebhook(c: Context<ApiEnv>, state: EmulatorState, hub: WebhookHub): Response {
   const base = webhookBase(c, state, true);
   if (base instanceof Response) return base;
-  const webhook = ownWebhook(c, state, hub, base);
+  const webhook = ownWebhook(c, hub, base);
   if (webhook instanceof Response) return webhook;
   hub.delete(webhook);
   return c.json({});
@@ -140,7 +134,7 @@ export function deleteWebhook(c: Context<ApiEnv>, state: EmulatorState, hub: Web
 export function refreshWebhook(c: Context<ApiEnv>, state: EmulatorState, hub: WebhookHub): Response {
   const base = webhookBase(c, state, true);
   if (base instanceof Response) return base;
-  const webhook = ownWebhook(c, state, hub, base);
+  const webhook = ownWebhook(c, hub, base);
   if (webhook instanceof Response) return webhook;
   if (!hub.isActive(webhook))
     return fail(c, invalidRequest("This webhook has expired and can no longer be refreshed."), 422);
@@ -156,7 +150,7 @@ export async function enableNotifications(
 ): Promise<Response> {
   const base = webhookBase(c, state, true);
   if (base instanceof Response) return base;
-  const webhook = ownWebhook(c, state, hub, base);
+  const webhook = ownWebhook(c, hub, base);
   if (webhook instanceof Response) return webhook;
   const body = await jsonBody(c, enableBodySchema);
   if (body instanceof Response) return body;
@@ -168,7 +162,7 @@ export async function enableNotifications(
 export function listPayloads(c: Context<ApiEnv>, state: EmulatorState, hub: WebhookHub): Response {
   const base = webhookBase(c, state, false);
   if (base instanceof Response) return base;
-  const webhook = ownWebhook(c, state, hub, base);
+  const webhook = ownWebhook(c, hub, base);
   if (webhook instanceof Response) return webhook;
   const refused = missingDataTypeScope(c, webhook.specification);
   if (refused) return refused;
