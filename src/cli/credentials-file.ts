@@ -29,44 +29,86 @@ import {
 } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { z } from "zod";
 import { AirlockError, errorCode } from "../shared/errors.js";
 import { syncDirectory } from "../store/sync-directory.js";
+import type { StoredCredentials } from "./credentials-schema.js";
 
 /** Profile names become file names: keep them to a safe alphabet. */
 const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-const isoDate = z.iso.datetime({ offset: true });
-
-const credentialsSchema = z.object({
-  version: z.literal(1),
-  profile: z.string(),
-  clientId: z.string().min(1),
-  usesClientSecret: z.boolean(),
-  redirectUri: z.string().min(1),
-  oauthUrl: z.string().min(1),
-  apiUrl: z.string().min(1),
-  scopes: z.array(z.string()),
-  accessToken: z.string().min(1),
-  refreshToken: z.string().min(1),
-  tokenType: z.literal("Bearer"),
-  accessTokenExpiresAt: isoDate,
-  refreshTokenExpiresAt: isoDate,
-  obtainedAt: isoDate,
-  userId: z.string().nullable(),
-  email: z.string().nullable(),
-  createdAt: isoDate,
-  updatedAt: isoDate,
-  /**
-   * Set when Airtable rejected the refresh token (invalid_grant): later commands fail at once with
-   * "run `airlock login` again" instead of sending a dead token again (repeated invalid refreshes
-   * can get an integration revoked).
-   */
-  reauthReason: z.string().nullable().default(null),
-});
-
 /** One profile's stored credentials, as written to `credentials-<profile>.json`. Dates are ISO strings. */
-export type StoredCredentials = z.output<typeof credentialsSchema>;
+export type { StoredCredentials };
+
+/** The zod schema, loaded only for a file the fast check below does not accept (zod is ~95 modules). */
+async function schema(): Promise<typeof import("./credentials-schema.js").credentialsSchema> {
+  return (await import("./credentials-schema.js")).credentialsSchema;
+}
+
+const STRING_KEYS = [
+  "profile",
+  "clientId",
+  "redirectUri",
+  "oauthUrl",
+  "apiUrl",
+  "accessToken",
+  "refreshToken",
+] as const;
+const DATE_KEYS = [
+  "accessTokenExpiresAt",
+  "refreshTokenExpiresAt",
+  "obtainedAt",
+  "createdAt",
+  "updatedAt",
+] as const;
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function isIsoDate(value: unknown): value is string {
+  return typeof value === "string" && ISO_RE.test(value) && new Date(value).toISOString() === value;
+}
+
+function isStringOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === "string";
+}
+
+/**
+ * `credentialsSchema.parse` without zod for what `write` itself produces (`toISOString()` dates):
+ * the same keys in the same order, unknown keys dropped, `reauthReason` defaulting to null.
+ * Undefined means "not sure": the caller asks the schema, which then decides exactly as before.
+ */
+export function parseCredentialsFast(json: unknown): StoredCredentials | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const o = json as Record<string, unknown>;
+  if (o.version !== 1 || o.tokenType !== "Bearer" || typeof o.usesClientSecret !== "boolean")
+    return undefined;
+  if (typeof o.profile !== "string") return undefined;
+  for (const key of STRING_KEYS)
+    if (typeof o[key] !== "string" || (key !== "profile" && o[key] === "")) return undefined;
+  for (const key of DATE_KEYS) if (!isIsoDate(o[key])) return undefined;
+  if (!Array.isArray(o.scopes) || !o.scopes.every((scope) => typeof scope === "string")) return undefined;
+  if (!isStringOrNull(o.userId) || !isStringOrNull(o.email)) return undefined;
+  if (o.reauthReason !== undefined && !isStringOrNull(o.reauthReason)) return undefined;
+  return {
+    version: 1,
+    profile: o.profile,
+    clientId: o.clientId as string,
+    usesClientSecret: o.usesClientSecret,
+    redirectUri: o.redirectUri as string,
+    oauthUrl: o.oauthUrl as string,
+    apiUrl: o.apiUrl as string,
+    scopes: [...(o.scopes as string[])],
+    accessToken: o.accessToken as string,
+    refreshToken: o.refreshToken as string,
+    tokenType: "Bearer",
+    accessTokenExpiresAt: o.accessTokenExpiresAt as string,
+    refreshTokenExpiresAt: o.refreshTokenExpiresAt as string,
+    obtainedAt: o.obtainedAt as string,
+    userId: o.userId,
+    email: o.email,
+    createdAt: o.createdAt as string,
+    updatedAt: o.updatedAt as string,
+    reauthReason: o.reauthReason ?? null,
+  };
+}
 
 /**
  * The default credentials folder: `$XDG_CONFIG_HOME/airlock` or `~/.config/airlock` on Linux,
@@ -159,7 +201,9 @@ export class FileCredentialStore {
     } catch {
       json = undefined;
     }
-    const parsed = credentialsSchema.safeParse(json);
+    const fast = parseCredentialsFast(json);
+    if (fast) return fast;
+    const parsed = (await schema()).safeParse(json);
     if (!parsed.success) {
       throw new AirlockError(
         "config_invalid",
@@ -178,7 +222,8 @@ export class FileCredentialStore {
    * Refuses (`config_invalid`) a dangling link and a folder it cannot write, before touching anything.
    */
   async write(profile: string, credentials: StoredCredentials): Promise<void> {
-    const body = `${JSON.stringify(credentialsSchema.parse(credentials), null, 2)}\n`;
+    const valid = parseCredentialsFast(credentials) ?? (await schema()).parse(credentials);
+    const body = `${JSON.stringify(valid, null, 2)}\n`;
     await this.ensureHome();
     const target = await this.#writeTarget(profile);
     const tmp = tempPath(target.folder, profile);
