@@ -239,3 +239,89 @@ describe("emulatorCommand --data FILE", () => {
     }
   });
 });
+
+describe("emulatorCommand --integrations FILE", () => {
+  function withFile<T>(content: string | undefined, run: (file: string) => Promise<T>): Promise<T> {
+    const dir = mkdtempSync(join(tmpdir(), "airlock-emulator-integrations-"));
+    const file = join(dir, "integrations.json");
+    if (content !== undefined) writeFileSync(file, content);
+    return run(file).finally(() => rmSync(dir, { recursive: true, force: true }));
+  }
+
+  it("parses the flag into integrationsFile", () => {
+    expect(parseEmulatorArgs(["--integrations", "i.json"])).toEqual({ integrationsFile: "i.json" });
+  });
+
+  it("hosts the file's integrations next to the first one, and says so without secrets", async () => {
+    const integrations = [
+      { clientId: "app-b", redirectUris: ["http://localhost:9000/cb"], name: "App B" },
+      { clientId: "app-c", clientSecret: "C-SECRET", scopes: ["data.records:read"] },
+    ];
+    await withFile(JSON.stringify(integrations), async (file) => {
+      const { out, err, io } = capture();
+      const controller = new AbortController();
+      const done = emulatorCommand(["--auto-approve", "--client-id", "app-a", "--integrations", file], {
+        ...io,
+        signal: controller.signal,
+      });
+      await expect.poll(() => out.length).toBe(1);
+      const url = /listening on (\S+)$/.exec(out[0]!)![1]!;
+      const summary = err.join("\n");
+      expect(summary).toContain('app-b "App B" (public)');
+      expect(summary).toContain('app-c "app-c" (confidential)');
+      expect(summary).not.toContain("C-SECRET");
+      const a = await loginAutoApproved(url, "data.records:read", { clientId: "app-a" });
+      const b = await loginAutoApproved(url, "data.records:read", {
+        clientId: "app-b",
+        redirectUri: "http://localhost:9000/cb",
+      });
+      const c = await loginAutoApproved(url, "data.records:read", {
+        clientId: "app-c",
+        basic: `Basic ${Buffer.from("app-c:C-SECRET").toString("base64")}`,
+      });
+      for (const tokens of [a, b, c]) {
+        expect((await api(url, "/v0/meta/whoami", tokens.access_token)).status).toBe(200);
+      }
+      controller.abort();
+      expect(await done).toBe(0);
+    });
+  });
+
+  it.each([
+    ["a missing file", undefined, "cannot read the integrations file", "--integrations"],
+    ["a file that is not JSON", "[nope", "is not valid JSON", "clientId"],
+    ["not an array", '{"clientId": "x"}', "file: ", "JSON array"],
+    ["snake_case keys", '[{"client_id": "x"}]', "[0]", "camelCase"],
+    ["a client id that is not a string", '[{"clientId": 5}]', "[0].clientId", "camelCase"],
+    [
+      "a redirect URI Airtable refuses",
+      '[{"clientId": "x", "redirectUris": ["http://example.com/cb"]}]',
+      'integrations[0].redirectUris (client id "x")',
+      "https",
+    ],
+    [
+      "a duplicate client id",
+      '[{"clientId": "airlock-emulator-client"}]',
+      "integrations[0].clientId",
+      "own client id",
+    ],
+  ])("%s → exit 5 with what is wrong and how to fix it", async (_what, content, message, hint) => {
+    await withFile(content, async (file) => {
+      const { out, err, io } = capture();
+      expect(await emulatorCommand(["--integrations", file], io)).toBe(5);
+      expect(out).toEqual([]);
+      expect(err[0]).toContain(message);
+      expect(err.join("\n")).toContain(hint);
+      expect(err.join("\n")).not.toMatch(/\n\s+at /);
+    });
+  });
+
+  it("--help documents --integrations and its format", async () => {
+    const { out, io } = capture();
+    await emulatorCommand(["--help"], io);
+    const help = out.join("\n");
+    for (const text of ["--integrations FILE", '"clientId": "app-b"', "camelCase", "?client_id="]) {
+      expect(help).toContain(text);
+    }
+  });
+});

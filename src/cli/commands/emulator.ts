@@ -4,13 +4,18 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { EmulatorOptions } from "../../emulator/config.js";
+import { z } from "zod";
+import type { EmulatorIntegrationOptions, EmulatorOptions } from "../../emulator/config.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { BASIC_SCOPES } from "../../emulator/scopes.js";
 import { SEED_FORMAT } from "../../emulator/seed-data.js";
 import { AirlockError, errorCode, isAirlockError } from "../../shared/errors.js";
 import { parseCommandArgs, parseIntegerFlag, usageError } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
+
+/** The `--integrations` file's format, for --help and errors. */
+export const INTEGRATIONS_FORMAT =
+  '[{"clientId": "app-b", "clientSecret": "…", "redirectUris": ["http://localhost:9000/cb"], "scopes": ["data.records:read"], "name": "App B"}]';
 
 export const EMULATOR_HELP = `Usage: airlock emulator [flags]
 
@@ -22,7 +27,7 @@ Prints "Airtable emulator listening on URL" on stdout once ready.
 Flags:
   --port N                 port to listen on (default 0 = a random free port)
   --host H                 interface to bind (default 127.0.0.1)
-  --client-id ID           the integration's client id (default airlock-emulator-client)
+  --client-id ID           the (first) integration's client id (default airlock-emulator-client)
   --client-secret S        make the integration confidential (Basic auth then required); omit for a public client
   --redirect-uri URI       a registered redirect URI, matched exactly; repeat for several
                            (default http://localhost:8085/callback)
@@ -37,6 +42,12 @@ Flags:
                            start if present; saved atomically, mode 0600, shortly after each change and
                            on exit). Damaged or from another version? Delete it to start fresh.
                            (default: memory only)
+  --integrations FILE      host more OAuth integrations, next to the one the flags above describe (it
+                           stays the first): a JSON array of objects with camelCase keys, the shape of
+                           startEmulator's integrations option:
+                           ${INTEGRATIONS_FORMAT}
+                           clientId required and unique; clientSecret absent = public client; the
+                           other keys default like the flags above (name: the client id)
   --data FILE              serve your own bases, tables, fields, views and records from this JSON file
                            instead of the built-in sample (ids optional: generated, the same every start;
                            writes are kept in memory, /__emulator/reset goes back to the file's data)
@@ -51,8 +62,9 @@ Control API (no auth; JSON bodies):
   GET  /__emulator/stats                          counters (authorizations, refreshes, api_requests, rate_limited, …)
   GET|POST /__emulator/clock {"advance_seconds"}  read or move the emulator clock forward
   GET|POST|DELETE /__emulator/faults              arm token/API faults ({"token": {…}}, {"api": {…}}), clear them
-  GET|POST /__emulator/scopes {"scopes": […]}     the integration's enabled scopes
-  GET  /__emulator/grants                         live grants: [{id, scopes, bases}]
+  GET|POST /__emulator/scopes {"scopes": […]}     an integration's enabled scopes (?client_id= / "client_id";
+                                                  default the first integration)
+  GET  /__emulator/grants                         live grants: [{id, client_id, scopes, bases}] (?client_id=)
   POST /__emulator/grants/find {"token"}          the grant an access or refresh token belongs to
   POST /__emulator/grants/:id/revoke              revoke one grant (the user removes this authorization)
   POST /__emulator/grants/:id/bases {"bases"}     change the bases it reaches: "all" or ["app…", …]
@@ -85,6 +97,7 @@ const FLAGS = {
   "api-latency-ms": { type: "string" },
   "state-file": { type: "string" },
   data: { type: "string" },
+  integrations: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -96,9 +109,10 @@ const NUMBER_FLAGS = [
   ["api-latency-ms", "apiLatencyMs", 0],
 ] as const;
 
-/** The emulator's options, plus the seed-data file to read at start (`--data`). */
+/** The emulator's options, plus the files to read at start (`--data`, `--integrations`). */
 export interface EmulatorArgs extends EmulatorOptions {
   dataFile?: string;
+  integrationsFile?: string;
 }
 
 /**
@@ -124,6 +138,10 @@ export function parseEmulatorArgs(argv: string[]): EmulatorArgs | "help" {
     if (values.data === "") throw usageError("emulator", "--data needs a JSON file path.");
     options.dataFile = values.data;
   }
+  if (values.integrations !== undefined) {
+    if (values.integrations === "") throw usageError("emulator", "--integrations needs a JSON file path.");
+    options.integrationsFile = values.integrations;
+  }
   for (const [flag, key, min] of NUMBER_FLAGS) {
     const raw = values[flag];
     if (raw !== undefined) options[key] = parseIntegerFlag("emulator", `--${flag}`, raw, min, 2 ** 31);
@@ -131,11 +149,8 @@ export function parseEmulatorArgs(argv: string[]): EmulatorArgs | "help" {
   return options;
 }
 
-/**
- * Reads the `--data` file as JSON; a missing, unreadable or malformed file is AirlockError
- * ("config_invalid") saying which and what to do. Its content is checked when the emulator starts.
- */
-export function readDataFile(path: string): unknown {
+/** Reads a flag's JSON file; a missing, unreadable or malformed file is AirlockError("config_invalid"). */
+function readJsonFile(path: string, flag: string, what: string, format: string): unknown {
   const file = resolve(path);
   let text: string;
   try {
@@ -143,9 +158,9 @@ export function readDataFile(path: string): unknown {
   } catch (err) {
     throw new AirlockError(
       "config_invalid",
-      `cannot read the seed data file ${file} (${errorCode(err) ?? "error"}).`,
+      `cannot read the ${what} ${file} (${errorCode(err) ?? "error"}).`,
       {
-        hint: "Check the path given to --data (relative paths start at the current folder) and that it is a readable file.",
+        hint: `Check the path given to ${flag} (relative paths start at the current folder) and that it is a readable file.`,
       },
     );
   }
@@ -154,10 +169,58 @@ export function readDataFile(path: string): unknown {
   } catch (err) {
     throw new AirlockError(
       "config_invalid",
-      `the seed data file ${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
-      { hint: `Fix the JSON. The format: ${SEED_FORMAT}` },
+      `the ${what} ${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      { hint: `Fix the JSON. The format: ${format}` },
     );
   }
+}
+
+/**
+ * Reads the `--data` file as JSON; a missing, unreadable or malformed file is AirlockError
+ * ("config_invalid") saying which and what to do. Its content is checked when the emulator starts.
+ *
+ * @example
+ * const data = readDataFile("seed.json"); // then startEmulator({ data })
+ */
+export function readDataFile(path: string): unknown {
+  return readJsonFile(path, "--data", "seed data file", SEED_FORMAT);
+}
+
+const integrationsFileSchema = z.array(
+  z.strictObject({
+    clientId: z.string(),
+    clientSecret: z.string().optional(),
+    redirectUris: z.array(z.string()).optional(),
+    scopes: z.array(z.string()).optional(),
+    name: z.string().optional(),
+  }),
+);
+
+/**
+ * Reads the `--integrations` file: a JSON array of integrations with camelCase keys (the
+ * `integrations` option of startEmulator). A missing, malformed or wrongly shaped file is
+ * AirlockError("config_invalid") naming the file and the entry; the values (redirect URIs, scopes,
+ * unique client ids) are checked when the emulator starts.
+ *
+ * @example
+ * const integrations = readIntegrationsFile("integrations.json"); // then startEmulator({ integrations })
+ */
+export function readIntegrationsFile(path: string): EmulatorIntegrationOptions[] {
+  const raw = readJsonFile(path, "--integrations", "integrations file", INTEGRATIONS_FORMAT);
+  const parsed = integrationsFileSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  // An unknown key (snake_case, a typo) explains a "missing clientId" best: report it first.
+  const { issues } = parsed.error;
+  const issue = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0]!;
+  const where =
+    issue.path.length > 0 ? `[${issue.path.join("].[")}]`.replace(/\.\[([A-Za-z]\w*)\]/g, ".$1") : "file";
+  throw new AirlockError(
+    "config_invalid",
+    `the integrations file ${resolve(path)}: ${where}: ${issue.message}.`,
+    {
+      hint: `Give a JSON array of objects with camelCase keys clientId (required), clientSecret, redirectUris, scopes, name, e.g. ${INTEGRATIONS_FORMAT}`,
+    },
+  );
 }
 
 function parseScopes(raw: string): string[] {
@@ -209,10 +272,11 @@ export async function emulatorCommand(argv: string[], io: EmulatorCommandIo = pr
     io.stdout(EMULATOR_HELP);
     return ExitCode.ok;
   }
-  const { dataFile, ...options } = args;
+  const { dataFile, integrationsFile, ...options } = args;
   let emulator: RunningEmulator;
   try {
     if (dataFile !== undefined) options.data = readDataFile(dataFile);
+    if (integrationsFile !== undefined) options.integrations = readIntegrationsFile(integrationsFile);
     emulator = await startEmulator(options);
   } catch (err) {
     // Whatever startEmulator refuses (a redirect URI, a scope, a busy port, a damaged state file)
@@ -264,6 +328,8 @@ function printSummary(
   );
   io.stderr(`  redirect URIs: ${(options.redirectUris ?? ["http://localhost:8085/callback"]).join(" ")}`);
   io.stderr(`  scopes:        ${(options.scopes ?? BASIC_SCOPES).join(" ")}`);
+  for (const integration of options.integrations ?? [])
+    io.stderr(`  also hosts:    ${describeIntegration(integration)}`);
   io.stderr(
     `  consent:       ${options.autoApprove ? "auto-approve" : `consent page at ${emulator.url}/oauth2/v1/authorize`}`,
   );
@@ -274,4 +340,12 @@ function printSummary(
   io.stderr(
     `  state:         ${options.stateFile ? `kept in ${resolve(options.stateFile)}` : "memory only"}`,
   );
+}
+
+/** One more integration, for the summary (never its secret). */
+function describeIntegration(integration: EmulatorIntegrationOptions): string {
+  const kind = integration.clientSecret ? "confidential" : "public";
+  const uris = (integration.redirectUris ?? ["http://localhost:8085/callback"]).join(" ");
+  const scopes = integration.scopes ? integration.scopes.join(" ") : "all basic scopes";
+  return `${integration.clientId} "${integration.name ?? integration.clientId}" (${kind}); redirect URIs ${uris}; scopes ${scopes}`;
 }
