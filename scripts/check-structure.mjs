@@ -39,6 +39,8 @@ const ALLOWED = {
     "packages/client/src",
   ],
   "src/client": ["src/shared", "packages/client/src"],
+  // The browser module: runs in the app's page, so it imports nothing at all.
+  "src/connect": [],
   "packages/client/src": [],
 };
 

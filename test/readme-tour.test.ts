@@ -6,7 +6,14 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Browser, createSession, location, startTestService, type TestService } from "./security/harness.js";
+import {
+  Browser,
+  createSession,
+  location,
+  startTestService,
+  type TestService,
+  useConnectLink,
+} from "./security/harness.js";
 
 const README = readFileSync(resolve(import.meta.dirname, "../README.md"), "utf8");
 const TOUR = /## Five-minute tour[\s\S]*?(?=\n## )/.exec(README)?.[0] ?? "";
@@ -14,7 +21,7 @@ const TOUR = /## Five-minute tour[\s\S]*?(?=\n## )/.exec(README)?.[0] ?? "";
 /** Opens a connect link in a fresh browser and follows every redirect (consent auto-approved). */
 async function openLink(url: string): Promise<{ res: Response; text: string; url: string }> {
   const browser = new Browser();
-  let current = url;
+  let current = location(await useConnectLink(browser, url));
   for (let hop = 0; hop < 10; hop++) {
     const res = await browser.get(current);
     if (res.status < 300 || res.status >= 400) return { res, text: await res.text(), url: current };

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Browser, location } from "./security/harness.js";
+import { Browser, location, useConnectLink } from "./security/harness.js";
 
 const MAIN = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 /** Every child runs here, so nothing it might create lands in the repository. */
@@ -107,7 +107,7 @@ describe("airlock serve (real process)", () => {
     secrets.push(session.token);
 
     const browser = new Browser();
-    const authorizeUrl = location(await browser.get(session.url));
+    const authorizeUrl = location(await useConnectLink(browser, session.url));
     secrets.push(new URL(authorizeUrl).searchParams.get("state")!);
     const consent = await browser.get(authorizeUrl);
     expect(consent.status).toBe(200);

@@ -12,6 +12,7 @@ import {
   serviceStores,
   startTestService,
   type TestService,
+  useConnectLink,
 } from "./security/harness.js";
 
 describe.each(serviceStores("service-flow"))("service flow (%s)", (store) => {
@@ -241,7 +242,7 @@ describe.each(serviceStores("service-flow"))("service flow (%s)", (store) => {
   it("a connect link is single use and a demo consent page is real (not auto-approved) by default", async () => {
     const session = await createSession(t, { identifier: "user_once" });
     const browser = new Browser();
-    expect((await browser.get(session.url)).status).toBe(302);
+    expect((await useConnectLink(browser, session.url)).status).toBe(302);
     const reused = await browser.get(session.url);
     expect(reused.status).toBe(410);
     expect(await reused.text()).toContain("already used");
@@ -254,7 +255,7 @@ describe("demo mode default", () => {
     try {
       const session = await createSession(t, { identifier: "user_consent" });
       const browser = new Browser();
-      const authorize = location(await browser.get(session.url));
+      const authorize = location(await useConnectLink(browser, session.url));
       const consent = await browser.get(authorize);
       expect(consent.status).toBe(200);
       expect(await consent.text()).toMatch(/<form/i);

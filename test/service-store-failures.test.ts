@@ -115,8 +115,8 @@ describe("service with a SQLite file it cannot write", () => {
     try {
       locker.exec("begin immediate");
       await expectWriteUnavailable(t, "SQLITE_BUSY", "1");
-      // The end user opening a connect link is told to retry, not where the database lives.
-      const opened = await fetch(connectUrl, { redirect: "manual" });
+      // The end user pressing Continue on a connect link is told to retry, not where the database lives.
+      const opened = await fetch(connectUrl, { method: "POST", redirect: "manual" });
       expect(opened.status).toBe(503);
       expect(opened.headers.get("retry-after")).toBe("1");
       const shown = await opened.text();

@@ -10,6 +10,7 @@ import {
   startTestService,
   type TestService,
 } from "../../test/security/harness.js";
+import { continueAction, isConnectLink } from "../../test/support/connect-link.js";
 import type { RunningService } from "../server/service.js";
 import { AirlockApiError, AirlockClient, isAirlockError } from "./index.js";
 
@@ -21,8 +22,10 @@ let airlock: AirlockClient;
 async function connectLikeABrowser(url: string): Promise<URL> {
   const jar = new Map<string, string>();
   let next = new URL(url);
+  let method = "GET";
   for (let hop = 0; hop < 10; hop++) {
     const res = await fetch(next, {
+      method,
       redirect: "manual",
       headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") },
     });
@@ -31,10 +34,17 @@ async function connectLikeABrowser(url: string): Promise<URL> {
       const eq = pair.indexOf("=");
       jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
     }
-    await res.body?.cancel();
     const location = res.headers.get("location");
+    if (!location && method === "GET" && res.status === 200 && isConnectLink(next)) {
+      // The "Continue to Airtable" page: press Continue (a POST spends the link).
+      next = continueAction(await res.text(), next);
+      method = "POST";
+      continue;
+    }
+    await res.body?.cancel();
     if (!location) return next;
     next = new URL(location, next);
+    method = "GET";
   }
   throw new Error("too many redirects");
 }

@@ -12,13 +12,14 @@ import {
   serviceStores,
   startTestService,
   type TestService,
+  useConnectLink,
 } from "../../test/security/harness.js";
 import { AirlockApiError, AirlockClient } from "./index.js";
 
 /** Walks a connect link to the callback and back, as the end user's browser. */
 async function walk(url: string): Promise<void> {
   const browser = new Browser();
-  let next = url;
+  let next = location(await useConnectLink(browser, url));
   for (let hop = 0; hop < 6; hop++) {
     const res = await browser.get(next);
     if (res.status !== 302) return;

@@ -1,10 +1,12 @@
 /**
- * The end user's side of a connection: `GET /connect/:token` (consume the link, bind the browser,
- * redirect to Airtable with PKCE + state) and `GET /oauth/callback` (verify state and browser,
- * exchange the code, record who connected, store the connection, send the browser back). A failed
- * attempt is written to the identifier's history (`connection.connect_failed`). Every page here
- * carries the pages' CSP (see html-document.ts) and malformed input gets a page, never a raw
- * validation dump.
+ * The end user's side of a connection: `GET /connect/:token` (a read: the "Continue to Airtable"
+ * page, so a link previewer that fetches the link spends nothing), `POST /connect/:token` (consume
+ * the link, bind the browser, redirect to Airtable with PKCE + state) and `GET /oauth/callback`
+ * (verify state and browser, exchange the code, record who connected, store the connection, send
+ * the browser back: a redirect to return_url, or in popup mode a page that posts the outcome to
+ * the app's window). A failed attempt is written to the identifier's history
+ * (`connection.connect_failed`). Every page here carries the pages' CSP (see html-document.ts) and
+ * malformed input gets a page, never a raw validation dump.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -14,11 +16,20 @@ import { AirlockError } from "../shared/errors.js";
 import type { PendingAuthorization } from "../store/types.js";
 import { ensureBrowserBinding, readBrowserBinding } from "./browser-binding.js";
 import { CALLBACK_PATH } from "./config.js";
+import {
+  CONNECT_MESSAGE_TYPE,
+  CONNECT_SCRIPT,
+  CONNECT_SCRIPT_PATH,
+  CONNECT_SCRIPT_VERSION,
+  continuePage,
+  popupResultPage,
+} from "./connect-page.js";
 import type { ServiceContext } from "./context.js";
 import { assertExpectedAccount } from "./expected-email.js";
 import { pageHeaders, wantsHtml } from "./html-document.js";
 import { forEndUser, toAirlockError } from "./http-errors.js";
 import { PAGE_CSS, PAGE_CSS_PATH, PAGE_CSS_VERSION, resultPage } from "./pages.js";
+import { rememberPopup, takePopup } from "./popup-mode.js";
 import type { AppEnv } from "./request-log.js";
 import { hashSecret, safeEqual } from "./secrets.js";
 import { checkReturnUrl } from "./validation.js";
@@ -32,21 +43,45 @@ export const CONNECT_FAILED_EVENT = "connection.connect_failed";
 
 const html = { "text/html": { schema: z.string() } };
 
-const connectRoute = createRoute({
+const connectRequest = {
+  // Any length is accepted here: a token that cannot be one gets the dead-link page, not a 400.
+  params: z.object({
+    token: z.string().openapi({ description: "The connect session's token (43 characters)." }),
+  }),
+  query: z.object({
+    mode: z.string().optional().openapi({
+      description:
+        "`popup` (set by `airlock/connect`): the flow ends in a page that posts the outcome to the opener at the return_url's origin and closes, instead of redirecting. Needs a session with a return_url.",
+    }),
+  }),
+};
+
+const connectPageRoute = createRoute({
   method: "get",
   path: "/connect/{token}",
   tags: ["connect"],
   summary: "Open a connect link (end user's browser)",
   description:
-    "Consumes the single-use connect session, binds the flow to this browser with an HttpOnly SameSite=Lax cookie, stores a pending authorization (PKCE verifier encrypted, 10-minute expiry) and redirects to Airtable's consent page.",
-  // Any length is accepted here: a token that cannot be one gets the dead-link page, not a 400.
-  request: {
-    params: z.object({
-      token: z.string().openapi({ description: "The connect session's token (43 characters)." }),
-    }),
+    'Shows the "Continue to Airtable" page if the link is live. A read only: the link is not used, so a link previewer or scanner that fetches it (a plain GET) leaves it working for the user. The page\'s button POSTs to the same path.',
+  request: connectRequest,
+  responses: {
+    200: { description: 'The "Continue to Airtable" page (a form that POSTs to this path)', content: html },
+    400: { description: "mode=popup on a session without return_url", content: html },
+    410: { description: "The link is unknown, expired or already used", content: html },
   },
+});
+
+const connectRoute = createRoute({
+  method: "post",
+  path: "/connect/{token}",
+  tags: ["connect"],
+  summary: "Use a connect link (the Continue button)",
+  description:
+    "Consumes the single-use connect session, binds the flow to this browser with an HttpOnly SameSite=Lax cookie, stores a pending authorization (PKCE verifier encrypted, 10-minute expiry) and redirects to Airtable's consent page. A POST another site made a browser send (Sec-Fetch-Site other than same-origin) is refused and uses nothing.",
+  request: connectRequest,
   responses: {
     302: { description: "Redirect to Airtable's authorize URL (PKCE S256 + state)" },
+    403: { description: "Sent by another site's page: the link was not used", content: html },
     410: { description: "The link is unknown, expired or already used", content: html },
   },
 });
@@ -76,7 +111,7 @@ const callbackRoute = createRoute({
 function page(
   c: Context,
   ctx: ServiceContext,
-  status: 200 | 400 | 410,
+  status: 200 | 400 | 403 | 410,
   input: Parameters<typeof resultPage>[0],
 ) {
   c.header("Cache-Control", "no-store");
@@ -89,6 +124,36 @@ function redirectBack(c: Context, returnUrl: URL, outcome: Record<string, string
   for (const [name, value] of Object.entries(outcome)) returnUrl.searchParams.set(name, value);
   c.header("Referrer-Policy", "no-referrer");
   return c.redirect(returnUrl.href, 302);
+}
+
+type Outcome =
+  | { status: "connected"; identifier: string }
+  | { status: "error"; error: string; identifier: string };
+
+/**
+ * The outcome goes back to the app: a redirect to return_url, or, for a flow started in popup mode
+ * in this browser, a page that posts it to the opener at return_url's origin (the only origin the
+ * app's backend vouched for with its secret key) and closes.
+ */
+function sendBack(ctx: ServiceContext, c: Context<AppEnv>, state: string, returnUrl: URL, outcome: Outcome) {
+  if (!takePopup(c, ctx.config, state)) return redirectBack(c, returnUrl, outcome);
+  const targetOrigin = returnUrl.origin;
+  for (const [name, value] of Object.entries(outcome)) returnUrl.searchParams.set(name, value);
+  const connected = outcome.status === "connected";
+  c.header("Cache-Control", "no-store");
+  return c.html(
+    popupResultPage({
+      message: { type: CONNECT_MESSAGE_TYPE, ...outcome },
+      targetOrigin,
+      returnUrl: returnUrl.href,
+      title: connected ? "Airtable connected" : "We could not connect your Airtable account",
+      text: connected
+        ? "Your Airtable account is connected."
+        : `Airtable connection failed (${outcome.error}).`,
+      demoEmulatorUrl: ctx.demo?.emulatorUrl ?? null,
+    }),
+    connected ? 200 : 400,
+  );
 }
 
 /** Records a failed attempt in the identifier's history; history is best effort (the store may be down). */
@@ -212,10 +277,16 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
       });
     },
   });
-  const headers = pageHeaders({ https: ctx.config.publicUrl.startsWith("https:"), endUser: true });
+  const headers = pageHeaders({
+    https: ctx.config.publicUrl.startsWith("https:"),
+    endUser: true,
+    // The Continue form's POST is answered with a redirect to Airtable's consent page.
+    formTargets: [new URL(ctx.config.airtable.oauthUrl).origin],
+  });
   app.use("/connect/*", headers);
   app.use(CALLBACK_PATH, headers);
   app.use(PAGE_CSS_PATH, headers);
+  app.use(CONNECT_SCRIPT_PATH, headers);
 
   app.get(PAGE_CSS_PATH, (c) => {
     c.header(
@@ -224,29 +295,104 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     );
     return c.body(PAGE_CSS, 200, { "Content-Type": "text/css; charset=utf-8" });
   });
+  app.get(CONNECT_SCRIPT_PATH, (c) => {
+    c.header(
+      "Cache-Control",
+      c.req.query("v") === CONNECT_SCRIPT_VERSION ? "public, max-age=31536000, immutable" : "no-cache",
+    );
+    return c.body(CONNECT_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8" });
+  });
 
-  app.openapi(connectRoute, (c) => startConnect(ctx, c, c.req.valid("param").token));
+  app.openapi(connectPageRoute, (c) =>
+    showContinuePage(ctx, c, c.req.valid("param").token, c.req.valid("query").mode === "popup"),
+  );
+  app.openapi(connectRoute, (c) =>
+    startConnect(ctx, c, c.req.valid("param").token, c.req.valid("query").mode === "popup"),
+  );
   app.openapi(callbackRoute, (c) => handleCallback(ctx, c, c.req.valid("query").state));
 
   return app;
 }
 
+const TOKEN_RE = /^[A-Za-z0-9_-]{20,100}$/;
+
+function deadLink(c: Context, ctx: ServiceContext) {
+  return page(c, ctx, 410, {
+    ok: false,
+    title: "This link cannot be used",
+    message: "The connect link is unknown, has expired (links last 30 minutes) or was already used.",
+    hint: "Go back to the app that sent you here and ask for a new link.",
+  });
+}
+
 /**
- * `GET /connect/:token`: consumes the link, binds the browser, stores the pending authorization
- * (PKCE verifier, state) and redirects to Airtable; a dead link gets a page.
+ * `GET /connect/:token`: the "Continue to Airtable" page for a live link. Nothing is written, so a
+ * link previewer (chat apps, mail scanners) that fetches the link cannot spend it.
  */
-async function startConnect(ctx: ServiceContext, c: Context<AppEnv>, token: string) {
-  const session = /^[A-Za-z0-9_-]{20,100}$/.test(token)
-    ? await ctx.store.consumeConnectSession(hashSecret(token), ctx.now())
+async function showContinuePage(ctx: ServiceContext, c: Context<AppEnv>, token: string, popup: boolean) {
+  const session = TOKEN_RE.test(token)
+    ? await ctx.store.findLiveConnectSession(hashSecret(token), ctx.now())
     : null;
-  if (!session) {
-    return page(c, ctx, 410, {
+  if (!session) return deadLink(c, ctx);
+  if (popup && session.returnUrl === null) {
+    return page(c, ctx, 400, {
       ok: false,
-      title: "This link cannot be used",
-      message: "The connect link is unknown, has expired (links last 30 minutes) or was already used.",
-      hint: "Go back to the app that sent you here and ask for a new link.",
+      title: "This link cannot open in a popup",
+      message:
+        "In popup mode the outcome goes to the app's page at its return_url's origin, and this connect session has none.",
+      hint: "The app must create the connect session with a return_url (its page's origin), or open the link without popup mode.",
     });
   }
+  c.header("Cache-Control", "no-store");
+  c.header("X-Robots-Tag", "noindex");
+  const action = `/connect/${token}${popup ? "?mode=popup" : ""}`;
+  return c.html(continuePage({ action, demoEmulatorUrl: ctx.demo?.emulatorUrl ?? null }), 200);
+}
+
+/**
+ * True when a browser says another site's page made this POST. Only the Continue page (same
+ * origin) has a reason to post here. Does a cross-site POST matter? It can only spend a link whose
+ * token the other site already has, and sends the victim's browser to Airtable's consent page for
+ * that link's identifier; a plain link already allowed that before this page existed, and the user
+ * still has to grant access on Airtable (expected_email narrows who can). But it would spend the
+ * link without the user pressing Continue, and bind it to a fresh cookie (the Lax binding cookie is
+ * not sent on a cross-site POST, so a new one replaces it and the browser's other flows in
+ * progress fail). So it is refused and the link stays live. `Origin` cannot tell: our pages send no
+ * referrer, so the browser sends `Origin: null` on our own form. `Sec-Fetch-Site` can (every
+ * current browser sends it); a request without it (curl, an old browser) is no cross-site forgery.
+ */
+function crossSitePost(c: Context): boolean {
+  const site = c.req.header("sec-fetch-site");
+  return site !== undefined && site !== "same-origin" && site !== "none";
+}
+
+/**
+ * `POST /connect/:token` (the Continue button): a forged cross-site POST is refused, a dead link gets
+ * a page, a live one goes to {@link beginAuthorization}.
+ */
+async function startConnect(ctx: ServiceContext, c: Context<AppEnv>, token: string, popup: boolean) {
+  if (crossSitePost(c)) {
+    c.var.log.warn({ event: "cross_site_connect_post" }, "connect link POST from another site refused");
+    return page(c, ctx, 403, {
+      ok: false,
+      title: "Press Continue on the link's own page",
+      message:
+        "Another site's page tried to use this connect link, so Airlock did not use it. The link still works.",
+      hint: "Open the connect link itself and press Continue to Airtable.",
+    });
+  }
+  return beginAuthorization(ctx, c, token, popup);
+}
+
+/**
+ * Consumes the link, binds the browser, stores the pending authorization (PKCE verifier, state),
+ * remembers popup mode, and redirects to Airtable; a dead link gets a page.
+ */
+async function beginAuthorization(ctx: ServiceContext, c: Context<AppEnv>, token: string, popup: boolean) {
+  const session = TOKEN_RE.test(token)
+    ? await ctx.store.consumeConnectSession(hashSecret(token), ctx.now())
+    : null;
+  if (!session) return deadLink(c, ctx);
   const binding = ensureBrowserBinding(c, ctx.config);
   const codeVerifier = generateCodeVerifier();
   const state = generateState();
@@ -261,12 +407,16 @@ async function startConnect(ctx: ServiceContext, c: Context<AppEnv>, token: stri
     browserBindingHash: hashSecret(binding),
     expiresAt: new Date(ctx.now().getTime() + PENDING_AUTHORIZATION_TTL_MS),
   });
+  // Without a return_url there is no origin to post to: the flow ends on Airlock's own page.
+  if (popup && session.returnUrl !== null) {
+    rememberPopup(c, ctx.config, state, PENDING_AUTHORIZATION_TTL_MS / 1000);
+  }
   const url = ctx.oauth.authorizationUrl({
     state,
     codeChallenge: computeCodeChallenge(codeVerifier),
     scopes: session.scopes,
   });
-  c.var.log.info({ identifier: session.identifier }, "connect link opened; redirecting to Airtable");
+  c.var.log.info({ identifier: session.identifier, popup }, "connect link used; redirecting to Airtable");
   c.header("Cache-Control", "no-store");
   c.header("Referrer-Policy", "no-referrer");
   return c.redirect(url.href, 302);
@@ -287,11 +437,11 @@ async function handleCallback(ctx: ServiceContext, c: Context<AppEnv>, state: st
   try {
     outcome = await completeAuthorization(ctx, c, pending, state);
   } catch (caught) {
-    return deny(ctx, c, pending, returnUrl, caught);
+    return deny(ctx, c, { pending, state, returnUrl }, caught);
   }
   c.var.log.info({ identifier: pending.identifier, created: outcome.created }, "connection authorized");
   if (returnUrl) {
-    return redirectBack(c, returnUrl, { status: "connected", identifier: pending.identifier });
+    return sendBack(ctx, c, state, returnUrl, { status: "connected", identifier: pending.identifier });
   }
   return page(c, ctx, 200, {
     ok: true,
@@ -353,10 +503,10 @@ async function claimPendingAuthorization(
 async function deny(
   ctx: ServiceContext,
   c: Context<AppEnv>,
-  pending: PendingAuthorization,
-  returnUrl: URL | null,
+  flow: { pending: PendingAuthorization; state: string; returnUrl: URL | null },
   caught: unknown,
 ) {
+  const { pending, returnUrl } = flow;
   const error = forEndUser(toAirlockError(caught));
   // Only an unexpected failure carries its cause into the log; AirlockErrors say enough.
   const cause = error.code === "internal" ? { err: caught } : {};
@@ -368,7 +518,7 @@ async function deny(
   );
   await recordFailure(ctx, c, pending.identifier, error);
   if (returnUrl) {
-    return redirectBack(c, returnUrl, {
+    return sendBack(ctx, c, flow.state, returnUrl, {
       status: "error",
       error: error.code,
       identifier: pending.identifier,

@@ -39,8 +39,15 @@ ${page.body}
  * images and form targets and no framing at all (`frame-ancestors 'none'`, `X-Frame-Options: DENY`),
  * no Referer, and HSTS on https. `endUser` pages (the connect flow) leave out
  * Cross-Origin-Opener-Policy, so an app that opened the connect link in a popup keeps its handle on it.
+ * `formTargets` are origins a form may end up at besides this one: browsers apply `form-action` to
+ * the redirects after a submit too (the connect link's Continue form is answered with a redirect to
+ * Airtable).
  */
-export function pageHeaders(options: { https: boolean; endUser?: boolean }): MiddlewareHandler {
+export function pageHeaders(options: {
+  https: boolean;
+  endUser?: boolean;
+  formTargets?: readonly string[];
+}): MiddlewareHandler {
   return secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
@@ -48,7 +55,7 @@ export function pageHeaders(options: { https: boolean; endUser?: boolean }): Mid
       scriptSrc: ["'self'"],
       imgSrc: ["'self'", "data:"],
       connectSrc: ["'self'"],
-      formAction: ["'self'"],
+      formAction: ["'self'", ...(options.formTargets ?? [])],
       frameAncestors: ["'none'"],
       baseUri: ["'none'"],
     },

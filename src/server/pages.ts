@@ -18,6 +18,11 @@ h1 { font-size: 1.4rem; margin: 0 0 .75rem; }
 .failed h1 { color: #b3261e; }
 p { margin: .5rem 0; }
 .hint { color: #57606a; font-size: .95rem; }
+.continue form { margin: 1.25rem 0 .75rem; }
+button { font: inherit; font-weight: 600; background: #1f4fd1; color: #fff; border: 0; border-radius: 8px;
+         padding: .65rem 1.25rem; cursor: pointer; }
+button:focus-visible { outline: 3px solid #9db4f0; outline-offset: 2px; }
+button[aria-disabled="true"] { opacity: .6; cursor: progress; }
 .demo { background: #fff4ce; color: #5c4400; padding: .5rem 1rem; text-align: center; font-size: .9rem; }
 `;
 

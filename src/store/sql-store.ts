@@ -149,6 +149,10 @@ export class SqlStore implements Store {
     return connectFlow.createConnectSession(this.#sql, session);
   }
 
+  findLiveConnectSession(tokenHash: string, now: Date): Promise<ConnectSession | null> {
+    return connectFlow.findLiveConnectSession(this.#sql, tokenHash, now);
+  }
+
   consumeConnectSession(tokenHash: string, now: Date): Promise<ConnectSession | null> {
     return connectFlow.consumeConnectSession(this.#sql, tokenHash, now);
   }

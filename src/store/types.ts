@@ -425,6 +425,8 @@ export interface Store {
 
   // Connect sessions: token shown once, stored hashed, single use.
   createConnectSession(session: NewConnectSession): Promise<void>;
+  /** The session while it is usable (known, unexpired, unused), without using it: a read only. */
+  findLiveConnectSession(tokenHash: string, now: Date): Promise<ConnectSession | null>;
   /** Atomically marks the session used; null when unknown, expired or already used. */
   consumeConnectSession(tokenHash: string, now: Date): Promise<ConnectSession | null>;
 

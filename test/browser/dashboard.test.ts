@@ -1,8 +1,8 @@
 /**
  * Acceptance: the dashboard in a real headless chromium against `airlock serve` run as users run
  * it (a child process in demo mode, a fresh SQLite file, the printed secret key). The browser signs
- * in, creates a connection, goes through the emulator's REAL consent page (ticks one base, clicks
- * Grant access), comes back, sees the connection active, lists a base's tables in "Try it" and
+ * in, creates a connection, presses Continue on the link's page, goes through the emulator's REAL
+ * consent page (ticks one base, clicks Grant access), comes back, sees the connection active, lists a base's tables in "Try it" and
  * creates a record in one of them (both through the proxy). Screenshots land in test-artifacts/browser/.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -119,6 +119,9 @@ describe.skipIf(chromiumMissing() !== undefined)(SUITE, () => {
     expect(link).toMatch(new RegExp(`^${dashboardUrl}/connect/[A-Za-z0-9_-]{43}$`));
     await shot(page, "03-connect-link");
     await page.getByRole("link", { name: "Open link" }).click();
+
+    // The link's own page (opening it spends nothing): Continue to Airtable.
+    await page.getByRole("button", { name: "Continue to Airtable" }).click();
 
     // The emulator's consent page: untick every base but the first, then Grant access.
     await page.getByRole("heading", { name: /wants to access your Airtable account/ }).waitFor();

@@ -20,6 +20,7 @@ import type { FaultInjector, faultsBodySchema } from "../../src/emulator/faults.
 import type { EmulatorStats } from "../../src/emulator/stats.js";
 
 import { FakeClock } from "../support/clock.js";
+import { continueAction, isConnectLink } from "../support/connect-link.js";
 import { libfaketimeMissing } from "../support/faketime.js";
 import { freePort } from "../support/ports.js";
 import { connectTestServer, postgresMissing, TEST_DATABASE_URL } from "../support/postgres.js";
@@ -757,13 +758,14 @@ export async function runConnectFlow(
   const jar = new Map<string, string>();
   const serviceOrigin = new URL(service.publicUrl).origin;
   let next = url;
+  let method = "GET";
   for (let hop = 0; hop < 10; hop++) {
     const target = new URL(next);
     const headers: Record<string, string> = {};
     if (target.origin === serviceOrigin && jar.size > 0) {
       headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
     }
-    const response = await fetch(target, { redirect: "manual", headers });
+    const response = await fetch(target, { method, redirect: "manual", headers });
     if (target.origin === serviceOrigin) {
       for (const cookie of response.headers.getSetCookie()) {
         const [pair] = cookie.split(";");
@@ -772,7 +774,14 @@ export async function runConnectFlow(
       }
     }
     const location = response.headers.get("location");
+    if (method === "GET" && response.status === 200 && isConnectLink(target)) {
+      // The "Continue to Airtable" page: press Continue (a POST spends the link).
+      next = continueAction(await response.text(), target).href;
+      method = "POST";
+      continue;
+    }
     await response.arrayBuffer();
+    method = "GET";
     if (response.status >= 300 && response.status < 400 && location) {
       next = new URL(location, target).href;
       continue;

@@ -15,6 +15,7 @@ import type { EmulatorOptions } from "../../src/emulator/index.js";
 import { readServiceConfig } from "../../src/server/config.js";
 import { type RunningService, type StartServiceOptions, startService } from "../../src/server/service.js";
 import { generateKeyringValue } from "../../src/store/crypto.js";
+import { continueAction } from "../support/connect-link.js";
 import { seedConnection } from "../support/connection-tokens.js";
 import {
   announcePostgresSkip,
@@ -211,6 +212,28 @@ export class Browser {
     }
     return response;
   }
+
+  /** A form POST (a same-origin one unless `init.headers` says otherwise), cookies kept like {@link get}. */
+  post(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/x-www-form-urlencoded");
+    if (!headers.has("sec-fetch-site")) headers.set("sec-fetch-site", "same-origin");
+    return this.get(url, { body: "", ...init, method: "POST", headers });
+  }
+}
+
+/**
+ * Opens a connect link and presses Continue: GET (the "Continue to Airtable" page, which must be
+ * there), then its form's POST; returns the POST's answer (a 302 to Airtable for a live link).
+ *
+ * @example
+ * const toAirtable = await useConnectLink(browser, session.url);
+ * const authorizeUrl = location(toAirtable);
+ */
+export async function useConnectLink(browser: Browser, url: string): Promise<Response> {
+  const page = await browser.get(url, { headers: { accept: "text/html" } });
+  if (page.status !== 200) throw new Error(`connect link: HTTP ${page.status} ${await page.text()}`);
+  return browser.post(continueAction(await page.text(), url).href);
 }
 
 export function location(response: Response): string {
@@ -257,7 +280,7 @@ export async function startFlow(
   body: Record<string, unknown>,
 ): Promise<Omit<ConnectSteps, "final">> {
   const session = await createSession(t, body);
-  const toAirtable = await browser.get(session.url);
+  const toAirtable = await useConnectLink(browser, session.url);
   if (toAirtable.status !== 302)
     throw new Error(`connect link: HTTP ${toAirtable.status} ${await toAirtable.text()}`);
   const authorizeUrl = location(toAirtable);

@@ -4,7 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret, randomToken } from "../../src/server/secrets.js";
-import { Browser, connect, location, startFlow, startTestService, type TestService } from "./harness.js";
+import {
+  Browser,
+  connect,
+  location,
+  startFlow,
+  startTestService,
+  type TestService,
+  useConnectLink,
+} from "./harness.js";
 
 describe("return_url validation", () => {
   let t: TestService;
@@ -91,7 +99,7 @@ describe("return_url validation", () => {
       expiresAt: new Date(Date.now() + 60_000),
     });
     const browser = new Browser();
-    const toAirtable = await browser.get(`${t.url}/connect/${token}`);
+    const toAirtable = await useConnectLink(browser, `${t.url}/connect/${token}`);
     expect(toAirtable.status).toBe(302);
     const back = await browser.get(location(toAirtable));
     const final = await browser.get(location(back));

@@ -16,6 +16,7 @@ import {
   SECRET_KEY,
   startTestService,
   type TestService,
+  useConnectLink,
 } from "./harness.js";
 
 describe("no plaintext secrets at rest or in logs (sqlite)", () => {
@@ -26,7 +27,7 @@ describe("no plaintext secrets at rest or in logs (sqlite)", () => {
     const session = await createSession(t, { identifier, return_url: `${t.url}/done` });
     secrets.set(`connect token (${identifier})`, session.token);
     const browser = new Browser();
-    const authorizeUrl = location(await browser.get(session.url));
+    const authorizeUrl = location(await useConnectLink(browser, session.url));
     const state = new URL(authorizeUrl).searchParams.get("state")!;
     secrets.set(`state (${identifier})`, state);
     const pending = await t.service.ctx.store.getPendingAuthorization(hashSecret(state));
@@ -110,7 +111,7 @@ describeWithPostgres("no plaintext secrets at rest (postgres)", () => {
     const session = await createSession(t, { identifier: "pg_user" });
     secrets.push(session.token);
     const browser = new Browser();
-    const authorizeUrl = location(await browser.get(session.url));
+    const authorizeUrl = location(await useConnectLink(browser, session.url));
     const state = new URL(authorizeUrl).searchParams.get("state")!;
     secrets.push(state, (await t.service.ctx.store.getPendingAuthorization(hashSecret(state)))!.codeVerifier);
     const callbackUrl = location(await browser.get(authorizeUrl));

@@ -142,7 +142,7 @@ describe.each(serviceStores("state"))("callback state checks (%s)", (store) => {
 
   it("sets the binding cookie HttpOnly and SameSite=Lax", async () => {
     const session = await createSession(t, { identifier: "cookie_user" });
-    const res = await fetch(session.url, { redirect: "manual" });
+    const res = await fetch(session.url, { method: "POST", redirect: "manual" });
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith("airlock_binding="));
     expect(cookie).toBeDefined();
     expect(cookie).toMatch(/HttpOnly/i);

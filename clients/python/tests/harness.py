@@ -226,9 +226,16 @@ def walk(connect_url: str) -> Tuple[int, str]:
     """Walks a connect link like a user (link → consent page → Grant access) and returns the
     callback's status and page."""
     browser = Browser()
-    status, headers, _ = browser.request(connect_url)
+    status, _, page = browser.request(connect_url)
+    if status != 200:
+        raise AssertionError(f"connect link: HTTP {status}: {page[:300]}")
+    # The "Continue to Airtable" page: the GET spent nothing; pressing Continue POSTs the link.
+    action = re.search(r'<form id="airlock-continue" method="post" action="([^"]+)"', page)
+    if not action:
+        raise AssertionError("the connect link's page has no Continue form")
+    status, headers, _ = browser.request(urllib.parse.urljoin(connect_url, action.group(1)), {})
     if status != 302:
-        raise AssertionError(f"connect link: HTTP {status}")
+        raise AssertionError(f"Continue to Airtable: HTTP {status}")
     authorize_url = headers["location"]
     status, _, html = browser.request(authorize_url)
     if status != 200:

@@ -11,6 +11,7 @@ import {
   startTestService,
   type TestService,
 } from "../../../test/security/harness.js";
+import { continueAction } from "../../../test/support/connect-link.js";
 import { CONSENT_FIELDS, DECISION_PATH } from "../../emulator/index.js";
 import type { RunningService } from "../service.js";
 
@@ -70,13 +71,14 @@ const decodeEntities = (s: string) => s.replaceAll("&amp;", "&");
 const linkOf = (html: string) =>
   decodeEntities(/id="connect-url" type="text" readonly value="([^"]+)"/.exec(html)?.[1] ?? "");
 
-/** The end user opens `link` and answers the emulator's real consent form; returns where they land. */
+/** The end user opens `link`, presses Continue, and answers the emulator's real consent form; returns where they land. */
 async function consent(
   user: Browser,
   link: string,
   decision: "allow" | "deny",
 ): Promise<{ res: Response; text: string; url: URL }> {
-  const page = await user.follow(await user.request(link));
+  const linkPage = await user.page(link);
+  const page = await user.follow(await user.post(continueAction(linkPage.text, link), {}));
   const requestId = new RegExp(`name="${CONSENT_FIELDS.requestId}" value="([^"]+)"`).exec(page.text)?.[1];
   const bases = [...page.text.matchAll(/name="bases" value="(app[A-Za-z0-9]+)"/g)].map((m) => m[1]!);
   const body = new URLSearchParams({ [CONSENT_FIELDS.requestId]: requestId ?? "" });
@@ -238,7 +240,10 @@ describe.each(serviceStores("dashboard"))("dashboard (%s)", (store) => {
 
       // The end user, in their own browser: the consent page, one base ticked, Allow.
       const user = new Browser();
-      const consent = await user.follow(await user.request(link));
+      const continuePage = await user.page(link);
+      expect(continuePage.res.status).toBe(200);
+      expect(continuePage.text).toContain("Continue to Airtable");
+      const consent = await user.follow(await user.post(continueAction(continuePage.text, link), {}));
       expect(consent.res.status).toBe(200);
       expect(consent.text).toContain("wants to access your Airtable account");
       const requestId = new RegExp(`name="${CONSENT_FIELDS.requestId}" value="([^"]+)"`).exec(

@@ -3,6 +3,8 @@
  * use) and pending authorizations (one per redirect to Airtable, the verifier encrypted at rest),
  * their purge, and what the newest attempt of an identifier got to.
  */
+import type { Selectable } from "kysely";
+import type { ConnectSessionsTable } from "../schema.js";
 import type {
   ConnectAttempt,
   ConnectSession,
@@ -31,6 +33,22 @@ export async function createConnectSession(ctx: SqlContext, session: NewConnectS
     .execute();
 }
 
+/** `Store.findLiveConnectSession`: a read only (the link stays usable). */
+export async function findLiveConnectSession(
+  ctx: SqlContext,
+  tokenHash: string,
+  now: Date,
+): Promise<ConnectSession | null> {
+  const row = await ctx.db
+    .selectFrom("connect_sessions")
+    .selectAll()
+    .where("token_hash", "=", tokenHash)
+    .where("used_at", "is", null)
+    .where("expires_at", ">", now.getTime())
+    .executeTakeFirst();
+  return row ? toConnectSession(row) : null;
+}
+
 /** `Store.consumeConnectSession`: one conditional UPDATE, so only the first caller gets it. */
 export async function consumeConnectSession(
   ctx: SqlContext,
@@ -45,7 +63,10 @@ export async function consumeConnectSession(
     .where("expires_at", ">", now.getTime())
     .returningAll()
     .executeTakeFirst();
-  if (!row) return null;
+  return row ? toConnectSession(row) : null;
+}
+
+function toConnectSession(row: Selectable<ConnectSessionsTable>): ConnectSession {
   return {
     tokenHash: row.token_hash,
     identifier: row.identifier,
