@@ -8,7 +8,6 @@ import type { AirtableOAuthConfig, TokenSet } from "../airtable/types.js";
 import { AirlockError, isAirlockError } from "../shared/errors.js";
 import { FileCredentialStore, resolveAirlockHome, type StoredCredentials } from "./credentials-file.js";
 import { critical } from "./critical.js";
-import { acquireFileLock } from "./lock.js";
 import { type Output, processOutput } from "./output.js";
 
 /** An access token is handed out only if it stays valid at least this long. */
@@ -169,6 +168,8 @@ export async function freshCredentials(options: FreshTokenOptions): Promise<Stor
   if (seen.reauthReason) throw reauthError(profile, seen.reauthReason);
   if (!needsRefresh(seen)) return seen;
 
+  // Loaded only when a refresh is due, like the OAuth client below.
+  const { acquireFileLock } = await import("./lock.js");
   const release = await acquireFileLock(store.lockPath(profile), {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onWait ? { onWait: options.onWait } : {}),
