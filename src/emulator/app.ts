@@ -23,7 +23,8 @@ export interface EmulatorApp {
 export function createEmulatorApp(options: EmulatorOptions = {}): EmulatorApp {
   const state = new EmulatorState(options);
   const app = new Hono();
-  app.get("/", (c) => c.html(indexPage(new URL(c.req.url).origin, state.config.clientId)));
+  const others = state.config.integrations.slice(1).map((i) => i.clientId);
+  app.get("/", (c) => c.html(indexPage(new URL(c.req.url).origin, state.config.clientId, others)));
   app.route("/", controlRoutes(state));
   app.route("/", authorizeRoutes(state));
   app.route("/", tokenRoutes(state));

@@ -80,11 +80,12 @@ export function errorPage(title: string, message: string): Html {
 /**
  * The emulator's front page: what it serves and how to point Airlock at it.
  */
-export function indexPage(origin: string, clientId: string): Html {
+export function indexPage(origin: string, clientId: string, otherClientIds: readonly string[] = []): Html {
+  const others = otherClientIds.map((id) => html` <code>${id}</code>`);
   return page(
     "Airtable emulator",
     html`<h1>Airtable emulator</h1>
-<p>An offline Airtable for tests. Client id <code>${clientId}</code>.</p>
+<p>An offline Airtable for tests. Client id <code>${clientId}</code>${otherClientIds.length > 0 ? html`; also hosts${others}` : ""}.</p>
 <ul>
 <li><code>GET /oauth2/v1/authorize</code>, <code>POST /oauth2/v1/token</code></li>
 <li><code>GET /v0/meta/whoami</code>, <code>/v0/meta/bases</code>, <code>/v0/meta/bases/:baseId/tables</code>, <code>/v0/:baseId/:table</code></li>

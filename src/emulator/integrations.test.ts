@@ -220,6 +220,12 @@ describe("the consent page names the integration asking", () => {
   });
 });
 
+it("the front page lists every client id", async () => {
+  const { app } = createEmulatorApp(TWO);
+  const text = await (await app.request("/")).text();
+  expect(text).toContain("Client id <code>app-a</code>; also hosts <code>app-b</code>.");
+});
+
 describe("webhooks are per integration", () => {
   const base = createSampleData().bases[0]!;
   const spec = { options: { filters: { dataTypes: ["tableData"], recordChangeScope: base.tables[0]!.id } } };
@@ -318,6 +324,10 @@ describe("state file with several integrations", () => {
     const first = await startEmulator({ ...TWO, stateFile: file });
     const a = await loginA(first.url);
     const b = await loginB(first.url);
+    await fetch(`${first.url}/__emulator/scopes`, {
+      method: "POST",
+      body: JSON.stringify({ client_id: B.clientId, scopes: ["data.records:read", "webhook:manage"] }),
+    });
     await first.close();
     const saved = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
     expect(saved.client_id).toBe(A.clientId);
@@ -329,7 +339,12 @@ describe("state file with several integrations", () => {
     const second = await startEmulator({ ...TWO, stateFile: file });
     try {
       expect((await api(second.url, "/v0/meta/whoami", a.access_token)).status).toBe(200);
-      expect((await api(second.url, "/v0/meta/whoami", b.access_token)).status).toBe(200);
+      const whoamiB = await api(second.url, "/v0/meta/whoami", b.access_token);
+      // app-b's disabled scope stayed disabled; app-a's scopes are untouched.
+      expect(whoamiB.json.scopes).toEqual(["data.records:read", "webhook:manage"]);
+      expect((await api(second.url, "/v0/meta/whoami", a.access_token)).json.scopes).toEqual(
+        SCOPE.split(" "),
+      );
       expect((await refreshA(second.url, b.refresh_token)).json.error).toBe("invalid_grant");
       expect((await refreshB(second.url, b.refresh_token)).status).toBe(200);
       expect((await refreshA(second.url, a.refresh_token)).status).toBe(200);
