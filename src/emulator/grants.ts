@@ -187,6 +187,9 @@ export class GrantStore {
 
   /**
    * Records the user's authorization of the integration `clientId`.
+   *
+   * @example
+   * const grant = grants.createGrant(["data.records:read"], "all", "app-b");
    */
   createGrant(scopes: readonly string[], bases: BaseAccess, clientId: string = DEFAULT_CLIENT_ID): Grant {
     const grant: Grant = {
@@ -250,6 +253,9 @@ export class GrantStore {
    * Rotates a refresh token. Reusing an already rotated token revokes the whole grant; an expired
    * token (unused for the refresh window) is dead. `scopes`, when given, must be a subset of the grant.
    * `clientId`, when given, must be the grant's integration: another client's attempt changes nothing.
+   *
+   * @example
+   * grants.refresh(token, undefined, "app-b"); // { ok: false, reason: "other_client" } for app-a's token
    */
   refresh(refreshToken: string, scopes?: readonly string[], clientId?: string): RefreshOutcome {
     const record = this.#refresh.get(hash(refreshToken));
@@ -378,6 +384,9 @@ export class GrantStore {
   /**
    * Adds grants and tokens saved by `snapshot()` (at start, before any request is served); a grant
    * saved without a client id belongs to `fallbackClientId` (older files held one integration).
+   *
+   * @example
+   * grants.restore(saved.grants, saved.client_id);
    */
   restore(snapshots: readonly GrantSnapshot[], fallbackClientId: string = DEFAULT_CLIENT_ID): void {
     for (const saved of snapshots) {

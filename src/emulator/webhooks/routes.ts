@@ -24,6 +24,9 @@ const enableBodySchema = z.strictObject({ enable: z.boolean() });
 /**
  * The integration the caller's token belongs to (its grant's client id): webhooks are per
  * integration, each sees only its own, and each may have 2 per base.
+ *
+ * @example
+ * hub.list(base.id, ownerOf(c)); // the caller's integration's webhooks on the base
  */
 export function ownerOf(c: Context<ApiEnv>): string {
   return c.get("access").grant.clientId;
