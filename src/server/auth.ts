@@ -7,7 +7,7 @@
  * throttled per client address and globally (auth-throttle.ts): a blocked address gets 429
  * `rate_limited` with Retry-After before its key is even looked at.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { AirlockError } from "../shared/errors.js";
 import type { ApiKeyRecord, Store } from "../store/types.js";
@@ -20,7 +20,8 @@ const BEARER_RE = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const BEARER_FORM = "`Authorization: Bearer <AIRLOCK_SECRET_KEY>`";
 
 function sha256(value: string): Buffer {
-  return createHash("sha256").update(value, "utf8").digest();
+  // One-shot: no Hash object per request (strings are hashed as UTF-8, as update() did).
+  return hash("sha256", value, "buffer") as unknown as Buffer;
 }
 
 function unauthorized(c: Context, message: string, hint: string): AirlockError {
