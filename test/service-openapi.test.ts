@@ -50,6 +50,7 @@ describe("OpenAPI document", () => {
     const expected = [
       "post /v1/connect-sessions",
       "get /connect/{token}",
+      "post /connect/{token}",
       "get /oauth/callback",
       "get /v1/connections",
       "get /v1/connections/{identifier}",
