@@ -190,6 +190,18 @@ describe.each(serviceStores("connect page"))("connect link page (%s)", (store) =
     });
   });
 
+  it("serves the airlock/connect module at /connect.js for any origin's pages", async () => {
+    const res = await fetch(`${t.url}/connect.js`, { headers: { origin: "https://app.example" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/javascript");
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
+    const source = await res.text();
+    expect(source).toContain("export function connect(");
+    expect(source).not.toContain("sourceMappingURL");
+    expect(source).not.toMatch(/^import /m);
+  });
+
   it("popup mode needs a return_url: the page says so and the link stays live", async () => {
     const session = await createSession(t, { identifier: "popup_no_return" });
     const page = await fetch(`${session.url}?mode=popup`, { headers: { accept: BROWSER_ACCEPT } });

@@ -24,6 +24,7 @@ import {
   continuePage,
   popupResultPage,
 } from "./connect-page.js";
+import { CONNECT_MODULE_PATH, connectModule } from "./connect-module.js";
 import type { ServiceContext } from "./context.js";
 import { assertExpectedAccount } from "./expected-email.js";
 import { pageHeaders, wantsHtml } from "./html-document.js";
@@ -302,6 +303,8 @@ export function connectFlowRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     );
     return c.body(CONNECT_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8" });
   });
+  // The app's side: the airlock/connect module itself, for pages without a bundler.
+  app.get(CONNECT_MODULE_PATH, connectModule);
 
   app.openapi(connectPageRoute, (c) =>
     showContinuePage(ctx, c, c.req.valid("param").token, c.req.valid("query").mode === "popup"),

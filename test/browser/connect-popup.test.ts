@@ -99,6 +99,14 @@ describe.skipIf(chromiumMissing() !== undefined)(SUITE, () => {
     expect(await popupConnect(page, url)).toEqual({ status: "connected", identifier: "popup_closed" });
   });
 
+  it("imports the module the service serves at /connect.js from the app's page (another origin)", async () => {
+    // A string, so vitest leaves this import() alone: it runs in the page.
+    const kind = await page.evaluate(
+      `import(${JSON.stringify(`${t.url}/connect.js`)}).then((m) => typeof m.connect)`,
+    );
+    expect(kind).toBe("function");
+  });
+
   it("falls back to a redirect to the link where popups are blocked", async () => {
     await page.addInitScript("window.open = () => null;");
     await page.reload();
