@@ -72,7 +72,13 @@ describe.each(serviceStores("connect page"))("connect link page (%s)", (store) =
       expect(page.status).toBe(200);
       expect(page.headers.get("cache-control")).toBe("no-store");
       expect(page.headers.get("set-cookie")).toBeNull();
+      const csp = page.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self'");
+      // The form's POST is answered with a redirect to Airtable: form-action must allow exactly that origin.
+      expect(csp).toContain(`form-action 'self' ${t.service.emulator?.url}`);
       const html = await page.text();
+      expect(html).not.toMatch(/<script>|<style|\son\w+="/);
       expect(html).toContain("Continue to Airtable");
       expect(continueAction(html, session.url).pathname).toBe(new URL(session.url).pathname);
     }
