@@ -191,7 +191,7 @@ function measure(target: Target, connections: number, seconds: number): Measured
       url: target.url,
       headers: target.headers,
       connections: 1,
-      seconds: Math.max(2, seconds / 2),
+      seconds: Math.max(2, Math.round(seconds / 2)),
       core: "0",
     });
     const cpuUsPerRequest = pids.length > 0 ? round((cpu / loaded.requests) * 1e6) : null;
