@@ -3,7 +3,7 @@
  * `bench/results.json`. Targets are reported as pass/fail; the run itself never fails on a target,
  * only on a section that could not run at all (its error is recorded and the others still run).
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { ROOT, stopAll } from "../test/multiprocess/harness.js";
@@ -20,6 +20,8 @@ interface Target {
   pass: boolean;
   /** A number shown for context, not checked against a target (printed as INFO). */
   info?: boolean;
+  /** The section that produced it (a run of some sections keeps the other sections' rows). */
+  section?: string;
 }
 
 const results: Record<string, unknown> = {
@@ -52,10 +54,12 @@ async function section<T>(name: string, run: () => Promise<T>, check: (result: T
   if (only.size > 0 && !only.has(name)) return;
   process.stderr.write(`bench: ${name}...\n`);
   const started = performance.now();
+  const first = targets.length;
   try {
     const result = await run();
     results[name] = result;
     check(result);
+    for (const target of targets.slice(first)) target.section = name;
   } catch (error) {
     errors[name] = error instanceof Error ? error.message : String(error);
     process.stderr.write(`bench: ${name} could not run: ${errors[name]}\n`);
@@ -257,7 +261,34 @@ results.targets = targets;
 results.errors = errors;
 results.finishedAt = new Date().toISOString();
 const file = join(ROOT, "bench/results.json");
-writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify(only.size > 0 ? mergedWithEarlier(file) : results, null, 2)}\n`);
+
+/**
+ * A run of some sections updates those in an existing results.json and keeps the others (each
+ * section records when it ran), so the file can hold one full run plus later re-runs of parts.
+ */
+function mergedWithEarlier(path: string): Record<string, unknown> {
+  if (!existsSync(path)) return results;
+  const earlier = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  const ran = new Set(only);
+  const kept = ((earlier.targets as Target[] | undefined) ?? []).filter(
+    (t) => !t.section || !ran.has(t.section),
+  );
+  const earlierErrors = Object.fromEntries(
+    Object.entries((earlier.errors as Record<string, string> | undefined) ?? {}).filter(
+      ([name]) => !ran.has(name),
+    ),
+  );
+  const sectionRuns = { ...((earlier.sectionRuns as Record<string, string> | undefined) ?? {}) };
+  for (const name of ran) sectionRuns[name] = results.finishedAt as string;
+  return {
+    ...earlier,
+    ...results,
+    targets: [...kept, ...targets],
+    errors: { ...earlierErrors, ...errors },
+    sectionRuns,
+  };
+}
 
 const table = [
   ["result", "benchmark", "target", "measured"],
