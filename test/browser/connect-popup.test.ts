@@ -81,6 +81,15 @@ describe.skipIf(chromiumMissing() !== undefined)(SUITE, () => {
     expect(page.url()).toBe(app.url);
   });
 
+  it("a double click on Continue still connects (the page ignores the second submit)", async () => {
+    const popup = await openPopup(page, await link("popup_double"));
+    const closed = popup.waitForEvent("close");
+    await popup.getByRole("button", { name: "Continue to Airtable" }).dblclick();
+    await grantAccess(popup);
+    await closed;
+    expect(await appResult(page)).toEqual({ status: "connected", identifier: "popup_double" });
+  });
+
   it("resolves { status: error } when the user cancels on Airtable", async () => {
     const result = await popupConnect(page, await link("popup_cancel"), async (popup) => {
       await popup.getByRole("heading", { name: /wants to access your Airtable account/ }).waitFor();
