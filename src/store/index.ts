@@ -13,6 +13,7 @@ import { openSqliteStore } from "./sqlite.js";
 export { encryptionContext, generateKeyringValue, Keyring, parseEncryptionKeys } from "./crypto.js";
 export { type StoreFailureContext, type StoreFailureListener, storeFailure } from "./failures.js";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres.js";
+export { DEFAULT_INTEGRATION } from "./sql/context.js";
 export { SqlStore } from "./sql-store.js";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite.js";
 export type * from "./types.js";

@@ -77,6 +77,20 @@ describe("FileRotationJournal", () => {
     expect((await journal.list()).map((e) => e.identifier)).toEqual(["user_3"]);
   });
 
+  it("binds entries to their integration: one moved to another integration's journal is refused", async () => {
+    const dir = tempDir();
+    const readonly = await FileRotationJournal.open(join(dir, "integrations", "readonly"), {
+      keyring,
+      integration: "readonly",
+    });
+    await readonly.write(rotation("user_1", 1));
+    expect(await readonly.list()).toEqual([rotation("user_1", 1)]);
+    const [name] = entries(join(dir, "integrations", "readonly"));
+    renameSync(join(dir, "integrations", "readonly", name!), join(dir, name!));
+    const main = await FileRotationJournal.open(dir, { keyring });
+    expect(await main.list()).toEqual([]);
+  });
+
   it("fails at open, naming the folder, when it cannot be written", async () => {
     const file = join(tempDir(), "not-a-folder");
     writeFileSync(file, "");

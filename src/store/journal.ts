@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { AirlockError, errorCode } from "../shared/errors.js";
 import { type Logger, silentLogger } from "../shared/log.js";
 import { encryptionContext, type Keyring } from "./crypto.js";
+import { connectionKey, DEFAULT_INTEGRATION } from "./sql/context.js";
 import { syncDirectory } from "./sync-directory.js";
 import type { RefreshedTokens } from "./types.js";
 
@@ -63,20 +64,28 @@ export class FileRotationJournal implements RotationJournal {
   readonly location: string;
   readonly #keyring: Keyring;
   readonly #log: Logger;
+  /** Bound into every entry's encryption context: an entry moved to another integration's journal does not decrypt. */
+  readonly #integration: string;
   #ballastMissing = false;
 
-  private constructor(dir: string, keyring: Keyring, log: Logger) {
+  private constructor(dir: string, keyring: Keyring, log: Logger, integration: string) {
     this.location = dir;
     this.#keyring = keyring;
     this.#log = log;
+    this.#integration = integration;
   }
 
   /** Creates the folder (0700) and its ballast; fails at start, not mid-refresh, if it is not writable. */
   static async open(
     dir: string,
-    options: { keyring: Keyring; logger?: Logger | undefined },
+    options: { keyring: Keyring; logger?: Logger | undefined; integration?: string | undefined },
   ): Promise<FileRotationJournal> {
-    const journal = new FileRotationJournal(dir, options.keyring, options.logger ?? silentLogger);
+    const journal = new FileRotationJournal(
+      dir,
+      options.keyring,
+      options.logger ?? silentLogger,
+      options.integration ?? DEFAULT_INTEGRATION,
+    );
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await journal.#ensureBallast();
@@ -106,7 +115,7 @@ export class FileRotationJournal implements RotationJournal {
       refreshTokenExpiresAt: entry.tokens.refreshTokenExpiresAt.getTime(),
       obtainedAt: entry.obtainedAt.getTime(),
     };
-    const sealed = this.#keyring.encrypt(JSON.stringify(body), contextOf(name));
+    const sealed = this.#keyring.encrypt(JSON.stringify(body), contextOf(this.#integration, name));
     try {
       await this.#writeAtomically(name, sealed);
     } catch (error) {
@@ -144,7 +153,9 @@ export class FileRotationJournal implements RotationJournal {
   async #read(name: string): Promise<JournaledRotation | null> {
     try {
       const sealed = await readFile(join(this.location, name), "utf8");
-      const body = JSON.parse(this.#keyring.decrypt(sealed.trim(), contextOf(name))) as EntryFile;
+      const body = JSON.parse(
+        this.#keyring.decrypt(sealed.trim(), contextOf(this.#integration, name)),
+      ) as EntryFile;
       return {
         identifier: body.identifier,
         baseVersion: body.baseVersion,
@@ -215,6 +226,6 @@ function fileName(identifier: string, baseVersion: number): string {
   return `${digest}-v${baseVersion}${SUFFIX}`;
 }
 
-function contextOf(name: string): string {
-  return encryptionContext("journal", "rotation", name);
+function contextOf(integration: string, name: string): string {
+  return encryptionContext("journal", "rotation", connectionKey(integration, name));
 }

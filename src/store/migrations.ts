@@ -3,7 +3,7 @@
  * concurrent runs with an advisory lock on PostgreSQL; on SQLite the store wraps the run in
  * `BEGIN IMMEDIATE` (see sqlite.ts), because Kysely's SQLite adapter only locks within one process.
  */
-import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, sql } from "kysely";
 
 export type SqlKind = "sqlite" | "postgres";
 
@@ -26,6 +26,7 @@ function migrations(kind: SqlKind): Record<string, Migration> {
     "0006_connection_metadata": { up: (db) => connectionMetadata(db) },
     "0007_api_keys": { up: (db) => apiKeys(db, int64) },
     "0008_expected_email": { up: (db) => expectedEmail(db) },
+    "0009_integrations": { up: (db) => integrations(db, kind, int64) },
   };
 }
 
@@ -252,4 +253,93 @@ async function expectedEmail(db: AnyDatabase): Promise<void> {
   for (const table of ["connect_sessions", "pending_authorizations"]) {
     await db.schema.alterTable(table).addColumn("expected_email", "text").execute();
   }
+}
+
+// 0009 -------------------------------------------------------------------------------------------
+
+/** The integration every row made before 0009 belongs to: the one `AIRTABLE_*` configures. */
+const DEFAULT_INTEGRATION_ID = "default";
+
+/**
+ * Several Airtable OAuth integrations in one deployment: a connection is keyed by (integration,
+ * identifier), and the rows that lead to one or hang off one say which integration they are for.
+ * Every existing row becomes the default integration's.
+ */
+async function integrations(db: AnyDatabase, kind: SqlKind, int64: Int64): Promise<void> {
+  for (const table of ["connect_sessions", "pending_authorizations", "events", "airtable_webhooks"]) {
+    await db.schema
+      .alterTable(table)
+      .addColumn("integration_id", "text", (c) => c.notNull().defaultTo(DEFAULT_INTEGRATION_ID))
+      .execute();
+  }
+  if (kind === "postgres") {
+    await sql`ALTER TABLE connections ADD COLUMN integration_id text NOT NULL DEFAULT 'default'`.execute(db);
+    await sql`ALTER TABLE connections DROP CONSTRAINT connections_pkey`.execute(db);
+    await sql`ALTER TABLE connections ADD PRIMARY KEY (integration_id, identifier)`.execute(db);
+  } else {
+    await rebuildSqliteConnections(db, int64);
+  }
+  // The keep-alive scan is per integration now. (History and webhook lookups keep their
+  // identifier-first indexes: integration_id is then a filter on a handful of rows.)
+  await db.schema.dropIndex("connections_keep_alive_due").ifExists().execute();
+  await db.schema
+    .createIndex("connections_keep_alive_due")
+    .on("connections")
+    .columns(["integration_id", "status", "last_refreshed_at"])
+    .execute();
+}
+
+/** SQLite cannot change a primary key in place: a new table, the rows copied, the old one dropped. */
+async function rebuildSqliteConnections(db: AnyDatabase, int64: Int64): Promise<void> {
+  const columns = [
+    "identifier",
+    "status",
+    "status_reason",
+    "scopes",
+    "airtable_user_id",
+    "email",
+    "access_token_enc",
+    "refresh_token_enc",
+    "access_token_expires_at",
+    "refresh_token_expires_at",
+    "last_refreshed_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "lease_owner",
+    "lease_until",
+    "lease_takeover",
+    "refresh_failures",
+    "next_refresh_attempt_at",
+    "metadata",
+  ];
+  await db.schema
+    .createTable("connections_0009")
+    .addColumn("integration_id", "text", (c) => c.notNull().defaultTo(DEFAULT_INTEGRATION_ID))
+    .addColumn("identifier", "text", (c) => c.notNull())
+    .addColumn("status", "text", (c) => c.notNull())
+    .addColumn("status_reason", "text")
+    .addColumn("scopes", "text", (c) => c.notNull())
+    .addColumn("airtable_user_id", "text")
+    .addColumn("email", "text")
+    .addColumn("access_token_enc", "text", (c) => c.notNull())
+    .addColumn("refresh_token_enc", "text", (c) => c.notNull())
+    .addColumn("access_token_expires_at", int64, (c) => c.notNull())
+    .addColumn("refresh_token_expires_at", int64, (c) => c.notNull())
+    .addColumn("last_refreshed_at", int64)
+    .addColumn("created_at", int64, (c) => c.notNull())
+    .addColumn("updated_at", int64, (c) => c.notNull())
+    .addColumn("version", int64, (c) => c.notNull())
+    .addColumn("lease_owner", "text")
+    .addColumn("lease_until", int64)
+    .addColumn("lease_takeover", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("refresh_failures", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("next_refresh_attempt_at", int64)
+    .addColumn("metadata", "text")
+    .addPrimaryKeyConstraint("connections_0009_pkey", ["integration_id", "identifier"])
+    .execute();
+  const list = sql.join(columns.map((column) => sql.ref(column)));
+  await sql`INSERT INTO connections_0009 (${list}) SELECT ${list} FROM connections`.execute(db);
+  await db.schema.dropTable("connections").execute();
+  await sql`ALTER TABLE connections_0009 RENAME TO connections`.execute(db);
 }

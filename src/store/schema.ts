@@ -6,6 +6,8 @@
 import type { Generated } from "kysely";
 
 export interface ConnectionsTable {
+  /** The Airtable OAuth integration (`default`: the one `AIRTABLE_*` configures). */
+  integration_id: string;
   identifier: string;
   status: string;
   status_reason: string | null;
@@ -36,6 +38,8 @@ export interface ConnectionsTable {
 }
 
 export interface ConnectSessionsTable {
+  /** The Airtable OAuth integration (`default`: the one `AIRTABLE_*` configures). */
+  integration_id: string;
   token_hash: string;
   identifier: string;
   scopes: string;
@@ -50,6 +54,8 @@ export interface ConnectSessionsTable {
 }
 
 export interface PendingAuthorizationsTable {
+  /** The Airtable OAuth integration (`default`: the one `AIRTABLE_*` configures). */
+  integration_id: string;
   state_hash: string;
   identifier: string;
   scopes: string;
@@ -68,6 +74,8 @@ export interface PendingAuthorizationsTable {
 export type WebhookState = "pending" | "delivered";
 
 export interface EventsTable {
+  /** The Airtable OAuth integration (`default`: the one `AIRTABLE_*` configures). */
+  integration_id: string;
   id: string;
   identifier: string;
   type: string;
@@ -90,6 +98,8 @@ export interface EventsTable {
 export interface AirtableWebhooksTable {
   /** Airlock's id (`awh_…`), in the notification URL; Airtable's id is `airtable_webhook_id`. */
   id: string;
+  /** The integration of the connection the webhook belongs to. */
+  integration_id: string;
   identifier: string;
   base_id: string;
   /** Null while `creating` (the row exists before the upstream call, so a crash leaves a trace). */

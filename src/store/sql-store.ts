@@ -27,7 +27,13 @@ import * as airtableWebhooks from "./sql/airtable-webhooks.js";
 import * as apiKeys from "./sql/api-keys.js";
 import * as connectFlow from "./sql/connect-flow.js";
 import * as connections from "./sql/connections.js";
-import { type Clock, type SqlContext, systemClock } from "./sql/context.js";
+import {
+  type Clock,
+  DEFAULT_INTEGRATION,
+  parseConnectionKey,
+  type SqlContext,
+  systemClock,
+} from "./sql/context.js";
 import type { SqlDialect } from "./sql/dialect.js";
 import * as events from "./sql/events.js";
 import * as leases from "./sql/leases.js";
@@ -100,9 +106,17 @@ export class SqlStore implements Store {
   readonly kind: SqlKind;
   readonly #sql: SqlContext;
   readonly #log: Logger;
+  /** Views made by `forIntegration` share the root's connection and leave closing it to the root. */
+  readonly #isView: boolean;
   #closed = false;
 
-  constructor(db: Kysely<Database>, dialect: SqlDialect, options: SqlStoreOptions) {
+  /** `view` is `forIntegration`'s: the integration it acts on, sharing the root's connection. */
+  constructor(
+    db: Kysely<Database>,
+    dialect: SqlDialect,
+    options: SqlStoreOptions,
+    view?: { integration: string },
+  ) {
     this.kind = dialect.kind;
     this.#sql = {
       db,
@@ -110,8 +124,20 @@ export class SqlStore implements Store {
       keyring: options.keyring,
       webhookEvents: options.webhookEvents ?? null,
       now: options.now ?? systemClock,
+      integration: view?.integration ?? DEFAULT_INTEGRATION,
     };
     this.#log = options.logger ?? silentLogger;
+    this.#isView = view !== undefined;
+  }
+
+  get integration(): string {
+    return this.#sql.integration;
+  }
+
+  forIntegration(integration: string): SqlStore {
+    if (integration === this.#sql.integration) return this;
+    const { db, dialect, keyring, webhookEvents, now } = this.#sql;
+    return new SqlStore(db, dialect, { keyring, webhookEvents, now, logger: this.#log }, { integration });
   }
 
   async migrate(): Promise<void> {
@@ -137,7 +163,7 @@ export class SqlStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#isView) return;
     this.#closed = true;
     // The dialect owns the connection (SQLite shares one per file within a process).
     await this.#sql.dialect.close();
@@ -237,8 +263,13 @@ export class SqlStore implements Store {
     return leases.markReauthRequired(this.#sql, identifier, update, event);
   }
 
+  /** Changes of this store's integration's connections only (the feed carries every integration's). */
   onConnectionChanged(listener: ConnectionListener): () => void {
-    return this.#sql.dialect.subscribe(listener);
+    const mine = this.#sql.integration;
+    return this.#sql.dialect.subscribe((key, version) => {
+      const { integration, identifier } = parseConnectionKey(key);
+      if (integration === mine) listener(identifier, version);
+    });
   }
 
   /**

@@ -457,6 +457,7 @@ for (const target of targets) {
       expect(consumed.filter(Boolean)).toEqual([
         {
           tokenHash: "t1",
+          integration: "default",
           identifier: "u1",
           scopes: ["a"],
           returnUrl: "https://app/x",

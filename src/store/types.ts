@@ -23,6 +23,8 @@ export type ConnectionMetadata = Record<string, unknown>;
 
 /** What a connection looks like without its secrets (listing, dashboard, API responses). */
 export interface ConnectionSummary {
+  /** The Airtable OAuth integration the connection was made with (`default`: the `AIRTABLE_*` one). */
+  integration: string;
   identifier: string;
   status: ConnectionStatus;
   /** Why the status is not `active`: `invalid_grant`, `refresh_interrupted`, `refresh_expired`, `disconnected`... */
@@ -65,6 +67,7 @@ export interface NewEvent {
 
 export interface EventRecord {
   id: string;
+  integration: string;
   identifier: string;
   type: string;
   data: Record<string, unknown>;
@@ -78,6 +81,8 @@ export interface OutboxItem extends EventRecord {
 
 export interface ConnectSession {
   tokenHash: string;
+  /** The integration whose view created it; the connect flow continues with that integration. */
+  integration: string;
   identifier: string;
   scopes: string[];
   returnUrl: string | null;
@@ -91,6 +96,8 @@ export interface ConnectSession {
 
 export interface PendingAuthorization {
   stateHash: string;
+  /** The integration whose client exchanges the code. */
+  integration: string;
   identifier: string;
   scopes: string[];
   returnUrl: string | null;
@@ -107,7 +114,10 @@ export interface PendingAuthorization {
 }
 
 /** What {@link Store.createConnectSession} stores (the store stamps `createdAt`). */
-export type NewConnectSession = Omit<ConnectSession, "createdAt" | "metadata" | "expectedEmail"> & {
+export type NewConnectSession = Omit<
+  ConnectSession,
+  "integration" | "createdAt" | "metadata" | "expectedEmail"
+> & {
   metadata?: ConnectionMetadata | null | undefined;
   expectedEmail?: string | null | undefined;
 };
@@ -115,7 +125,7 @@ export type NewConnectSession = Omit<ConnectSession, "createdAt" | "metadata" | 
 /** What {@link Store.createPendingAuthorization} stores (the store sets it unused and stamps `createdAt`). */
 export type NewPendingAuthorization = Omit<
   PendingAuthorization,
-  "usedAt" | "createdAt" | "metadata" | "expectedEmail"
+  "integration" | "usedAt" | "createdAt" | "metadata" | "expectedEmail"
 > & {
   metadata?: ConnectionMetadata | null | undefined;
   expectedEmail?: string | null | undefined;
@@ -288,6 +298,8 @@ export type AirtableWebhookStatus = (typeof AIRTABLE_WEBHOOK_STATUSES)[number];
 export interface AirtableWebhookRecord {
   /** Airlock's id (`awh_…`), the last segment of the notification URL. */
   id: string;
+  /** The integration of its connection. */
+  integration: string;
   identifier: string;
   baseId: string;
   airtableWebhookId: string | null;
@@ -419,9 +431,20 @@ export interface NewApiKey {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** The integration this store's per-connection methods act on (`default` unless a view). */
+  readonly integration: string;
   /** Creates or upgrades the schema; safe when several instances start at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The same store acting on another integration's connections: every method named by an
+   * identifier (connections, leases, connect sessions and pending authorizations it creates,
+   * events, Airtable webhooks it creates or lists) reads and writes that integration's rows only.
+   * Lookups by a key unique across integrations (a link's or state's hash, a webhook id, the
+   * outbox) find any integration's row, whose `integration` says which. A view shares the
+   * connection; closing it does nothing.
+   */
+  forIntegration(integration: string): Store;
 
   // Connect sessions: token shown once, stored hashed, single use.
   createConnectSession(session: NewConnectSession): Promise<void>;
@@ -459,6 +482,7 @@ export interface Store {
    * Reconnecting (upsertConnection) reactivates it. Writes `event` only when this call revoked it.
    */
   revokeConnection(identifier: string, update: RevokeRequest, event: NewEvent): Promise<RevokeOutcome>;
+  /** This integration's connections by status. */
   countConnectionsByStatus(): Promise<ConnectionCounts>;
   /** The identifier's newest connect link and its progress, or null when none is stored. */
   latestConnectAttempt(identifier: string): Promise<ConnectAttempt | null>;

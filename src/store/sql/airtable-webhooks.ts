@@ -38,6 +38,7 @@ function workable(eb: WebhookExpressions, at: number) {
       eb
         .selectFrom("connections")
         .select("connections.identifier")
+        .whereRef("connections.integration_id", "=", "airtable_webhooks.integration_id")
         .whereRef("connections.identifier", "=", "airtable_webhooks.identifier")
         .where("connections.status", "=", "active"),
     ),
@@ -73,6 +74,7 @@ export async function createAirtableWebhook(ctx: SqlContext, webhook: NewAirtabl
     .insertInto("airtable_webhooks")
     .values({
       id: webhook.id,
+      integration_id: ctx.integration,
       identifier: webhook.identifier,
       base_id: webhook.baseId,
       airtable_webhook_id: null,
@@ -150,6 +152,7 @@ export async function listAirtableWebhooks(
   const rows = await ctx.db
     .selectFrom("airtable_webhooks")
     .selectAll()
+    .where("integration_id", "=", ctx.integration)
     .where("identifier", "=", identifier)
     .orderBy("created_at")
     .orderBy("id")
@@ -227,10 +230,10 @@ export async function saveAirtablePayloadPage(
       .where("cursor", "=", page.cursor)
       .where("lease_owner", "=", page.owner)
       .where("status", "=", "active")
-      .returning(["identifier"])
+      .returning(["integration_id", "identifier"])
       .executeTakeFirst();
     if (!row) return false;
-    if (page.event) await insertEvent(ctx, trx, row.identifier, page.event, at);
+    if (page.event) await insertEvent(ctx, trx, row.identifier, page.event, at, row.integration_id);
     return true;
   });
 }
@@ -250,10 +253,10 @@ export async function releaseAirtableWebhookLease(
         .where("id", "=", id)
         .where("lease_owner", "=", release.owner)
         .where("status", "=", "active")
-        .returning(["identifier"])
+        .returning(["integration_id", "identifier"])
         .executeTakeFirst();
       if (!row) return false;
-      await insertEvent(ctx, trx, row.identifier, release.event, at);
+      await insertEvent(ctx, trx, row.identifier, release.event, at, row.integration_id);
       return true;
     });
   }

@@ -21,6 +21,7 @@ export async function createConnectSession(ctx: SqlContext, session: NewConnectS
     .insertInto("connect_sessions")
     .values({
       token_hash: session.tokenHash,
+      integration_id: ctx.integration,
       identifier: session.identifier,
       scopes: JSON.stringify(session.scopes),
       return_url: session.returnUrl,
@@ -69,6 +70,7 @@ export async function consumeConnectSession(
 function toConnectSession(row: Selectable<ConnectSessionsTable>): ConnectSession {
   return {
     tokenHash: row.token_hash,
+    integration: row.integration_id,
     identifier: row.identifier,
     scopes: parseList(row.scopes),
     returnUrl: row.return_url,
@@ -88,6 +90,7 @@ export async function createPendingAuthorization(
     .insertInto("pending_authorizations")
     .values({
       state_hash: pending.stateHash,
+      integration_id: ctx.integration,
       identifier: pending.identifier,
       scopes: JSON.stringify(pending.scopes),
       return_url: pending.returnUrl,
@@ -115,6 +118,7 @@ export async function getPendingAuthorization(
   if (!row) return null;
   return {
     stateHash: row.state_hash,
+    integration: row.integration_id,
     identifier: row.identifier,
     scopes: parseList(row.scopes),
     returnUrl: row.return_url,
@@ -167,6 +171,7 @@ export async function latestConnectAttempt(
   const session = await ctx.db
     .selectFrom("connect_sessions")
     .select(["created_at", "expires_at", "used_at"])
+    .where("integration_id", "=", ctx.integration)
     .where("identifier", "=", identifier)
     .orderBy("created_at", "desc")
     .limit(1)
@@ -175,6 +180,7 @@ export async function latestConnectAttempt(
   const pending = await ctx.db
     .selectFrom("pending_authorizations")
     .select(["expires_at", "used_at"])
+    .where("integration_id", "=", ctx.integration)
     .where("identifier", "=", identifier)
     .where("created_at", ">=", Number(session.created_at))
     .orderBy("created_at", "desc")

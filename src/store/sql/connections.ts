@@ -17,7 +17,7 @@ import {
   type RevokeRequest,
   type UpsertedConnection,
 } from "../types.js";
-import type { SqlContext } from "./context.js";
+import { connectionKey, type SqlContext } from "./context.js";
 import { insertEvent } from "./events.js";
 import { isConnectionStatus, metadataColumn, tokenContext, toRecord, toSummary } from "./rows.js";
 
@@ -51,8 +51,14 @@ export async function upsertConnection(
     scopes: JSON.stringify(tokens.scopes),
     airtable_user_id: tokens.airtableUserId,
     email: tokens.email,
-    access_token_enc: ctx.keyring.encrypt(tokens.accessToken, tokenContext("access_token", id)),
-    refresh_token_enc: ctx.keyring.encrypt(tokens.refreshToken, tokenContext("refresh_token", id)),
+    access_token_enc: ctx.keyring.encrypt(
+      tokens.accessToken,
+      tokenContext(ctx.integration, "access_token", id),
+    ),
+    refresh_token_enc: ctx.keyring.encrypt(
+      tokens.refreshToken,
+      tokenContext(ctx.integration, "refresh_token", id),
+    ),
     access_token_expires_at: tokens.accessTokenExpiresAt.getTime(),
     refresh_token_expires_at: tokens.refreshTokenExpiresAt.getTime(),
     last_refreshed_at: at,
@@ -64,20 +70,27 @@ export async function upsertConnection(
   const row = await ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto("connections")
-      .values({ identifier: id, created_at: at, version: 1, metadata, ...values })
+      .values({
+        integration_id: ctx.integration,
+        identifier: id,
+        created_at: at,
+        version: 1,
+        metadata,
+        ...values,
+      })
       .onConflict((oc) =>
         oc
-          .column("identifier")
+          .columns(["integration_id", "identifier"])
           .doUpdateSet({ ...values, ...replaced, version: sql<number>`connections.version + 1` }),
       )
       .returningAll()
       .executeTakeFirstOrThrow();
     // A fresh insert starts at version 1; a reconnect in place always bumps an existing version past it.
     await insertEvent(ctx, trx, id, event(row.version === 1), at);
-    await ctx.dialect.announceInTransaction(trx, id, row.version);
+    await ctx.dialect.announceInTransaction(trx, connectionKey(ctx.integration, id), row.version);
     return row;
   });
-  ctx.dialect.announceAfterCommit(id, row.version);
+  ctx.dialect.announceAfterCommit(connectionKey(ctx.integration, id), row.version);
   return { created: row.version === 1, connection: toRecord(ctx.keyring, row) };
 }
 
@@ -86,6 +99,7 @@ export async function getConnection(ctx: SqlContext, identifier: string): Promis
   const row = await ctx.db
     .selectFrom("connections")
     .selectAll()
+    .where("integration_id", "=", ctx.integration)
     .where("identifier", "=", identifier)
     .executeTakeFirst();
   return row ? toRecord(ctx.keyring, row) : null;
@@ -101,6 +115,7 @@ export async function setConnectionMetadata(
   const result = await ctx.db
     .updateTable("connections")
     .set({ metadata: metadataColumn(metadata), updated_at: now.getTime() })
+    .where("integration_id", "=", ctx.integration)
     .where("identifier", "=", identifier)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -115,6 +130,7 @@ export async function listConnections(
   let query = ctx.db
     .selectFrom("connections")
     .selectAll()
+    .where("integration_id", "=", ctx.integration)
     .orderBy("identifier")
     .limit(limit + 1);
   if (options.after !== undefined) query = query.where("identifier", ">", options.after);
@@ -127,11 +143,15 @@ export async function listConnections(
   };
 }
 
-/** `Store.countConnectionsByStatus`: rows of a status this version does not know are not counted. */
+/**
+ * `Store.countConnectionsByStatus`, of the store's integration: rows of a status this version does
+ * not know are not counted.
+ */
 export async function countConnectionsByStatus(ctx: SqlContext): Promise<ConnectionCounts> {
   const rows = await ctx.db
     .selectFrom("connections")
     .select(["status", (eb) => eb.fn.countAll<number>().as("count")])
+    .where("integration_id", "=", ctx.integration)
     .groupBy("status")
     .execute();
   const counts = Object.fromEntries(CONNECTION_STATUSES.map((s) => [s, 0])) as ConnectionCounts;
@@ -156,10 +176,13 @@ export async function revokeConnection(
         status: "revoked",
         status_reason: update.reason,
         // The columns stay encrypted and bound to the row, but hold nothing of the old grant.
-        access_token_enc: ctx.keyring.encrypt(REVOKED_PLACEHOLDER, tokenContext("access_token", identifier)),
+        access_token_enc: ctx.keyring.encrypt(
+          REVOKED_PLACEHOLDER,
+          tokenContext(ctx.integration, "access_token", identifier),
+        ),
         refresh_token_enc: ctx.keyring.encrypt(
           REVOKED_PLACEHOLDER,
-          tokenContext("refresh_token", identifier),
+          tokenContext(ctx.integration, "refresh_token", identifier),
         ),
         access_token_expires_at: at,
         refresh_token_expires_at: at,
@@ -168,6 +191,7 @@ export async function revokeConnection(
         version: sql<number>`connections.version + 1`,
         ...REFRESH_STATE_RESET,
       })
+      .where("integration_id", "=", ctx.integration)
       .where("identifier", "=", identifier)
       .where("status", "<>", "revoked")
       .returning(["version"])
@@ -176,16 +200,18 @@ export async function revokeConnection(
       const exists = await trx
         .selectFrom("connections")
         .select("identifier")
+        .where("integration_id", "=", ctx.integration)
         .where("identifier", "=", identifier)
         .executeTakeFirst();
       return { result: exists ? ("already_revoked" as const) : ("not_found" as const), version: 0 };
     }
     const version = Number(row.version);
     await insertEvent(ctx, trx, identifier, event, at);
-    await ctx.dialect.announceInTransaction(trx, identifier, version);
+    await ctx.dialect.announceInTransaction(trx, connectionKey(ctx.integration, identifier), version);
     return { result: "revoked" as const, version };
   });
-  if (outcome.result === "revoked") ctx.dialect.announceAfterCommit(identifier, outcome.version);
+  if (outcome.result === "revoked")
+    ctx.dialect.announceAfterCommit(connectionKey(ctx.integration, identifier), outcome.version);
   return outcome.result;
 }
 
@@ -195,6 +221,7 @@ export async function listDueForKeepAlive(ctx: SqlContext, options: KeepAliveQue
   const rows = await ctx.db
     .selectFrom("connections")
     .select("identifier")
+    .where("integration_id", "=", ctx.integration)
     .where("status", "=", "active")
     .where("last_refreshed_at", "<", before)
     .orderBy("last_refreshed_at")
@@ -205,6 +232,7 @@ export async function listDueForKeepAlive(ctx: SqlContext, options: KeepAliveQue
     const never = await ctx.db
       .selectFrom("connections")
       .select("identifier")
+      .where("integration_id", "=", ctx.integration)
       .where("status", "=", "active")
       .where("last_refreshed_at", "is", null)
       .limit(Math.max(1, Math.floor(options.limit)) - rows.length)

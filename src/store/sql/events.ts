@@ -1,6 +1,6 @@
 /**
  * Events: written in the same transaction as the change they record (and queued for webhook
- * delivery when their type is a webhook event), listed per identifier, and pruned for retention.
+ * delivery when their type is a webhook event), listed per connection (integration and identifier), and pruned for retention.
  */
 import { randomBytes } from "node:crypto";
 import type { Transaction } from "kysely";
@@ -10,9 +10,10 @@ import type { SqlContext } from "./context.js";
 import { type EventRow, parseMetadata, toEvent } from "./rows.js";
 
 /**
- * Inserts `event` inside `trx`, created at `at` (epoch ms); in the outbox, due at once, when its
- * type is a webhook event. A `connection.*` event carries the connection's metadata as written in
- * `trx` (`data.metadata`, absent when it has none), so a webhook receiver needs no lookup.
+ * Inserts `event` inside `trx`, created at `at` (epoch ms), for the connection `identifier` of
+ * `integration` (default: the store's); in the outbox, due at once, when its type is a webhook
+ * event. A `connection.*` event carries the connection's metadata as written in `trx`
+ * (`data.metadata`, absent when it has none), so a webhook receiver needs no lookup.
  */
 export async function insertEvent(
   ctx: SqlContext,
@@ -20,11 +21,15 @@ export async function insertEvent(
   identifier: string,
   event: NewEvent,
   at: number,
+  integration: string = ctx.integration,
 ): Promise<EventRow> {
   const outbox = ctx.webhookEvents?.has(event.type) ?? false;
-  const metadata = event.type.startsWith("connection.") ? await connectionMetadata(trx, identifier) : null;
+  const metadata = event.type.startsWith("connection.")
+    ? await connectionMetadata(trx, integration, identifier)
+    : null;
   const row = {
     id: nextEventId(ctx.now().getTime()),
+    integration_id: integration,
     identifier,
     type: event.type,
     data: JSON.stringify(metadata === null ? (event.data ?? {}) : { ...event.data, metadata }),
@@ -44,10 +49,11 @@ export async function insertEvent(
 }
 
 /** The connection's metadata column, parsed, as `trx` sees it (null: none, or no connection). */
-async function connectionMetadata(trx: Transaction<Database>, identifier: string) {
+async function connectionMetadata(trx: Transaction<Database>, integration: string, identifier: string) {
   const row = await trx
     .selectFrom("connections")
     .select("metadata")
+    .where("integration_id", "=", integration)
     .where("identifier", "=", identifier)
     .executeTakeFirst();
   return parseMetadata(row?.metadata ?? null);
@@ -74,6 +80,7 @@ export async function listEvents(
   const rows = await ctx.db
     .selectFrom("events")
     .selectAll()
+    .where("integration_id", "=", ctx.integration)
     .where("identifier", "=", identifier)
     .orderBy("id", "desc")
     .limit(Math.max(1, Math.floor(options.limit)))
@@ -102,6 +109,7 @@ export async function pruneEvents(ctx: SqlContext, options: PruneEventsOptions):
           selectFrom("events as newer")
             .select("newer.id")
             .whereRef("newer.identifier", "=", "old.identifier")
+            .whereRef("newer.integration_id", "=", "old.integration_id")
             .whereRef("newer.id", ">", "old.id"),
         ),
       )

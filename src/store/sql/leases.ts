@@ -14,7 +14,7 @@ import type {
   RefreshSave,
 } from "../types.js";
 import { REFRESH_STATE_RESET } from "./connections.js";
-import type { SqlContext } from "./context.js";
+import { connectionKey, type SqlContext } from "./context.js";
 import { insertEvent } from "./events.js";
 import { tokenContext } from "./rows.js";
 
@@ -37,6 +37,7 @@ export async function claimRefreshLease(
       // lease expired without a release or a save. The flag stays set until a refresh succeeds.
       lease_takeover: sql<number>`case when lease_owner is not null or lease_takeover = 1 then 1 else 0 end`,
     })
+    .where("integration_id", "=", ctx.integration)
     .where("identifier", "=", identifier)
     .where("version", "=", claim.version)
     .where("status", "=", "active")
@@ -59,8 +60,14 @@ export async function saveRefreshedTokens(
 ): Promise<boolean> {
   const at = update.now.getTime();
   const { tokens } = update;
-  const accessTokenEnc = ctx.keyring.encrypt(tokens.accessToken, tokenContext("access_token", identifier));
-  const refreshTokenEnc = ctx.keyring.encrypt(tokens.refreshToken, tokenContext("refresh_token", identifier));
+  const accessTokenEnc = ctx.keyring.encrypt(
+    tokens.accessToken,
+    tokenContext(ctx.integration, "access_token", identifier),
+  );
+  const refreshTokenEnc = ctx.keyring.encrypt(
+    tokens.refreshToken,
+    tokenContext(ctx.integration, "refresh_token", identifier),
+  );
   const saved = await ctx.db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable("connections")
@@ -77,16 +84,21 @@ export async function saveRefreshedTokens(
       })
       // Fenced on the version alone: whoever holds the lease now, these tokens came from the
       // refresh token of this version, which Airtable accepts once, so they are the newest grant.
+      .where("integration_id", "=", ctx.integration)
       .where("identifier", "=", identifier)
       .where("version", "=", update.version)
       .where("status", "=", "active")
       .executeTakeFirst();
     if (result.numUpdatedRows !== 1n) return false;
     if (event) await insertEvent(ctx, trx, identifier, event, at);
-    await ctx.dialect.announceInTransaction(trx, identifier, update.version + 1);
+    await ctx.dialect.announceInTransaction(
+      trx,
+      connectionKey(ctx.integration, identifier),
+      update.version + 1,
+    );
     return true;
   });
-  if (saved) ctx.dialect.announceAfterCommit(identifier, update.version + 1);
+  if (saved) ctx.dialect.announceAfterCommit(connectionKey(ctx.integration, identifier), update.version + 1);
   return saved;
 }
 
@@ -99,6 +111,7 @@ export async function renewRefreshLease(
   const result = await ctx.db
     .updateTable("connections")
     .set({ lease_until: renewal.until.getTime() })
+    .where("integration_id", "=", ctx.integration)
     .where("identifier", "=", identifier)
     .where("version", "=", renewal.version)
     .where("lease_owner", "=", renewal.owner)
@@ -122,15 +135,21 @@ export async function releaseRefreshLease(
         next_refresh_attempt_at: release.nextAttemptAt?.getTime() ?? null,
         ...(release.uncertain ? { lease_takeover: 1 } : {}),
       })
+      .where("integration_id", "=", ctx.integration)
       .where("identifier", "=", identifier)
       .where("lease_owner", "=", release.owner)
       .returning(["version"])
       .executeTakeFirst();
     // Wake the waiters: the version did not move, but the lease is free and the backoff is recorded.
-    if (row) await ctx.dialect.announceInTransaction(trx, identifier, Number(row.version));
+    if (row)
+      await ctx.dialect.announceInTransaction(
+        trx,
+        connectionKey(ctx.integration, identifier),
+        Number(row.version),
+      );
     return row;
   });
-  if (row) ctx.dialect.announceAfterCommit(identifier, Number(row.version));
+  if (row) ctx.dialect.announceAfterCommit(connectionKey(ctx.integration, identifier), Number(row.version));
 }
 
 /** `Store.markReauthRequired`: fenced on the version, with its event, in one transaction. */
@@ -155,15 +174,20 @@ export async function markReauthRequired(
         lease_takeover: 0,
         next_refresh_attempt_at: null,
       })
+      .where("integration_id", "=", ctx.integration)
       .where("identifier", "=", identifier)
       .where("version", "=", update.version)
       .where("status", "=", "active")
       .executeTakeFirst();
     if (result.numUpdatedRows !== 1n) return false;
     await insertEvent(ctx, trx, identifier, event, at);
-    await ctx.dialect.announceInTransaction(trx, identifier, update.version + 1);
+    await ctx.dialect.announceInTransaction(
+      trx,
+      connectionKey(ctx.integration, identifier),
+      update.version + 1,
+    );
     return true;
   });
-  if (marked) ctx.dialect.announceAfterCommit(identifier, update.version + 1);
+  if (marked) ctx.dialect.announceAfterCommit(connectionKey(ctx.integration, identifier), update.version + 1);
   return marked;
 }

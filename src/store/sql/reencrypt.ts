@@ -7,29 +7,44 @@ import { type ConnectionRow, macSecretContext, tokenContext, verifierContext } f
 
 const REENCRYPT_PAGE = 200;
 
-type ConnectionSecrets = Pick<ConnectionRow, "identifier" | "access_token_enc" | "refresh_token_enc">;
+type ConnectionSecrets = Pick<
+  ConnectionRow,
+  "integration_id" | "identifier" | "access_token_enc" | "refresh_token_enc"
+>;
+
+const SECRET_COLUMNS = ["integration_id", "identifier", "access_token_enc", "refresh_token_enc"] as const;
 
 /** `Store.reencryptAll`: connections, pending authorizations, webhook MAC secrets; returns rows rewritten. */
 export async function reencryptAll(ctx: SqlContext): Promise<number> {
   return (await reencryptConnections(ctx)) + (await reencryptPending(ctx)) + (await reencryptMacSecrets(ctx));
 }
 
+/** Every integration's connections, a page at a time in (integration, identifier) order. */
 async function reencryptConnections(ctx: SqlContext): Promise<number> {
   let rewritten = 0;
-  let after: string | null = null;
+  let after: ConnectionSecrets | null = null;
   for (;;) {
     let query = ctx.db
       .selectFrom("connections")
-      .select(["identifier", "access_token_enc", "refresh_token_enc"])
+      .select(SECRET_COLUMNS)
+      .orderBy("integration_id")
       .orderBy("identifier")
       .limit(REENCRYPT_PAGE);
-    if (after !== null) query = query.where("identifier", ">", after);
+    if (after !== null) {
+      const last: ConnectionSecrets = after;
+      query = query.where((eb) =>
+        eb.or([
+          eb("integration_id", ">", last.integration_id),
+          eb.and([eb("integration_id", "=", last.integration_id), eb("identifier", ">", last.identifier)]),
+        ]),
+      );
+    }
     const rows = await query.execute();
     for (const row of rows) {
       if (await reencryptConnection(ctx, row)) rewritten++;
     }
     if (rows.length < REENCRYPT_PAGE) return rewritten;
-    after = rows.at(-1)!.identifier;
+    after = rows.at(-1)!;
   }
 }
 
@@ -39,20 +54,22 @@ async function reencryptConnection(ctx: SqlContext, first: ConnectionSecrets): P
   // Fenced on the old ciphertexts: a refresh that lands in between wins, and we look again.
   for (let attempt = 0; row && attempt < 5; attempt++) {
     const id: string = row.identifier;
+    const integration: string = row.integration_id;
     if (
       !keyring.needsReencryption(row.access_token_enc) &&
       !keyring.needsReencryption(row.refresh_token_enc)
     ) {
       return false;
     }
-    const access = tokenContext("access_token", id);
-    const refresh = tokenContext("refresh_token", id);
+    const access = tokenContext(integration, "access_token", id);
+    const refresh = tokenContext(integration, "refresh_token", id);
     const result = await db
       .updateTable("connections")
       .set({
         access_token_enc: keyring.encrypt(keyring.decrypt(row.access_token_enc, access), access),
         refresh_token_enc: keyring.encrypt(keyring.decrypt(row.refresh_token_enc, refresh), refresh),
       })
+      .where("integration_id", "=", integration)
       .where("identifier", "=", id)
       .where("access_token_enc", "=", row.access_token_enc)
       .where("refresh_token_enc", "=", row.refresh_token_enc)
@@ -60,7 +77,8 @@ async function reencryptConnection(ctx: SqlContext, first: ConnectionSecrets): P
     if (result.numUpdatedRows === 1n) return true;
     row = await db
       .selectFrom("connections")
-      .select(["identifier", "access_token_enc", "refresh_token_enc"])
+      .select(SECRET_COLUMNS)
+      .where("integration_id", "=", integration)
       .where("identifier", "=", id)
       .executeTakeFirst();
   }

@@ -16,6 +16,7 @@ import {
   type ConnectionSummary,
   type EventRecord,
 } from "../types.js";
+import { connectionKey } from "./context.js";
 
 export type ConnectionRow = ConnectionsTable;
 export type EventRow = Omit<EventsTable, "attempts"> & { attempts: number };
@@ -43,6 +44,7 @@ export function parseStatus(value: string, identifier: string): ConnectionStatus
 /** A row as a summary: no token columns, no refresh bookkeeping. */
 export function toSummary(row: ConnectionRow): ConnectionSummary {
   return {
+    integration: row.integration_id,
     identifier: row.identifier,
     status: parseStatus(row.status, row.identifier),
     statusReason: row.status_reason,
@@ -79,8 +81,14 @@ export function metadataColumn(metadata: ConnectionMetadata | null | undefined):
 export function toRecord(keyring: Keyring, row: ConnectionRow): ConnectionRecord {
   return {
     ...toSummary(row),
-    accessToken: keyring.decrypt(row.access_token_enc, tokenContext("access_token", row.identifier)),
-    refreshToken: keyring.decrypt(row.refresh_token_enc, tokenContext("refresh_token", row.identifier)),
+    accessToken: keyring.decrypt(
+      row.access_token_enc,
+      tokenContext(row.integration_id, "access_token", row.identifier),
+    ),
+    refreshToken: keyring.decrypt(
+      row.refresh_token_enc,
+      tokenContext(row.integration_id, "refresh_token", row.identifier),
+    ),
     leaseOwner: row.lease_owner,
     leaseUntil: toDate(row.lease_until),
     refreshFailures: Number(row.refresh_failures),
@@ -92,6 +100,7 @@ export function toRecord(keyring: Keyring, row: ConnectionRow): ConnectionRecord
 export function toEvent(row: EventRow): EventRecord {
   return {
     id: row.id,
+    integration: row.integration_id,
     identifier: row.identifier,
     type: row.type,
     data: JSON.parse(row.data) as Record<string, unknown>,
@@ -113,10 +122,15 @@ export function parseList(value: string): string[] {
 }
 
 /**
- * The encryption context binding a token column's ciphertext to its row.
+ * The encryption context binding a token column's ciphertext to its row (its integration and
+ * identifier: a ciphertext copied to the same identifier of another integration does not decrypt).
  */
-export function tokenContext(column: "access_token" | "refresh_token", identifier: string): string {
-  return encryptionContext("connections", column, identifier);
+export function tokenContext(
+  integration: string,
+  column: "access_token" | "refresh_token",
+  identifier: string,
+): string {
+  return encryptionContext("connections", column, connectionKey(integration, identifier));
 }
 
 /**
@@ -146,6 +160,7 @@ export function toAirtableWebhook(row: AirtableWebhookRow): AirtableWebhookRecor
   }
   return {
     id: row.id,
+    integration: row.integration_id,
     identifier: row.identifier,
     baseId: row.base_id,
     airtableWebhookId: row.airtable_webhook_id,
