@@ -1,7 +1,8 @@
 /**
  * Named API keys (issue 12): their format, their hash, and which `/v1` routes each scope may call.
  * `admin` may call everything (as AIRLOCK_SECRET_KEY does), `connect` only `POST
- * /v1/connect-sessions`, `proxy` only `/v1/proxy/*` and `POST /v1/connections/:identifier/access-token`.
+ * /v1/connect-sessions`, `proxy` only `/v1/proxy/*` and `POST /v1/connections/:identifier/access-token`
+ * (for every integration: the same routes under `/v1/integrations/:id/`).
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { ApiKeyScope } from "../store/types.js";
@@ -36,6 +37,7 @@ export function newApiKeyId(): string {
   return `key_${randomBytes(12).toString("base64url")}`;
 }
 
+const INTEGRATION_PREFIX = /^\/v1\/integrations\/[^/]+(?=\/)/;
 const ACCESS_TOKEN_RE = /^\/v1\/connections\/[^/]+\/access-token\/?$/;
 const CONNECT_SESSIONS_RE = /^\/v1\/connect-sessions\/?$/;
 
@@ -45,7 +47,9 @@ const CONNECT_SESSIONS_RE = /^\/v1\/connect-sessions\/?$/;
  * @example
  * scopesFor("POST", "/v1/connect-sessions"); // ["admin", "connect"]
  */
-export function scopesFor(method: string, path: string): readonly ApiKeyScope[] {
+export function scopesFor(method: string, fullPath: string): readonly ApiKeyScope[] {
+  // `/v1/integrations/:id/…` is the same route of another integration.
+  const path = fullPath.replace(INTEGRATION_PREFIX, "/v1");
   if (path === "/v1/proxy" || path.startsWith("/v1/proxy/")) return ["admin", "proxy"];
   if (method === "POST" && ACCESS_TOKEN_RE.test(path)) return ["admin", "proxy"];
   if (method === "POST" && CONNECT_SESSIONS_RE.test(path)) return ["admin", "connect"];

@@ -43,6 +43,11 @@ export const MetadataSchema = z.unknown().openapi({
 export const ConnectSessionRequestSchema = z
   .object({
     identifier: IdentifierSchema,
+    integration: z.string().max(63).optional().openapi({
+      example: "readonly",
+      description:
+        "The integration to connect with (GET /v1/integrations lists them); default: the one the route acts on (`default`, the AIRTABLE_* integration, under /v1).",
+    }),
     scopes: z
       .array(z.string().min(1).max(100))
       .max(50)
@@ -82,6 +87,7 @@ export const ConnectionStatusSchema = z.enum(CONNECTION_STATUSES).openapi({
 
 export const ConnectionSchema = z
   .object({
+    integration: z.string().openapi({ example: "default", description: "The integration it was made with." }),
     identifier: z.string(),
     status: ConnectionStatusSchema,
     status_reason: z.string().nullable(),
@@ -158,6 +164,7 @@ export const EventListQuerySchema = z.object({
  */
 export function connectionToJson(connection: ConnectionSummary): z.infer<typeof ConnectionSchema> {
   return {
+    integration: connection.integration,
     identifier: connection.identifier,
     status: connection.status,
     status_reason: connection.statusReason,

@@ -21,7 +21,7 @@ import {
   MetadataUpdateSchema,
 } from "./api-schemas.js";
 import { createConnectSession } from "./connect-sessions.js";
-import type { ServiceContext } from "./context.js";
+import { contextFor, type ServiceContext } from "./context.js";
 import { disconnect } from "./disconnect.js";
 import { checkMetadata } from "./metadata.js";
 import { bodyErrors, commonErrors, json, security } from "./openapi-responses.js";
@@ -175,12 +175,14 @@ export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(
     "/v1/connect-sessions",
-    jsonBodyLimit("Send only identifier, scopes, return_url, metadata and expected_email."),
+    jsonBodyLimit("Send only identifier, integration, scopes, return_url, metadata and expected_email."),
   );
 
   app.openapi(createSessionRoute, async (c) => {
     const body = c.req.valid("json");
-    const session = await createConnectSession(ctx, {
+    const target =
+      body.integration === undefined ? ctx : contextFor(ctx, ctx.integrations.get(body.integration));
+    const session = await createConnectSession(target, {
       identifier: body.identifier,
       scopes: body.scopes,
       returnUrl: body.return_url,

@@ -17,6 +17,7 @@ import type { ServiceContext } from "./context.js";
 import { dashboardRoutes } from "./dashboard/index.js";
 import { FAVICON_PATH, favicon } from "./favicon.js";
 import { errorResponse, forEndUser, statusForCode, toAirlockError } from "./http-errors.js";
+import { integrationRoutes } from "./integration-routes.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { opsRoutes } from "./ops.js";
 import { mountProxy } from "./proxy.js";
@@ -61,6 +62,8 @@ export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | fal
   app.route("/", airtableWebhookRoutes(ctx));
   app.route("/", notificationRoutes(ctx));
   const closeProxy = mountProxy(app, ctx);
+  const integrations = integrationRoutes(ctx);
+  app.route("/", integrations.app);
   app.route("/", connectFlowRoutes(ctx));
   app.route("/", opsRoutes(ctx));
   app.get(FAVICON_PATH, favicon);
@@ -98,7 +101,12 @@ export function createApp(ctx: ServiceContext, options: { dashboard?: Hono | fal
     return errorResponse(c, isEndUserPath(c.req.path) ? forEndUser(err) : err);
   });
 
-  return { app, close: closeProxy };
+  return {
+    app,
+    close: async (graceMs) => {
+      await Promise.all([closeProxy(graceMs), integrations.close(graceMs)]);
+    },
+  };
 }
 
 function isEndUserPath(path: string): boolean {

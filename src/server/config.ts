@@ -10,6 +10,7 @@ import type { AirtableOAuthConfig } from "../airtable/types.js";
 import { AirlockError, isAirlockError } from "../shared/errors.js";
 import { parseEncryptionKeys } from "../store/crypto.js";
 import { airlockDataDir } from "./data-dir.js";
+import { type IntegrationConfig, readIntegrationsFile } from "./integrations-config.js";
 import { parseWebhookEvents, parseWebhookSecret } from "./webhooks.js";
 
 /** The path of the OAuth redirect URI on the public URL. */
@@ -98,7 +99,10 @@ export interface ServiceConfig {
    * points at it (its URLs are final once `startService` has started the emulator).
    */
   demo: boolean;
+  /** The `default` integration (AIRTABLE_*). */
   airtable: AirtableOAuthConfig;
+  /** More integrations (AIRLOCK_INTEGRATIONS_FILE), sharing the callback and Airtable URLs; see integrations-config.ts. */
+  integrations: IntegrationConfig[];
 }
 
 const DEFAULT_PORT = 4000;
@@ -458,6 +462,14 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   const apiUrl = demo ? oauthUrl : readEndpoint(env, "AIRTABLE_API_URL");
 
   const databaseUrl = nonEmpty(env, "DATABASE_URL") ?? "./airlock.db";
+  const airtable: AirtableOAuthConfig = {
+    clientId: clientId ?? DEMO_CLIENT_ID,
+    clientSecret: demo ? undefined : nonEmpty(env, "AIRTABLE_CLIENT_SECRET"),
+    redirectUri,
+    scopes: readScopes(env, demo),
+    oauthUrl,
+    apiUrl,
+  };
   return {
     port,
     host: nonEmpty(env, "AIRLOCK_HOST"),
@@ -479,13 +491,7 @@ export function readServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     http: readHttpServer(env),
     eventRetentionDays: readInteger(env, "AIRLOCK_EVENT_RETENTION_DAYS", 30, { min: 1, max: 36_500 }, "30"),
     demo,
-    airtable: {
-      clientId: clientId ?? DEMO_CLIENT_ID,
-      clientSecret: demo ? undefined : nonEmpty(env, "AIRTABLE_CLIENT_SECRET"),
-      redirectUri,
-      scopes: readScopes(env, demo),
-      oauthUrl,
-      apiUrl,
-    },
+    airtable,
+    integrations: readIntegrationsFile(env, airtable),
   };
 }

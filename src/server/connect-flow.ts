@@ -16,6 +16,7 @@ import { AirlockError } from "../shared/errors.js";
 import type { PendingAuthorization } from "../store/types.js";
 import { ensureBrowserBinding, readBrowserBinding } from "./browser-binding.js";
 import { CALLBACK_PATH } from "./config.js";
+import { CONNECT_MODULE_PATH, connectModule } from "./connect-module.js";
 import {
   CONNECT_MESSAGE_TYPE,
   CONNECT_SCRIPT,
@@ -24,8 +25,7 @@ import {
   continuePage,
   popupResultPage,
 } from "./connect-page.js";
-import { CONNECT_MODULE_PATH, connectModule } from "./connect-module.js";
-import type { ServiceContext } from "./context.js";
+import { contextFor, type ServiceContext } from "./context.js";
 import { assertExpectedAccount } from "./expected-email.js";
 import { pageHeaders, wantsHtml } from "./html-document.js";
 import { forEndUser, toAirlockError } from "./http-errors.js";
@@ -395,11 +395,14 @@ async function beginAuthorization(ctx: ServiceContext, c: Context<AppEnv>, token
   const session = TOKEN_RE.test(token)
     ? await ctx.store.consumeConnectSession(hashSecret(token), ctx.now())
     : null;
-  if (!session) return deadLink(c, ctx);
+  // A link of an integration no longer configured is as dead as an expired one.
+  const integration = session ? ctx.integrations.find(session.integration) : undefined;
+  if (!session || !integration) return deadLink(c, ctx);
+  const flow = contextFor(ctx, integration);
   const binding = ensureBrowserBinding(c, ctx.config);
   const codeVerifier = generateCodeVerifier();
   const state = generateState();
-  await ctx.store.createPendingAuthorization({
+  await flow.store.createPendingAuthorization({
     stateHash: hashSecret(state),
     identifier: session.identifier,
     scopes: session.scopes,
@@ -414,12 +417,15 @@ async function beginAuthorization(ctx: ServiceContext, c: Context<AppEnv>, token
   if (popup && session.returnUrl !== null) {
     rememberPopup(c, ctx.config, state, PENDING_AUTHORIZATION_TTL_MS / 1000);
   }
-  const url = ctx.oauth.authorizationUrl({
+  const url = flow.oauth.authorizationUrl({
     state,
     codeChallenge: computeCodeChallenge(codeVerifier),
     scopes: session.scopes,
   });
-  c.var.log.info({ identifier: session.identifier, popup }, "connect link used; redirecting to Airtable");
+  c.var.log.info(
+    { integration: integration.id, identifier: session.identifier, popup },
+    "connect link used; redirecting to Airtable",
+  );
   c.header("Cache-Control", "no-store");
   c.header("Referrer-Policy", "no-referrer");
   return c.redirect(url.href, 302);
@@ -434,15 +440,23 @@ async function handleCallback(ctx: ServiceContext, c: Context<AppEnv>, state: st
     return refuse(c, ctx, invalidState("The callback has no valid state."));
   const pending = await claimPendingAuthorization(ctx, c, state);
   if (pending instanceof AirlockError) return refuse(c, ctx, pending);
+  const integration = ctx.integrations.find(pending.integration);
+  if (!integration) {
+    return refuse(c, ctx, invalidState("This link's Airtable integration is no longer configured here."));
+  }
+  const flow = contextFor(ctx, integration);
 
   const returnUrl = safeReturnUrl(ctx, c, pending.returnUrl);
   let outcome: { created: boolean };
   try {
-    outcome = await completeAuthorization(ctx, c, pending, state);
+    outcome = await completeAuthorization(flow, c, pending, state);
   } catch (caught) {
-    return deny(ctx, c, { pending, state, returnUrl }, caught);
+    return deny(flow, c, { pending, state, returnUrl }, caught);
   }
-  c.var.log.info({ identifier: pending.identifier, created: outcome.created }, "connection authorized");
+  c.var.log.info(
+    { integration: integration.id, identifier: pending.identifier, created: outcome.created },
+    "connection authorized",
+  );
   if (returnUrl) {
     return sendBack(ctx, c, state, returnUrl, { status: "connected", identifier: pending.identifier });
   }
@@ -482,7 +496,8 @@ async function claimPendingAuthorization(
     const expired = invalidState(
       "This authorization expired (the consent page was open for more than 10 minutes).",
     );
-    await recordFailure(ctx, c, pending.identifier, expired);
+    const integration = ctx.integrations.find(pending.integration);
+    await recordFailure(integration ? contextFor(ctx, integration) : ctx, c, pending.identifier, expired);
     return expired;
   }
   const binding = readBrowserBinding(c, ctx.config);

@@ -4,6 +4,7 @@
  */
 import { parseScopes } from "../airtable/scopes.js";
 import { AirlockError, isAirlockError } from "../shared/errors.js";
+import { DEFAULT_INTEGRATION } from "../store/index.js";
 import type { ServiceContext } from "./context.js";
 import { checkExpectedEmail } from "./expected-email.js";
 import { checkMetadata } from "./metadata.js";
@@ -41,7 +42,7 @@ export interface CreatedConnectSession {
 }
 
 function resolveScopes(ctx: ServiceContext, requested: string[] | undefined): string[] {
-  const configured = ctx.config.airtable.scopes;
+  const configured = ctx.integration.scopes;
   if (requested === undefined || requested.length === 0) return [...configured];
   let scopes: string[];
   try {
@@ -51,10 +52,19 @@ function resolveScopes(ctx: ServiceContext, requested: string[] | undefined): st
     throw error;
   }
   const missing = scopes.filter((s) => !configured.includes(s));
-  if (missing.length > 0) {
+  if (missing.length > 0 && ctx.integration.id === DEFAULT_INTEGRATION) {
     throw new AirlockError("invalid_input", `Scopes not enabled for this service: ${missing.join(", ")}.`, {
       hint: `Request a subset of AIRTABLE_SCOPES (${configured.join(" ")}), or add the scope to AIRTABLE_SCOPES and to the integration.`,
     });
+  }
+  if (missing.length > 0) {
+    throw new AirlockError(
+      "invalid_input",
+      `Scopes not enabled for the integration "${ctx.integration.id}": ${missing.join(", ")}.`,
+      {
+        hint: `Request a subset of its scopes (${configured.join(" ")}), or add the scope to its entry in AIRLOCK_INTEGRATIONS_FILE and to the integration on Airtable.`,
+      },
+    );
   }
   return scopes;
 }
@@ -86,7 +96,7 @@ export async function createConnectSession(
     expectedEmail,
   });
   ctx.logger.info(
-    { identifier: input.identifier, expiresAt: expiresAt.toISOString() },
+    { integration: ctx.integration.id, identifier: input.identifier, expiresAt: expiresAt.toISOString() },
     "connect session created",
   );
   return { token, url: `${ctx.config.publicUrl}/connect/${token}`, expires_at: expiresAt.toISOString() };

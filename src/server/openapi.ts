@@ -12,6 +12,8 @@ import type { AppEnv } from "./request-log.js";
 export const PROXY_METHODS = ["get", "post", "put", "patch", "delete"] as const;
 const PROXY_HONO_PATH = "/v1/proxy/:identifier/*";
 const PROXY_DOC_PATH = "/v1/proxy/{identifier}/{airtable_path}";
+/** Every connection route again, for one integration (integration-routes.ts). */
+const INTEGRATION_DOC_PATH = "/v1/integrations/{integration}/{path}";
 
 export interface AppRoute {
   /** Lower-case HTTP method, or "all". */
@@ -84,6 +86,37 @@ function proxyOperation(method: string): Operation {
   };
 }
 
+function integrationOperation(method: string): Operation {
+  return {
+    tags: ["integrations"],
+    summary: `${method.toUpperCase()} a connection route of one integration`,
+    description:
+      "The routes of /v1/connect-sessions, /v1/connections… and /v1/proxy/…, acting on this integration's connections instead of the default's: `path` is the part after /v1/, e.g. `connections/user_1` or `proxy/user_1/v0/meta/whoami`. Requests, answers and key scopes are those of the route under /v1.",
+    security: [{ secretKey: [] }],
+    parameters: [
+      { name: "integration", in: "path", required: true, schema: { type: "string" }, example: "readonly" },
+      { name: "path", in: "path", required: true, schema: { type: "string" }, example: "connections/user_1" },
+    ],
+    ...(method === "get" || method === "delete"
+      ? {}
+      : { requestBody: { required: false, content: { "application/json": { schema: {} } } } }),
+    responses: {
+      "2XX": { description: "The answer of the route under /v1" },
+      "401": { description: "Missing or wrong secret key", content: errorContent() },
+      "403": {
+        description: "access_denied: the key's scope does not cover the route",
+        content: errorContent(),
+      },
+      "404": {
+        description: "not_found: no such integration (the hint lists them), route or connection",
+        content: errorContent(),
+      },
+      "415": { description: "unsupported_media_type: a body that is not JSON", content: errorContent() },
+      "429": { description: "rate_limited: too many wrong keys from this address", content: errorContent() },
+    },
+  };
+}
+
 function errorContent() {
   return { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };
 }
@@ -133,6 +166,7 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, ctx: ServiceConte
   }) as unknown as { paths?: Record<string, PathItem> } & Record<string, unknown>;
   const paths: Record<string, PathItem> = { ...(document.paths ?? {}) };
   paths[PROXY_DOC_PATH] = Object.fromEntries(PROXY_METHODS.map((m) => [m, proxyOperation(m)]));
+  paths[INTEGRATION_DOC_PATH] = Object.fromEntries(PROXY_METHODS.map((m) => [m, integrationOperation(m)]));
   paths["/openapi.json"] = {
     get: {
       tags: ["operations"],

@@ -58,7 +58,8 @@ export function opsRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.openapi(healthRoute, async (c) => {
-    const base = { store: ctx.store.kind, demo: ctx.demo !== null, held_rotations: ctx.tokens.heldRotations };
+    const heldRotations = ctx.integrations.list().reduce((sum, i) => sum + i.tokens.heldRotations, 0);
+    const base = { store: ctx.store.kind, demo: ctx.demo !== null, held_rotations: heldRotations };
     c.header("Cache-Control", "no-store");
     try {
       // One tiny committed write: a store that only reads (full disk, read-only, standby) is not healthy.
@@ -74,8 +75,14 @@ export function opsRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
 
   app.openapi(metricsRoute, async (c) => {
     try {
-      const counts = await ctx.store.countConnectionsByStatus();
-      for (const status of CONNECTION_STATUSES) ctx.metrics.connections.set({ status }, counts[status] ?? 0);
+      // One gauge over every integration's connections.
+      const all = await Promise.all(ctx.integrations.list().map((i) => i.store.countConnectionsByStatus()));
+      for (const status of CONNECTION_STATUSES) {
+        ctx.metrics.connections.set(
+          { status },
+          all.reduce((sum, counts) => sum + (counts[status] ?? 0), 0),
+        );
+      }
     } catch (error) {
       // Serve the other metrics anyway; the gauge keeps its last sample.
       c.var.log.warn({ err: error }, "metrics: could not count connections");

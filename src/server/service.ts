@@ -19,7 +19,7 @@ import { createLogger, type Logger } from "../shared/log.js";
 import { createMetrics, type Metrics } from "../shared/metrics.js";
 import { within } from "../shared/timers.js";
 import { parseEncryptionKeys } from "../store/crypto.js";
-import { openStore } from "../store/index.js";
+import { DEFAULT_INTEGRATION, openStore } from "../store/index.js";
 import { FileRotationJournal } from "../store/journal.js";
 import type { Store } from "../store/types.js";
 import { startKeepAlive } from "../tokens/keep-alive.js";
@@ -31,6 +31,7 @@ import { CALLBACK_PATH, DEMO_CLIENT_ID, type HttpServerConfig, type ServiceConfi
 import type { ServiceContext } from "./context.js";
 import { describeDatabase, StartFootprint, sqliteFile } from "./data-dir.js";
 import { demoEmulatorStatePath, demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
+import { type Integration, Integrations } from "./integrations.js";
 import type { AppEnv } from "./request-log.js";
 import { startWebhookDelivery } from "./webhooks.js";
 
@@ -113,6 +114,14 @@ async function startDemoEmulator(
     redirectUris: [config.airtable.redirectUri],
     autoApprove: false,
     integrationName: "Airlock demo",
+    // The integrations of AIRLOCK_INTEGRATIONS_FILE are hosted next to the demo's own.
+    integrations: config.integrations.map((integration) => ({
+      clientId: integration.airtable.clientId,
+      clientSecret: integration.airtable.clientSecret,
+      redirectUris: [integration.airtable.redirectUri],
+      scopes: integration.airtable.scopes,
+      name: integration.name,
+    })),
     stateFile: demoEmulatorStatePath(config.databaseUrl),
     ...extra,
   };
@@ -357,6 +366,10 @@ function configWithPortAndKeys(input: ServiceConfig, port: number, keys: Resolve
     secretKey: keys.secretKey,
     encryptionKeys: keys.encryptionKeys,
     airtable: { ...input.airtable, redirectUri: `${publicUrl}${CALLBACK_PATH}` },
+    integrations: input.integrations.map((integration) => ({
+      ...integration,
+      airtable: { ...integration.airtable, redirectUri: `${publicUrl}${CALLBACK_PATH}` },
+    })),
   };
 }
 
@@ -371,25 +384,70 @@ async function startDemoIfAsked(
   if (stateFile !== undefined) start.footprint.file(stateFile);
   const running = await startDemoEmulator(config, config.port, options.demoEmulator);
   start.shutdown.cleanup(() => running.close());
+  const atEmulator = { oauthUrl: running.url, apiUrl: running.url };
   return {
-    config: { ...config, airtable: { ...config.airtable, oauthUrl: running.url, apiUrl: running.url } },
+    config: {
+      ...config,
+      airtable: { ...config.airtable, ...atEmulator },
+      integrations: config.integrations.map((i) => ({ ...i, airtable: { ...i.airtable, ...atEmulator } })),
+    },
     emulator: running,
   };
 }
 
-/** The OAuth client, the rotation journal and the token manager, with journaled rotations applied. */
-async function startTokens(
+/**
+ * Every integration's OAuth client, rotation journal and token manager, with journaled rotations
+ * applied: `default` (AIRTABLE_*) first, journaling in the journal folder itself, each other one in
+ * `integrations/<id>/` under it (a journal entry names only its identifier).
+ */
+async function startIntegrations(
   config: ServiceConfig,
   store: Store,
   keyring: ReturnType<typeof parseEncryptionKeys>,
   start: StartContext,
+): Promise<{ integrations: Integrations; journalDir: string }> {
+  const journalDir = resolve(config.refresh.journalDir);
+  const all: Integration[] = [];
+  const configured = [
+    { id: DEFAULT_INTEGRATION, name: "Default", airtable: config.airtable },
+    ...config.integrations,
+  ];
+  for (const integration of configured) {
+    const dir =
+      integration.id === DEFAULT_INTEGRATION ? journalDir : join(journalDir, "integrations", integration.id);
+    const view = store.forIntegration(integration.id);
+    const { oauth, tokens } = await startTokens(config, integration.airtable, view, { dir, keyring }, start);
+    all.push({
+      id: integration.id,
+      name: integration.name,
+      clientId: integration.airtable.clientId,
+      scopes: integration.airtable.scopes,
+      oauth,
+      tokens,
+      store: view,
+    });
+  }
+  return { integrations: new Integrations(all), journalDir };
+}
+
+/** One integration's OAuth client, rotation journal and token manager, with journaled rotations applied. */
+async function startTokens(
+  config: ServiceConfig,
+  airtable: ServiceConfig["airtable"],
+  store: Store,
+  journalAt: { dir: string; keyring: ReturnType<typeof parseEncryptionKeys> },
+  start: StartContext,
 ) {
   const { logger, now, metrics } = start;
-  const oauth = new AirtableOAuth(config.airtable, { now });
-  const journalDir = resolve(config.refresh.journalDir);
+  const oauth = new AirtableOAuth(airtable, { now });
+  const journalDir = journalAt.dir;
   start.footprint.dir(journalDir);
   start.footprint.file(join(journalDir, JOURNAL_BALLAST));
-  const journal = await FileRotationJournal.open(journalDir, { keyring, logger });
+  const journal = await FileRotationJournal.open(journalDir, {
+    keyring: journalAt.keyring,
+    logger,
+    integration: store.integration,
+  });
   const tokens = new TokenManager({
     store,
     refresher: oauth,
@@ -405,23 +463,25 @@ async function startTokens(
   // A rotation an earlier process journaled but never saved is applied before anything is served.
   const recovered = await tokens.recoverJournal();
   if (recovered > 0) logger.warn({ recovered, journal: journal.location }, "journaled rotations applied");
-  return { oauth, tokens, journalDir };
+  return { oauth, tokens };
 }
 
 /** Keep-alive (tokens and Airtable webhooks), webhook delivery and the purge; each is stopped first at shutdown. */
 function startBackgroundLoops(ctx: ServiceContext, options: StartServiceOptions, shutdown: Shutdown): void {
   const { config, store, logger, now } = ctx;
   if (options.keepAlive !== false) {
-    const keepAlive = startKeepAlive({
-      store,
-      tokenManager: ctx.tokens,
-      keepAliveDays: config.keepAliveDays,
-      intervalMs: options.keepAliveIntervalMs ?? config.keepAliveIntervalSeconds * 1000,
-      concurrency: 4,
-      logger,
-      now,
-    });
-    shutdown.background(() => keepAlive.stop());
+    for (const integration of ctx.integrations.list()) {
+      const keepAlive = startKeepAlive({
+        store: integration.store,
+        tokenManager: integration.tokens,
+        keepAliveDays: config.keepAliveDays,
+        intervalMs: options.keepAliveIntervalMs ?? config.keepAliveIntervalSeconds * 1000,
+        concurrency: 4,
+        logger,
+        now,
+      });
+      shutdown.background(() => keepAlive.stop());
+    }
   }
   if (config.webhook) {
     const delivery = startWebhookDelivery({
@@ -505,12 +565,14 @@ export async function startService(
     const { keys, keyring, store, databaseCreated } = await openStoreAndKeyring(input, start);
     const withKeys = configWithPortAndKeys(input, server.port, keys);
     const { config, emulator } = await startDemoIfAsked(withKeys, options, start);
-    const { oauth, tokens, journalDir } = await startTokens(config, store, keyring, start);
+    const { integrations, journalDir } = await startIntegrations(config, store, keyring, start);
     const parts = {
       config,
       store,
-      tokens,
-      oauth,
+      tokens: integrations.default.tokens,
+      oauth: integrations.default.oauth,
+      integration: integrations.default,
+      integrations,
       metrics: start.metrics,
       logger,
       demo: emulator ? { emulatorUrl: emulator.url } : null,

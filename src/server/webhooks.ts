@@ -13,6 +13,7 @@ import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { AirlockError, errorCode } from "../shared/errors.js";
 import type { Logger } from "../shared/log.js";
 import type { Metrics } from "../shared/metrics.js";
+import { DEFAULT_INTEGRATION } from "../store/index.js";
 import type { OutboxItem, Store } from "../store/types.js";
 
 /** Every event type Airlock emits. */
@@ -114,9 +115,12 @@ export function signWebhook(
 const FORBIDDEN_KEY = /token|secret|verifier|password|^code$|authorization/i;
 
 /**
- * The JSON body of a webhook: `{type, timestamp, data: {identifier, ...}}` with secrets filtered out.
+ * The JSON body of a webhook: `{type, timestamp, data: {identifier, integration, ...}}` with
+ * secrets filtered out (`integration` is absent for the default one, as before there were several).
  */
-export function webhookPayload(item: Pick<OutboxItem, "identifier" | "type" | "data" | "createdAt">) {
+export function webhookPayload(
+  item: Pick<OutboxItem, "identifier" | "type" | "data" | "createdAt"> & { integration?: string },
+) {
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item.data ?? {})) {
     if (!FORBIDDEN_KEY.test(key)) data[key] = value;
@@ -124,7 +128,13 @@ export function webhookPayload(item: Pick<OutboxItem, "identifier" | "type" | "d
   return {
     type: item.type,
     timestamp: item.createdAt.toISOString(),
-    data: { ...data, identifier: item.identifier },
+    data: {
+      ...data,
+      identifier: item.identifier,
+      ...(item.integration && item.integration !== DEFAULT_INTEGRATION
+        ? { integration: item.integration }
+        : {}),
+    },
   };
 }
 

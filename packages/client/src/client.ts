@@ -12,6 +12,7 @@ import {
   type ConnectionStatus,
   type ConnectSession,
   type CreatedApiKey,
+  type Integration,
   readAccessToken,
   readAirtableWebhook,
   readAirtableWebhookList,
@@ -22,6 +23,7 @@ import {
   readCreatedApiKey,
   readErrorEnvelope,
   readEventList,
+  readIntegrationList,
   type WireReader,
   WireShapeError,
 } from "./types.js";
@@ -33,6 +35,11 @@ export interface AirlockClientOptions {
   secretKey: string;
   /** A `fetch` to use instead of the global one (tests, proxies, instrumentation). */
   fetch?: typeof fetch;
+  /**
+   * The integration whose connections this client acts on (`GET /v1/integrations` lists them);
+   * absent: `default`, the service's AIRTABLE_* integration. See {@link AirlockClient.forIntegration}.
+   */
+  integration?: string;
 }
 
 export interface CreateConnectSessionInput {
@@ -118,6 +125,9 @@ export class AirlockClient {
   readonly #baseUrl: string;
   readonly #secretKey: string;
   readonly #fetch: typeof fetch;
+  readonly #options: AirlockClientOptions;
+  /** `/v1`, or `/v1/integrations/<id>` for another integration's connection routes. */
+  readonly #v1: string;
 
   constructor(options: AirlockClientOptions) {
     let base: URL;
@@ -142,6 +152,36 @@ export class AirlockClient {
     this.#baseUrl = base.href.replace(/\/+$/, "");
     this.#secretKey = options.secretKey;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#options = options;
+    const integration = options.integration;
+    if (integration !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(integration)) {
+      throw new AirlockError("invalid_input", `integration is not an integration id: ${integration}`, {
+        hint: "Pass an id GET /v1/integrations lists, e.g. readonly (lower-case letters, digits, - and _).",
+      });
+    }
+    this.#v1 = integration === undefined ? "/v1" : `/v1/integrations/${integration}`;
+  }
+
+  /**
+   * The same client acting on another integration's connections (connect sessions, connections,
+   * access tokens, the proxy, Airtable webhooks); API keys and the list of integrations are shared.
+   *
+   * @example
+   * const readonly = airlock.forIntegration("readonly");
+   * const { url } = await readonly.createConnectSession({ identifier: "user_123" });
+   */
+  forIntegration(integration: string): AirlockClient {
+    return new AirlockClient({ ...this.#options, integration });
+  }
+
+  /**
+   * The integrations the service acts for, `default` (its AIRTABLE_* one) first.
+   *
+   * @example
+   * const ids = (await airlock.listIntegrations()).map((i) => i.id); // ["default", "readonly"]
+   */
+  async listIntegrations(): Promise<Integration[]> {
+    return this.#json("GET", "/v1/integrations", readIntegrationList);
   }
 
   /**
@@ -164,7 +204,7 @@ export class AirlockClient {
     if (input.returnUrl !== undefined) body.return_url = input.returnUrl;
     if (input.metadata !== undefined) body.metadata = input.metadata;
     if (input.expectedEmail !== undefined) body.expected_email = input.expectedEmail;
-    return this.#json("POST", "/v1/connect-sessions", readConnectSession, body);
+    return this.#json("POST", `${this.#v1}/connect-sessions`, readConnectSession, body);
   }
 
   /**
@@ -179,7 +219,7 @@ export class AirlockClient {
     if (input.cursor !== undefined) query.set("cursor", input.cursor);
     if (input.status !== undefined) query.set("status", input.status);
     const qs = query.size > 0 ? `?${query}` : "";
-    return this.#json("GET", `/v1/connections${qs}`, readConnectionPage);
+    return this.#json("GET", `${this.#v1}/connections${qs}`, readConnectionPage);
   }
 
   /**
@@ -208,7 +248,7 @@ export class AirlockClient {
    */
   async getConnection(identifier: string): Promise<Connection> {
     requireIdentifier(identifier);
-    return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}`, readConnection);
+    return this.#json("GET", `${this.#v1}/connections/${encodeURIComponent(identifier)}`, readConnection);
   }
 
   /**
@@ -224,7 +264,7 @@ export class AirlockClient {
     metadata: ConnectionMetadata | null,
   ): Promise<Connection> {
     requireIdentifier(identifier);
-    return this.#json("PATCH", `/v1/connections/${encodeURIComponent(identifier)}`, readConnection, {
+    return this.#json("PATCH", `${this.#v1}/connections/${encodeURIComponent(identifier)}`, readConnection, {
       metadata,
     });
   }
@@ -239,7 +279,11 @@ export class AirlockClient {
   async listEvents(identifier: string, input: { limit?: number } = {}): Promise<ConnectionEvent[]> {
     requireIdentifier(identifier);
     const qs = input.limit === undefined ? "" : `?limit=${input.limit}`;
-    return this.#json("GET", `/v1/connections/${encodeURIComponent(identifier)}/events${qs}`, readEventList);
+    return this.#json(
+      "GET",
+      `${this.#v1}/connections/${encodeURIComponent(identifier)}/events${qs}`,
+      readEventList,
+    );
   }
 
   /**
@@ -253,7 +297,7 @@ export class AirlockClient {
    */
   async deleteConnection(identifier: string): Promise<void> {
     requireIdentifier(identifier);
-    const res = await this.#send("DELETE", `/v1/connections/${encodeURIComponent(identifier)}`);
+    const res = await this.#send("DELETE", `${this.#v1}/connections/${encodeURIComponent(identifier)}`);
     if (!res.ok) throw await toApiError(res);
     await res.body?.cancel();
   }
@@ -271,7 +315,7 @@ export class AirlockClient {
     requireIdentifier(identifier);
     return this.#json(
       "POST",
-      `/v1/connections/${encodeURIComponent(identifier)}/access-token`,
+      `${this.#v1}/connections/${encodeURIComponent(identifier)}/access-token`,
       readAccessToken,
     );
   }
@@ -296,7 +340,7 @@ export class AirlockClient {
     input: CreateAirtableWebhookInput,
   ): Promise<AirtableWebhook> {
     requireIdentifier(identifier);
-    return this.#json("POST", airtableWebhooksPath(identifier), readAirtableWebhook, {
+    return this.#json("POST", airtableWebhooksPath(this.#v1, identifier), readAirtableWebhook, {
       base_id: input.baseId,
       specification: input.specification,
     });
@@ -313,7 +357,7 @@ export class AirlockClient {
    */
   async listAirtableWebhooks(identifier: string): Promise<AirtableWebhook[]> {
     requireIdentifier(identifier);
-    return this.#json("GET", airtableWebhooksPath(identifier), readAirtableWebhookList);
+    return this.#json("GET", airtableWebhooksPath(this.#v1, identifier), readAirtableWebhookList);
   }
 
   /**
@@ -330,7 +374,7 @@ export class AirlockClient {
         hint: "Pass the id createAirtableWebhook or listAirtableWebhooks returned (awh_…).",
       });
     }
-    const path = `${airtableWebhooksPath(identifier)}/${encodeURIComponent(webhookId)}`;
+    const path = `${airtableWebhooksPath(this.#v1, identifier)}/${encodeURIComponent(webhookId)}`;
     const res = await this.#send("DELETE", path);
     if (!res.ok) throw await toApiError(res);
     await res.body?.cancel();
@@ -403,7 +447,7 @@ export class AirlockClient {
     const headers = new Headers(init.headers);
     headers.set("authorization", `Bearer ${this.#secretKey}`);
     const res = await this.#fetchOrThrow(
-      `${this.#baseUrl}/v1/proxy/${encodeURIComponent(identifier)}${path}`,
+      `${this.#baseUrl}${this.#v1}/proxy/${encodeURIComponent(identifier)}${path}`,
       {
         ...init,
         headers,
@@ -484,8 +528,8 @@ function requireIdentifier(identifier: string): void {
   }
 }
 
-function airtableWebhooksPath(identifier: string): string {
-  return `/v1/connections/${encodeURIComponent(identifier)}/airtable-webhooks`;
+function airtableWebhooksPath(v1: string, identifier: string): string {
+  return `${v1}/connections/${encodeURIComponent(identifier)}/airtable-webhooks`;
 }
 
 /** Airlock's envelope has `error.code`; Airtable's own errors (passed through by the proxy) have `error.type`. */

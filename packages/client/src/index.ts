@@ -47,6 +47,7 @@ export type {
   ConnectionStatus,
   ConnectSession,
   CreatedApiKey,
+  Integration,
 } from "./types.js";
 // Verifying Airlock's signed webhooks on the receiving side (helper module: webhooks.ts).
 export * from "./webhooks.js";

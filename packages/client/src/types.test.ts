@@ -53,6 +53,7 @@ function shapeError(fn: () => unknown): string {
 describe("wire readers", () => {
   it("read a connection into camelCase with Dates; absent and null optional fields read as null", () => {
     expect(readConnection(wireConnection)).toEqual({
+      integration: "default",
       identifier: "user_1",
       status: "active",
       statusReason: null,
@@ -65,6 +66,7 @@ describe("wire readers", () => {
       createdAt: new Date("2025-01-01T00:00:00.000Z"),
       metadata: null,
     });
+    expect(readConnection({ ...wireConnection, integration: "readonly" }).integration).toBe("readonly");
     expect(readConnection({ ...wireConnection, metadata: { plan: "pro" } }).metadata).toEqual({
       plan: "pro",
     });

@@ -14,6 +14,8 @@ export type ConnectionStatus = "active" | "reauth_required" | "revoked";
 
 /** One end user's Airtable connection, without its tokens. */
 export interface Connection {
+  /** The integration it was made with: `default` (the service's AIRTABLE_* one) or an id from `listIntegrations()`. */
+  integration: string;
   identifier: string;
   status: ConnectionStatus;
   /** Why the status is not `active` (`invalid_grant`, `refresh_expired`, `disconnected`…), null when active. */
@@ -198,6 +200,8 @@ function list<T>(value: unknown, path: string, item: (entry: unknown, path: stri
 export const readConnection: WireReader<Connection> = (value, path = "") => {
   const c = record(value, path);
   return {
+    // A service from before several integrations sends none: its connections are all `default`'s.
+    integration: c.integration === undefined ? "default" : text(c.integration, at(path, "integration")),
     identifier: text(c.identifier, at(path, "identifier")),
     status: oneOf(c.status, at(path, "status"), CONNECTION_STATUSES),
     statusReason: optionalText(c.status_reason, at(path, "status_reason")),
@@ -325,6 +329,34 @@ function readApiKey(value: unknown, path: string): ApiKey {
     revokedAt: optionalDate(k.revoked_at, at(path, "revoked_at")),
   };
 }
+
+/** An Airtable OAuth integration the service acts for (`GET /v1/integrations`). */
+export interface Integration {
+  /** `default` for the service's AIRTABLE_* integration. */
+  id: string;
+  name: string;
+  clientId: string;
+  /** Its scopes: connect sessions ask for these or a subset. */
+  scopes: string[];
+  /** True for `default`, the one the routes without an integration act on. */
+  default: boolean;
+}
+
+function readIntegration(value: unknown, path: string): Integration {
+  const i = record(value, path);
+  if (typeof i.default !== "boolean") throw new WireShapeError(at(path, "default"), "a boolean");
+  return {
+    id: text(i.id, at(path, "id")),
+    name: text(i.name, at(path, "name")),
+    clientId: text(i.client_id, at(path, "client_id")),
+    scopes: list(i.scopes, at(path, "scopes"), text),
+    default: i.default,
+  };
+}
+
+/** `GET /v1/integrations`. */
+export const readIntegrationList: WireReader<Integration[]> = (value, path = "") =>
+  list(record(value, path).integrations, at(path, "integrations"), readIntegration);
 
 /** `GET /v1/api-keys`. */
 export const readApiKeyList: WireReader<ApiKey[]> = (value, path = "") =>

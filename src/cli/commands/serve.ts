@@ -33,6 +33,9 @@ Airtable (see the README's "Register an Airtable OAuth integration"):
                           the demo adds data.records:write)
   AIRTABLE_OAUTH_URL      default https://airtable.com
   AIRTABLE_API_URL        default https://api.airtable.com
+  AIRLOCK_INTEGRATIONS_FILE  a JSON file of more integrations, each {id, name?, client_id,
+                          client_secret | client_secret_env, scopes}; reached under
+                          /v1/integrations/<id>/… (same callback; demo: hosted by the emulator)
 
 Service (every variable it reads; durations in seconds unless the name says otherwise):
   PORT                                    listen port (default 4000)

@@ -180,7 +180,9 @@ async function createWebhook(
 /** Removes it upstream when the connection can still ask, then here. */
 async function deleteWebhook(ctx: ServiceContext, identifier: string, id: string): Promise<void> {
   const webhook = await ctx.store.getAirtableWebhook(id);
-  if (!webhook || webhook.identifier !== identifier) throw noWebhook(identifier, id);
+  if (!webhook || webhook.identifier !== identifier || webhook.integration !== ctx.integration.id) {
+    throw noWebhook(identifier, id);
+  }
   const connection = await ctx.store.getConnection(identifier);
   const upstream = webhook.airtableWebhookId !== null && webhook.status === "active";
   if (upstream && connection?.status === "active") {

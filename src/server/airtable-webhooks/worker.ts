@@ -103,7 +103,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
    */
   async abandonCreation(webhook: AirtableWebhookRecord): Promise<boolean> {
     try {
-      const api = this.#api(webhook.identifier);
+      const api = this.#api(webhook);
       const { webhooks } = await api.listWebhooks(webhook.baseId);
       for (const orphan of webhooks.filter((w) => w.notificationUrl === webhook.notificationUrl)) {
         await api.deleteWebhook(webhook.baseId, orphan.id);
@@ -118,11 +118,14 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
     return this.#ctx.store.deleteAbandonedAirtableWebhook(webhook.id);
   }
 
-  #api(identifier: string): AirtableApi {
-    let api = this.#apis.get(identifier);
+  /** The Web API as the webhook's connection (its integration's token manager). */
+  #api(webhook: Pick<AirtableWebhookRecord, "integration" | "identifier">): AirtableApi {
+    const key = `${webhook.integration}/${webhook.identifier}`;
+    let api = this.#apis.get(key);
     if (!api) {
-      api = airtableApiFor(this.#ctx, identifier);
-      this.#apis.set(identifier, api);
+      const tokens = this.#ctx.integrations.find(webhook.integration)?.tokens ?? this.#ctx.tokens;
+      api = airtableApiFor({ config: this.#ctx.config, tokens }, webhook.identifier);
+      this.#apis.set(key, api);
     }
     return api;
   }
@@ -141,7 +144,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
     });
     if (!webhook) return;
     try {
-      const api = this.#api(webhook.identifier);
+      const api = this.#api(webhook);
       const { expirationTime } = await api.refreshWebhook(webhook.baseId, webhook.airtableWebhookId!);
       await this.#release(id, {
         kind: "refreshed",
@@ -202,7 +205,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
    * ping. Null when another holder fenced this one out, or on a shutdown between pages.
    */
   async #fetchToEnd(webhook: AirtableWebhookRecord): Promise<FetchRound | null> {
-    const api = this.#api(webhook.identifier);
+    const api = this.#api(webhook);
     let cursor = webhook.cursor;
     let payloads = 0;
     for (;;) {

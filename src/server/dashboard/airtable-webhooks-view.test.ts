@@ -7,6 +7,7 @@ const now = new Date("2025-01-01T12:00:00.000Z");
 function stored(overrides: Partial<AirtableWebhookRecord> = {}): AirtableWebhookRecord {
   return {
     id: "awh_3f2a9c0d1e4b5a6c7d8e",
+    integration: "default",
     identifier: "user_1",
     baseId: "appABCDEFGHIJKLMN",
     airtableWebhookId: "achABCDEFGHIJKLMN",

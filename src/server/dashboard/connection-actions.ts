@@ -15,7 +15,8 @@ import {
 import { checkedForm, type FormEnv, type SignedInEnv, signedIn } from "./guards.js";
 import { connectLinkPage, disconnectPage } from "./views.js";
 
-const connectionPath = (identifier: string) => `/connections/${encodeURIComponent(identifier)}`;
+const connectionPath = (d: DashboardContext, identifier: string) =>
+  `${d.base}/connections/${encodeURIComponent(identifier)}`;
 
 /**
  * Mounts `/connections/:identifier/reconnect` and `/connections/:identifier/disconnect`.
@@ -24,7 +25,7 @@ export function connectionActionRoutes(app: Hono, d: DashboardContext): void {
   // The reconnect link page is shown once; its URL leads back to the connection.
   app.get("/connections/:identifier/reconnect", (c) => {
     const identifier = pathIdentifier(c);
-    return c.redirect(identifier ? connectionPath(identifier) : "/", 303);
+    return c.redirect(identifier ? connectionPath(d, identifier) : d.base || "/", 303);
   });
   app.post("/connections/:identifier/reconnect", checkedForm(d, "user"), (c) => reconnect(d, c));
   app.get("/connections/:identifier/disconnect", signedIn(d), (c) => confirmDisconnect(d, c));
@@ -38,7 +39,7 @@ async function reconnect(d: DashboardContext, c: Context<FormEnv>): Promise<Resp
   const created = await createConnectSession(d.ctx, {
     identifier,
     // Scopes the service no longer offers would fail the link; the rest carry over.
-    scopes: connection.scopes.filter((s) => d.ctx.config.airtable.scopes.includes(s)),
+    scopes: connection.scopes.filter((s) => d.ctx.integration.scopes.includes(s)),
     returnUrl: returnUrlFor(d, identifier),
   });
   return render(
@@ -57,7 +58,7 @@ async function confirmDisconnect(d: DashboardContext, c: Context<SignedInEnv>): 
   const identifier = pathIdentifier(c);
   const connection = identifier ? await d.ctx.store.getConnection(identifier) : null;
   if (!identifier || !connection) return notFound(d, c, session, identifier);
-  if (connection.status === "revoked") return c.redirect(connectionPath(identifier), 303);
+  if (connection.status === "revoked") return c.redirect(connectionPath(d, identifier), 303);
   return render(
     c,
     disconnectPage(d.chrome(`Disconnect ${identifier}`, session), {
@@ -75,5 +76,5 @@ async function disconnectNow(d: DashboardContext, c: Context<FormEnv>): Promise<
     { identifier, outcome, event: "dashboard.disconnect" },
     "connection disconnected from the dashboard",
   );
-  return c.redirect(`${connectionPath(identifier)}?disconnected`, 303);
+  return c.redirect(`${connectionPath(d, identifier)}?disconnected`, 303);
 }

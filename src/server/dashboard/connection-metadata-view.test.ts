@@ -8,6 +8,7 @@ import { connectionPage } from "./views.js";
 
 const now = new Date("2026-12-01T00:00:00.000Z");
 const connection = (metadata: ConnectionSummary["metadata"]): ConnectionSummary => ({
+  integration: "default",
   identifier: "user_1",
   status: "active",
   statusReason: null,
@@ -25,7 +26,7 @@ const connection = (metadata: ConnectionSummary["metadata"]): ConnectionSummary 
 const render = async (metadata: ConnectionSummary["metadata"]) =>
   (
     await connectionPage(
-      { title: "user_1", demo: null, csrf: "c", now },
+      { title: "user_1", demo: null, csrf: "c", now, base: "", integrations: [] },
       { csrf: "c", connection: connection(metadata), events: [], notice: null, tryIt: null },
     )
   ).toString();

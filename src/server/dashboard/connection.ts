@@ -113,7 +113,7 @@ async function noConnection(
         hint: "Create a new link to connect it.",
       },
       events,
-      scopes: d.ctx.config.airtable.scopes,
+      scopes: [...d.ctx.integration.scopes],
     }),
   );
 }

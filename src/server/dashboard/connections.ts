@@ -38,7 +38,7 @@ export function connectionsRoutes(app: Hono, d: DashboardContext): void {
   );
   app.post("/connections", checkedForm(d, "user"), (c) => createConnection(d, c));
   // The link page is shown once (the token is not kept), so its URL leads back to the list.
-  app.get("/connections", (c) => c.redirect("/", 303));
+  app.get("/connections", (c) => c.redirect(d.base || "/", 303));
 }
 
 async function showList(d: DashboardContext, c: Context<SignedInEnv>): Promise<Response> {
@@ -56,7 +56,7 @@ async function showList(d: DashboardContext, c: Context<SignedInEnv>): Promise<R
 }
 
 async function listView(d: DashboardContext, session: DashboardSession, view: ListView): Promise<Html> {
-  const { store, config } = d.ctx;
+  const { store } = d.ctx;
   const [page, counts] = await Promise.all([
     store.listConnections({ limit: PAGE_SIZE, after: view.after, status: view.status ?? undefined }),
     store.countConnectionsByStatus(),
@@ -67,7 +67,7 @@ async function listView(d: DashboardContext, session: DashboardSession, view: Li
     counts,
     status: view.status,
     nextCursor: page.nextCursor,
-    scopes: config.airtable.scopes,
+    scopes: [...d.ctx.integration.scopes],
     notice: view.notice,
     form: view.form,
   });

@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AirlockError } from "../../shared/errors.js";
+import { DEFAULT_INTEGRATION } from "../../store/index.js";
 import type { ServiceConfig } from "../config.js";
 import type { ServiceContext } from "../context.js";
 import { demoKeysPath } from "../demo-keys.js";
@@ -32,6 +33,13 @@ export interface DashboardContext {
   sessions(): SessionCodec;
   /** The layout's data: the nav and sign-out button appear only for a signed-in session. */
   chrome(title: string, session: DashboardSession | null): Chrome;
+  /** The prefix of this dashboard's connection pages: "" for the default integration, else `/integrations/<id>`. */
+  readonly base: string;
+}
+
+/** Where an integration's connection pages live in the dashboard ("" for the default one). */
+export function integrationBase(id: string): string {
+  return id === DEFAULT_INTEGRATION ? "" : `/integrations/${id}`;
 }
 
 /**
@@ -51,8 +59,13 @@ export function dashboardContext(ctx: ServiceContext, api: ApiFetch): DashboardC
     return codec;
   };
   const demo = ctx.demo ? { ...ctx.demo, keyFile: keptDemoKeyFile(ctx.config) } : null;
+  const base = integrationBase(ctx.integration.id);
+  const integrations = ctx.integrations
+    .list()
+    .map((i) => ({ id: i.id, name: i.name, base: integrationBase(i.id) }));
   return {
     ctx,
+    base,
     api,
     headers: pageHeaders({ https: ctx.config.publicUrl.startsWith("https:") }),
     sessions,
@@ -61,6 +74,8 @@ export function dashboardContext(ctx: ServiceContext, api: ApiFetch): DashboardC
       demo,
       csrf: session?.kind === "user" ? sessions().csrfToken(session) : null,
       now: ctx.now(),
+      base,
+      integrations,
     }),
   };
 }
@@ -124,7 +139,7 @@ export function pathIdentifier(c: Context): string | null {
  * Where a dashboard-made connect link returns: `/connected`, which sends the admin on to the connection.
  */
 export function returnUrlFor(d: DashboardContext, identifier: string): string {
-  return `${d.ctx.config.publicUrl}/connected?${new URLSearchParams({ identifier })}`;
+  return `${d.ctx.config.publicUrl}${d.base}/connected?${new URLSearchParams({ identifier })}`;
 }
 
 /**

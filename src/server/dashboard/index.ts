@@ -10,7 +10,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { ServiceContext } from "../context.js";
+import { contextFor, type ServiceContext } from "../context.js";
 import { wantsHtml } from "../html-document.js";
 import { apiKeyPageRoutes } from "./api-keys.js";
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from "./assets.js";
@@ -18,6 +18,7 @@ import { connectionRoutes } from "./connection.js";
 import { connectionActionRoutes } from "./connection-actions.js";
 import { connectionsRoutes } from "./connections.js";
 import { type DashboardContext, dashboardContext, fail, readSession } from "./dashboard-context.js";
+import { integrationsPageRoutes } from "./integrations.js";
 import { landingRoutes } from "./landing.js";
 import { sessionEpochCheck } from "./session.js";
 import { signInRoutes } from "./sign-in.js";
@@ -45,6 +46,8 @@ const DASHBOARD_PATHS = [
   "/connections/*",
   "/api-keys",
   "/api-keys/*",
+  "/integrations",
+  "/integrations/*",
   "/assets/*",
 ];
 
@@ -63,15 +66,29 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
 
   assetRoutes(app);
   signInRoutes(app, d);
+  connectionPageRoutes(app, d);
+  apiKeyPageRoutes(app, d);
+  integrationsPageRoutes(app, d);
+  // Every other integration's connection pages: the same pages on its context, under its prefix.
+  for (const integration of ctx.integrations.list()) {
+    if (integration === ctx.integrations.default) continue;
+    const scoped = dashboardContext(contextFor(ctx, integration), d.api);
+    const pages = new Hono();
+    connectionPageRoutes(pages, scoped);
+    app.route(scoped.base, pages);
+  }
+  // Last: it answers only GETs no route above answered.
+  unknownPageRoute(app, d);
+  return app;
+}
+
+/** The pages of one integration's connections (list, one connection, its actions, Try it, a connect link's return). */
+function connectionPageRoutes(app: Hono, d: DashboardContext): void {
   connectionsRoutes(app, d);
   connectionRoutes(app, d);
   connectionActionRoutes(app, d);
   tryItRoutes(app, d);
-  apiKeyPageRoutes(app, d);
   landingRoutes(app, d);
-  // Last: it answers only GETs no route above answered.
-  unknownPageRoute(app, d);
-  return app;
 }
 
 /** The stylesheet and script: content-hashed URLs, so they can be cached for good. */

@@ -41,7 +41,7 @@ export function landing(d: DashboardContext, c: Context): PageResponse {
       ...(status ? { status: status === "connected" ? "connected" : "error" } : {}),
       ...(error && ERROR_CODE.test(error) ? { error } : {}),
     });
-    return c.redirect(`/connections/${encodeURIComponent(identifier)}?${query}`, 303);
+    return c.redirect(`${d.base}/connections/${encodeURIComponent(identifier)}?${query}`, 303);
   }
   return render(
     c,

@@ -59,7 +59,13 @@ async function tryIt(d: DashboardContext, c: Context<SignedInEnv>): Promise<Resp
 }
 
 function proxyTarget(d: DashboardContext, identifier: string): ProxyTarget {
-  return { api: d.api, baseUrl: d.ctx.config.publicUrl, secretKey: d.ctx.config.secretKey ?? "", identifier };
+  return {
+    api: d.api,
+    baseUrl: d.ctx.config.publicUrl,
+    secretKey: d.ctx.config.secretKey ?? "",
+    identifier,
+    integrationBase: d.base,
+  };
 }
 
 async function badIds(
@@ -165,7 +171,7 @@ async function addRecord(d: DashboardContext, c: Context<FormEnv>): Promise<Resp
     primary: table.primaryField,
     created: made.value.id,
   });
-  return c.redirect(`/connections/${encodeURIComponent(identifier)}/try?${query}#try-it`, 303);
+  return c.redirect(`${d.base}/connections/${encodeURIComponent(identifier)}/try?${query}#try-it`, 303);
 }
 
 /** One base's tables, with the bases list beside them when it could be read too. */
@@ -187,5 +193,5 @@ function redirectToTry(d: DashboardContext, c: Context<FormEnv>): PageResponse {
       ? { action: "tables", base_id: form.base_id }
       : { action: "bases" },
   );
-  return c.redirect(`/connections/${encodeURIComponent(identifier)}/try?${query}#try-it`, 303);
+  return c.redirect(`${d.base}/connections/${encodeURIComponent(identifier)}/try?${query}#try-it`, 303);
 }

@@ -86,6 +86,8 @@ export interface ProxyTarget {
   baseUrl: string;
   secretKey: string;
   identifier: string;
+  /** The connection's integration prefix ("" for the default one, else `/integrations/<id>`). */
+  integrationBase?: string | undefined;
 }
 
 /**
@@ -172,7 +174,8 @@ async function callProxy<S extends z.ZodType>(
   schema: S,
   write?: { method: "POST"; body: string },
 ): Promise<Outcome<z.output<S>>> {
-  const url = `${target.baseUrl}/v1/proxy/${encodeURIComponent(target.identifier)}${airtablePath}`;
+  const proxy = `${target.baseUrl}/v1${target.integrationBase ?? ""}/proxy`;
+  const url = `${proxy}/${encodeURIComponent(target.identifier)}${airtablePath}`;
   let res: Response;
   try {
     const headers: Record<string, string> = {

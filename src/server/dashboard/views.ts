@@ -23,7 +23,11 @@ export interface Chrome {
   csrf: string | null;
   now: Date;
   /** The nav entry marked current (default Connections). */
-  section?: "connections" | "api-keys" | undefined;
+  section?: "connections" | "integrations" | "api-keys" | undefined;
+  /** The prefix of this integration's pages: "" for the default one, else `/integrations/<id>`. */
+  base: string;
+  /** Every integration, for the switcher above the connections (shown when there are several). */
+  integrations: Array<{ id: string; name: string; base: string }>;
 }
 
 /** A message at the top of a page: what happened, and for errors what to do. */
@@ -33,7 +37,9 @@ export interface Notice {
   hint?: string | undefined;
 }
 
-const connectionHref = (identifier: string) => `/connections/${encodeURIComponent(identifier)}`;
+/** A connection's page: `base` is its integration's prefix ("" for the default integration). */
+const connectionHref = (base: string, identifier: string) =>
+  `${base}/connections/${encodeURIComponent(identifier)}`;
 
 /** An identifier in running text or a heading: it wraps anywhere rather than widening the page. */
 function ident(identifier: string): Html {
@@ -61,7 +67,7 @@ ${
 <a class="brand" href="/">Air<span>lock</span></a>
 ${
   chrome.csrf
-    ? html`<nav aria-label="Main"><a href="/"${chrome.section === "api-keys" ? null : html` aria-current="page"`}>Connections</a> <a href="/api-keys"${chrome.section === "api-keys" ? html` aria-current="page"` : null}>API keys</a></nav>
+    ? html`<nav aria-label="Main"><a href="/"${chrome.section === undefined || chrome.section === "connections" ? html` aria-current="page"` : null}>Connections</a> <a href="/integrations"${chrome.section === "integrations" ? html` aria-current="page"` : null}>Integrations</a> <a href="/api-keys"${chrome.section === "api-keys" ? html` aria-current="page"` : null}>API keys</a></nav>
 <form class="inline" method="post" action="/logout">${csrfInput(chrome.csrf)}<button class="link" type="submit">Sign out</button></form>`
     : html`<nav aria-label="Main"></nav>`
 }
@@ -166,6 +172,17 @@ export interface ConnectionsView {
 /**
  * The connections table with the "New connection" form.
  */
+/** "Integration: Default · Read-only", when the deployment has several. */
+function integrationSwitcher(chrome: Chrome): Html | null {
+  if (chrome.integrations.length < 2) return null;
+  return html`<nav aria-label="Integration"><ul class="filters">
+${chrome.integrations.map(
+  (i) =>
+    html`<li><a href="${i.base || "/"}"${i.base === chrome.base ? html` aria-current="page"` : null}>${i.name} <span class="muted">${i.id}</span></a></li>`,
+)}
+</ul></nav>`;
+}
+
 export function connectionsPage(chrome: Chrome, view: ConnectionsView): Html {
   const total = view.counts.active + view.counts.reauth_required + view.counts.revoked;
   const checked = new Set(view.form?.scopes ?? view.scopes);
@@ -182,7 +199,8 @@ export function connectionsPage(chrome: Chrome, view: ConnectionsView): Html {
 ${notice(view.notice)}
 <section class="card" aria-labelledby="new-heading">
 <h2 id="new-heading">New connection</h2>
-<form method="post" action="/connections">
+${integrationSwitcher(chrome)}
+<form method="post" action="${chrome.base}/connections">
 ${csrfInput(view.csrf)}
 <label for="identifier">Identifier</label>
 <input id="identifier" name="identifier" type="text" required pattern="[A-Za-z0-9][A-Za-z0-9._:@+\\-]*"
@@ -203,7 +221,7 @@ ${view.scopes.map(
 <nav aria-label="Filter by status"><ul class="filters">
 ${filters.map(
   ([status, label, count]) =>
-    html`<li><a href="${status ? `/?status=${status}` : "/"}"${view.status === status ? html` aria-current="page"` : null}>${label} <span class="muted">${count}</span></a></li>`,
+    html`<li><a href="${chrome.base || "/"}${status ? `?status=${status}` : ""}"${view.status === status ? html` aria-current="page"` : null}>${label} <span class="muted">${count}</span></a></li>`,
 )}
 </ul></nav>
 <div class="table-wrap">
@@ -221,29 +239,32 @@ ${
           ? "No connections yet. Create a connect link above and open it to connect an Airtable account."
           : "No connections with this status."
       }</td></tr>`
-    : view.connections.map((c) => connectionRow(c, view.csrf, chrome.now))
+    : view.connections.map((c) => connectionRow(c, view.csrf, chrome))
 }
 </tbody>
 </table>
 </div>
 ${
   view.nextCursor
-    ? html`<div class="pager"><a class="button secondary small" href="/?${new URLSearchParams({
-        ...(view.status ? { status: view.status } : {}),
-        after: view.nextCursor,
-      }).toString()}">Next page</a></div>`
+    ? html`<div class="pager"><a class="button secondary small" href="${chrome.base || "/"}?${new URLSearchParams(
+        {
+          ...(view.status ? { status: view.status } : {}),
+          after: view.nextCursor,
+        },
+      ).toString()}">Next page</a></div>`
     : null
 }`,
   );
 }
 
-function connectionRow(c: ConnectionSummary, csrf: string, now: Date): Html {
+function connectionRow(c: ConnectionSummary, csrf: string, chrome: Chrome): Html {
+  const now = chrome.now;
   return html`<tr>
-<td class="ident-cell"><a href="${connectionHref(c.identifier)}" title="${c.identifier}"><strong>${c.identifier}</strong></a></td>
+<td class="ident-cell"><a href="${connectionHref(chrome.base, c.identifier)}" title="${c.identifier}"><strong>${c.identifier}</strong></a></td>
 <td>${airtableUser(c)}</td>
 <td class="status-cell">${badge(c.status)}${c.statusReason && c.status !== "active" ? html`<span class="sub">${reasonText(c.statusReason)}</span>` : null}${
     c.status === "reauth_required"
-      ? html`<form class="inline" method="post" action="${connectionHref(c.identifier)}/reconnect">${csrfInput(csrf)}<button class="small" type="submit">Reconnect<span class="sr-only"> ${c.identifier}</span></button></form>`
+      ? html`<form class="inline" method="post" action="${connectionHref(chrome.base, c.identifier)}/reconnect">${csrfInput(csrf)}<button class="small" type="submit">Reconnect<span class="sr-only"> ${c.identifier}</span></button></form>`
       : null
   }</td>
 <td>${scopeChips(c.scopes)}</td>
@@ -263,7 +284,7 @@ export function connectLinkPage(
 ): Html {
   return layout(
     chrome,
-    html`<p><a href="/">← Connections</a></p>
+    html`<p><a href="${chrome.base || "/"}">← Connections</a></p>
 <h1>${view.reconnect ? "Reconnect link" : "Connect link"} for ${ident(view.identifier)}</h1>
 <p class="lede">Open it yourself to connect your own Airtable account, or send it to the person who owns the account.</p>
 <section class="card" aria-labelledby="link-heading">
@@ -276,7 +297,7 @@ export function connectLinkPage(
 <p class="help">Works once, expires ${time(view.expiresAt, chrome.now)} (${absoluteTime(view.expiresAt)}). It is shown only now; create a new one if it is lost.</p>
 <div class="actions">
 <a class="button" href="${view.url}">Open link</a>
-<a class="button secondary" href="${connectionHref(view.identifier)}">Go to the connection</a>
+<a class="button secondary" href="${connectionHref(chrome.base, view.identifier)}">Go to the connection</a>
 </div>
 </section>`,
   );
@@ -307,10 +328,10 @@ export interface ConnectionView {
 export function connectionPage(chrome: Chrome, view: ConnectionView): Html {
   const c = view.connection;
   const now = chrome.now;
-  const base = connectionHref(c.identifier);
+  const base = connectionHref(chrome.base, c.identifier);
   return layout(
     chrome,
-    html`<p><a href="/">← Connections</a></p>
+    html`<p><a href="${chrome.base || "/"}">← Connections</a></p>
 <div class="head"><div><h1>${ident(c.identifier)} ${badge(c.status)}</h1>
 ${c.statusReason && c.status !== "active" ? html`<p class="lede">${reasonText(c.statusReason)}.</p>` : html`<p class="lede">Connected ${time(c.createdAt, now)}.</p>`}
 </div>
@@ -396,11 +417,11 @@ export interface NoConnectionView {
 export function noConnectionPage(chrome: Chrome, view: NoConnectionView): Html {
   return layout(
     chrome,
-    html`<p><a href="/">← Connections</a></p>
+    html`<p><a href="${chrome.base || "/"}">← Connections</a></p>
 <div class="head"><div><h1>${ident(view.identifier)} <span class="badge none">Not connected</span></h1>
 <p class="lede">No Airtable account is connected under this identifier yet.</p></div>
 <div class="actions">
-<form class="inline" method="post" action="/connections">${csrfInput(view.csrf)}<input type="hidden" name="identifier" value="${view.identifier}">${view.scopes.map((scope) => html`<input type="hidden" name="scopes" value="${scope}">`)}<button type="submit">Create a new link</button></form>
+<form class="inline" method="post" action="${chrome.base}/connections">${csrfInput(view.csrf)}<input type="hidden" name="identifier" value="${view.identifier}">${view.scopes.map((scope) => html`<input type="hidden" name="scopes" value="${scope}">`)}<button type="submit">Create a new link</button></form>
 </div></div>
 ${notice(view.attempt)}
 ${eventsSection(view.events, chrome.now)}`,
@@ -435,7 +456,7 @@ function tryItPanel(view: ConnectionView, base: string): Html {
   const t = view.tryIt;
   return html`<section class="card" aria-labelledby="try-heading" id="try-it">
 <h2 id="try-heading">Try it</h2>
-<p class="help">Calls Airtable as this user through the proxy (<code class="ident">/v1/proxy/${view.connection.identifier}/v0/…</code>), exactly as your app would.</p>
+<p class="help">Calls Airtable as this user through the proxy (<code class="ident">/v1${base.slice(0, base.indexOf("/connections/"))}/proxy/${view.connection.identifier}/v0/…</code>), exactly as your app would.</p>
 <form method="get" action="${base}/try#try-it" class="actions"><input type="hidden" name="action" value="bases"><button class="secondary" type="submit">List bases</button></form>
 ${t?.problem ? html`<div class="mt">${problemNotice(t.problem)}</div>` : null}
 ${t?.bases ? basesTable(t.bases, base) : null}
@@ -505,7 +526,7 @@ ${
  * "Disconnect user_123?" with a confirm button (works without JavaScript).
  */
 export function disconnectPage(chrome: Chrome, view: { csrf: string; identifier: string }): Html {
-  const base = connectionHref(view.identifier);
+  const base = connectionHref(chrome.base, view.identifier);
   return layout(
     chrome,
     html`<h1>Disconnect ${ident(view.identifier)}?</h1>
@@ -551,7 +572,7 @@ ${
 export function errorPage(chrome: Chrome, problem: Notice): Html {
   return layout(
     chrome,
-    html`<h1>${chrome.title}</h1>${notice(problem)}<p><a href="/">← Connections</a></p>`,
+    html`<h1>${chrome.title}</h1>${notice(problem)}<p><a href="${chrome.base || "/"}">← Connections</a></p>`,
     {
       narrow: true,
     },
