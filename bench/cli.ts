@@ -17,6 +17,10 @@ export interface CliResult {
   tokenMs: number;
   tokenStddevMs: number;
   ratio: number;
+  /** User + system CPU per run, the same ratio on CPU time (steadier than wall time on a busy box). */
+  floorCpuMs: number;
+  tokenCpuMs: number;
+  cpuRatio: number;
   runs: number;
   command: string;
 }
@@ -58,8 +62,8 @@ export async function benchCli(options: { runs?: number } = {}): Promise<CliResu
       { env, encoding: "utf8" },
     );
     if (run.status !== 0) throw new Error(`hyperfine failed: ${run.stderr}`);
-    const [a, b] = (JSON.parse(readFileSync(json, "utf8")) as { results: { mean: number; stddev: number }[] })
-      .results;
+    type Run = { mean: number; stddev: number; user: number; system: number };
+    const [a, b] = (JSON.parse(readFileSync(json, "utf8")) as { results: Run[] }).results;
     const ms = (s: number) => Math.round(s * 1000 * 100) / 100;
     return {
       floorMs: ms(a!.mean),
@@ -67,6 +71,9 @@ export async function benchCli(options: { runs?: number } = {}): Promise<CliResu
       tokenMs: ms(b!.mean),
       tokenStddevMs: ms(b!.stddev),
       ratio: Math.round((b!.mean / a!.mean) * 100) / 100,
+      floorCpuMs: ms(a!.user + a!.system),
+      tokenCpuMs: ms(b!.user + b!.system),
+      cpuRatio: Math.round(((b!.user + b!.system) / (a!.user + a!.system)) * 100) / 100,
       runs,
       command: `hyperfine -N --warmup 5 --runs ${runs} 'node -e 0' 'node dist/cli/main.js token'`,
     };
