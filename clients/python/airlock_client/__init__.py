@@ -28,6 +28,7 @@ from .client import (
     ConnectionPage,
     ConnectionStatus,
     ConnectSession,
+    Integration,
     ProxyResponse,
 )
 from .errors import AirlockApiError, AirlockError, AirlockErrorCode
@@ -52,6 +53,7 @@ __all__ = [
     "ConnectionPage",
     "ConnectionStatus",
     "ConnectSession",
+    "Integration",
     "ProxyResponse",
     "WebhookEvent",
     "WebhookVerificationError",

@@ -9,6 +9,7 @@ for you, ``Retry-After`` included (it is on the error as ``retry_after``).
 from __future__ import annotations
 
 import json as jsonlib
+import re
 import socket
 import urllib.error
 import urllib.parse
@@ -49,6 +50,23 @@ class Connection:
     created_at: datetime
     metadata: Optional[Dict[str, Any]] = None
     """Your app's JSON object for the connection (``None``: none). Airlock never looks inside it."""
+    integration: str = "default"
+    """The integration it was made with: ``default`` (the service's AIRTABLE_* one) or an id from
+    :meth:`AirlockClient.list_integrations`. A connection is keyed by (integration, identifier)."""
+
+
+@dataclass(frozen=True)
+class Integration:
+    """An Airtable OAuth integration the service acts for (``GET /v1/integrations``)."""
+
+    id: str
+    """``default`` for the service's AIRTABLE_* integration; else its id in AIRLOCK_INTEGRATIONS_FILE."""
+    name: str
+    client_id: str
+    scopes: List[str]
+    """Its scopes: connect sessions ask for these or a subset."""
+    default: bool
+    """True for ``default``, the one a client without ``integration`` acts on."""
 
 
 @dataclass(frozen=True)
@@ -134,13 +152,18 @@ class _Answer:
 
 T = TypeVar("T")
 
+#: An integration id: lower-case letters, digits, ``-`` and ``_``, at most 63 characters.
+_INTEGRATION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
 
 class AirlockClient:
     """A typed client for the Airlock service's HTTP API. Keep the secret key on your server.
 
     ``timeout`` bounds each request in seconds (a timeout is a ``transient`` error, like any network
     failure). ``opener`` replaces ``urllib``'s (tests, proxies, instrumentation); it must not follow
-    redirects.
+    redirects. ``integration`` is the integration whose connections the client acts on (an id
+    :meth:`list_integrations` returns); ``None`` is ``default``, the service's AIRTABLE_* one. See
+    :meth:`for_integration`.
 
     Example::
 
@@ -160,6 +183,7 @@ class AirlockClient:
         *,
         timeout: float = 60.0,
         opener: Optional[urllib.request.OpenerDirector] = None,
+        integration: Optional[str] = None,
     ) -> None:
         parsed = urllib.parse.urlsplit(base_url) if _is_text(base_url) else None
         if parsed is None or not parsed.scheme or not parsed.netloc:
@@ -180,14 +204,71 @@ class AirlockClient:
                 "secret_key is empty.",
                 hint="Pass the service's AIRLOCK_SECRET_KEY (printed by `airlock serve` on first start).",
             )
+        if integration is not None and (not _is_text(integration) or not _INTEGRATION_ID.fullmatch(integration)):
+            raise AirlockError(
+                "invalid_input",
+                f"integration is not an integration id: {integration}",
+                hint="Pass an id GET /v1/integrations lists, e.g. readonly (lower-case letters, digits, - and _).",
+            )
         self._base_url = base_url.rstrip("/")
         self._origin = f"{parsed.scheme}://{parsed.netloc}"
         self._secret_key = secret_key
         self._timeout = timeout
+        self._given_opener = opener
         self._opener = opener or urllib.request.build_opener(_NoRedirects())
+        self._integration = integration
+        # `/v1`, or `/v1/integrations/<id>` for another integration's connection routes.
+        self._v1 = "/v1" if integration is None else f"/v1/integrations/{integration}"
 
     def __repr__(self) -> str:  # never the key
-        return f"AirlockClient({self._base_url!r})"
+        if self._integration is None:
+            return f"AirlockClient({self._base_url!r})"
+        return f"AirlockClient({self._base_url!r}, integration={self._integration!r})"
+
+    @property
+    def integration(self) -> Optional[str]:
+        """The integration this client acts on, as given (``None``: ``default``)."""
+        return self._integration
+
+    def for_integration(self, integration: str) -> "AirlockClient":
+        """The same client (URL, key, timeout, opener) acting on another integration's connections.
+
+        Its connect sessions, connections, events, access tokens, metadata and proxy calls go to
+        ``/v1/integrations/<integration>/…``; :meth:`list_integrations` is shared. The id is checked
+        here (``invalid_input``); one the service does not know raises ``not_found`` on the first
+        call, naming the configured ones.
+
+        Example::
+
+            readonly = airlock.for_integration("readonly")
+            session = readonly.create_connect_session("user_123")
+            readonly.get_connection("user_123").integration  # "readonly", once they connected
+        """
+        if not _is_text(integration):
+            raise AirlockError(
+                "invalid_input",
+                f"integration is not an integration id: {integration!r}",
+                hint="Pass an id GET /v1/integrations lists, e.g. readonly (lower-case letters, digits, - and _).",
+            )
+        return AirlockClient(
+            self._base_url,
+            self._secret_key,
+            timeout=self._timeout,
+            opener=self._given_opener,
+            integration=integration,
+        )
+
+    def list_integrations(self) -> List[Integration]:
+        """The integrations the service acts for, ``default`` (its AIRTABLE_* one) first.
+
+        More come from the file ``AIRLOCK_INTEGRATIONS_FILE`` names; reach one's connections with
+        :meth:`for_integration`.
+
+        Example::
+
+            ids = [i.id for i in airlock.list_integrations()]  # ["default", "readonly"]
+        """
+        return self._json("GET", "/v1/integrations", _read_integration_list)
 
     def create_connect_session(
         self,
@@ -225,7 +306,7 @@ class AirlockClient:
             body["metadata"] = dict(metadata)
         if expected_email is not None:
             body["expected_email"] = expected_email
-        return self._json("POST", "/v1/connect-sessions", _read_connect_session, body)
+        return self._json("POST", f"{self._v1}/connect-sessions", _read_connect_session, body)
 
     def list_connections(
         self,
@@ -248,7 +329,7 @@ class AirlockClient:
         if status is not None:
             query.append(("status", status))
         qs = f"?{urllib.parse.urlencode(query)}" if query else ""
-        return self._json("GET", f"/v1/connections{qs}", _read_connection_page)
+        return self._json("GET", f"{self._v1}/connections{qs}", _read_connection_page)
 
     def iter_connections(
         self, limit: Optional[int] = None, status: Optional[ConnectionStatus] = None
@@ -277,7 +358,7 @@ class AirlockClient:
                 show_reconnect_button()
         """
         _require_identifier(identifier)
-        return self._json("GET", f"/v1/connections/{_quote(identifier)}", _read_connection)
+        return self._json("GET", f"{self._v1}/connections/{_quote(identifier)}", _read_connection)
 
     def update_connection_metadata(self, identifier: str, metadata: Optional[Mapping[str, Any]]) -> Connection:
         """Replaces a connection's metadata as a whole (no merge); ``None`` clears it.
@@ -292,7 +373,7 @@ class AirlockClient:
         """
         _require_identifier(identifier)
         body: Dict[str, Any] = {"metadata": None if metadata is None else dict(metadata)}
-        return self._json("PATCH", f"/v1/connections/{_quote(identifier)}", _read_connection, body)
+        return self._json("PATCH", f"{self._v1}/connections/{_quote(identifier)}", _read_connection, body)
 
     def list_events(self, identifier: str, limit: Optional[int] = None) -> List[ConnectionEvent]:
         """A connection's recent history (connected, refreshed, reauth_required…), newest first.
@@ -304,7 +385,7 @@ class AirlockClient:
         """
         _require_identifier(identifier)
         qs = "" if limit is None else f"?limit={limit}"
-        return self._json("GET", f"/v1/connections/{_quote(identifier)}/events{qs}", _read_event_list)
+        return self._json("GET", f"{self._v1}/connections/{_quote(identifier)}/events{qs}", _read_event_list)
 
     def delete_connection(self, identifier: str) -> None:
         """Disconnects: the connection stays, as ``revoked``, tokens erased and history kept.
@@ -318,7 +399,7 @@ class AirlockClient:
             airlock.delete_connection("user_123")
         """
         _require_identifier(identifier)
-        answer = self._send("DELETE", f"/v1/connections/{_quote(identifier)}")
+        answer = self._send("DELETE", f"{self._v1}/connections/{_quote(identifier)}")
         if not 200 <= answer.status < 300:
             raise _api_error(answer)
 
@@ -335,7 +416,7 @@ class AirlockClient:
                                    headers={"Authorization": f"Bearer {token.access_token}"})
         """
         _require_identifier(identifier)
-        return self._json("POST", f"/v1/connections/{_quote(identifier)}/access-token", _read_access_token)
+        return self._json("POST", f"{self._v1}/connections/{_quote(identifier)}/access-token", _read_access_token)
 
     def proxy(
         self,
@@ -368,7 +449,7 @@ class AirlockClient:
                 f"path must be an Airtable API path starting with /v0/, got {path}",
                 hint='Pass the part after https://api.airtable.com, e.g. "/v0/meta/bases".',
             )
-        target = f"/v1/proxy/{_quote(identifier)}{path}"
+        target = f"{self._v1}/proxy/{_quote(identifier)}{path}"
         if query:
             separator = "&" if "?" in path else "?"
             target += separator + urllib.parse.urlencode(_query_pairs(query))
@@ -605,6 +686,8 @@ def _read_connection(value: Any, path: str) -> Connection:
         last_refreshed_at=_optional_date(c.get("last_refreshed_at"), _at(path, "last_refreshed_at")),
         created_at=_date(c.get("created_at"), _at(path, "created_at")),
         metadata=None if c.get("metadata") is None else _record(c.get("metadata"), _at(path, "metadata")),
+        # A service from before several integrations sends none: its connections are all `default`'s.
+        integration="default" if "integration" not in c else _text(c.get("integration"), _at(path, "integration")),
     )
 
 
@@ -646,3 +729,21 @@ def _read_event(value: Any, path: str) -> ConnectionEvent:
 
 def _read_event_list(value: Any, path: str) -> List[ConnectionEvent]:
     return _list(_record(value, path).get("events"), _at(path, "events"), _read_event)
+
+
+def _read_integration(value: Any, path: str) -> Integration:
+    i = _record(value, path)
+    default = i.get("default")
+    if not isinstance(default, bool):
+        raise _WireShapeError(_at(path, "default"), "a boolean")
+    return Integration(
+        id=_text(i.get("id"), _at(path, "id")),
+        name=_text(i.get("name"), _at(path, "name")),
+        client_id=_text(i.get("client_id"), _at(path, "client_id")),
+        scopes=_list(i.get("scopes"), _at(path, "scopes"), _text),
+        default=default,
+    )
+
+
+def _read_integration_list(value: Any, path: str) -> List[Integration]:
+    return _list(_record(value, path).get("integrations"), _at(path, "integrations"), _read_integration)

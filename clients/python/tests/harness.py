@@ -2,8 +2,10 @@
 
 The service is ``node dist/cli/main.js serve --port 0`` (run ``npm run build`` in the repository
 first) with a SQLite file in a temp folder, its own secret and encryption keys, and a webhook
-receiver on 127.0.0.1 that records every signed delivery. The demo emulator shows a real consent
-page; :func:`connect` submits it the way a user's browser would.
+receiver on 127.0.0.1 that records every signed delivery. Besides the AIRTABLE_* ``default``
+integration it has a ``readonly`` one (:data:`READONLY_SCOPES`), from an ``AIRLOCK_INTEGRATIONS_FILE``
+in the temp folder; the demo emulator hosts both. The demo emulator shows a real consent page;
+:func:`connect` submits it the way a user's browser would.
 
 Environment: ``AIRLOCK_NODE`` (the node binary; default ``node`` on PATH) and ``AIRLOCK_CLI_MAIN``
 (default ``<repo>/dist/cli/main.js``).
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import http.cookiejar
+import json
 import os
 import re
 import secrets
@@ -37,6 +40,11 @@ sys.path.insert(0, str(ROOT / "clients" / "python"))
 from airlock_client import AirlockClient  # noqa: E402
 
 MAIN = Path(os.environ.get("AIRLOCK_CLI_MAIN", str(ROOT / "dist" / "cli" / "main.js")))
+
+#: The ``readonly`` integration every harness service has (besides ``default``).
+READONLY_ID = "readonly"
+READONLY_CLIENT_ID = "airlock-readonly"
+READONLY_SCOPES = ["data.records:read", "schema.bases:read"]
 
 
 @dataclass
@@ -110,8 +118,8 @@ class Service:
     directory: str
     _stderr: List[str]
 
-    def client(self, secret_key: Optional[str] = None) -> AirlockClient:
-        return AirlockClient(self.url, secret_key or self.secret_key, timeout=20)
+    def client(self, secret_key: Optional[str] = None, integration: Optional[str] = None) -> AirlockClient:
+        return AirlockClient(self.url, secret_key or self.secret_key, timeout=20, integration=integration)
 
     def stderr(self) -> str:
         return "".join(self._stderr)
@@ -146,9 +154,19 @@ def start_service() -> Service:
     secret_key = f"sk_test_{secrets.token_hex(16)}"
     webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     receiver = start_receiver()
+    integrations_file = os.path.join(directory, "integrations.json")
+    with open(integrations_file, "w", encoding="utf-8") as out:
+        entry = {
+            "id": READONLY_ID,
+            "name": "Read-only",
+            "client_id": READONLY_CLIENT_ID,
+            "scopes": " ".join(READONLY_SCOPES),
+        }
+        json.dump({"integrations": [entry]}, out)
     env = _clean_env(
         {
             "DATABASE_URL": os.path.join(directory, "airlock.db"),
+            "AIRLOCK_INTEGRATIONS_FILE": integrations_file,
             "AIRLOCK_SECRET_KEY": secret_key,
             "AIRLOCK_ENCRYPTION_KEYS": "py1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "AIRLOCK_WEBHOOK_URL": receiver.url,
@@ -213,10 +231,16 @@ class Browser:
                 return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read().decode()
 
 
-def connect(service: Service, identifier: str, metadata: Optional[Dict[str, Any]] = None) -> None:
-    """Creates a connect link (with ``metadata``, if given) and walks it like a user: link → consent
-    page → Grant access → callback."""
-    session = service.client().create_connect_session(identifier, metadata=metadata)
+def connect(
+    service: Service,
+    identifier: str,
+    metadata: Optional[Dict[str, Any]] = None,
+    integration: Optional[str] = None,
+) -> None:
+    """Creates a connect link (with ``metadata``, if given; on ``integration``, if given, else on
+    ``default``) and walks it like a user: link → consent page → Grant access → callback."""
+    client = service.client(integration=integration)
+    session = client.create_connect_session(identifier, metadata=metadata)
     status, page = walk(session.url)
     if status != 200:
         raise AssertionError(f"OAuth callback: HTTP {status}: {page[:300]}")

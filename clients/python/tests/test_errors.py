@@ -160,6 +160,62 @@ class RequestsTest(StubTest):
         self.assertEqual(headers["authorization"], "Bearer sk_stub_key")
 
 
+    def test_an_integration_prefixes_the_connection_routes(self) -> None:
+        readonly = self.airlock.for_integration("readonly")
+        v1 = "/v1/integrations/readonly"
+        session = {"token": "t", "url": "http://x/connect/t", "expires_at": "2026-01-01T00:30:00.000Z"}
+        self.stub.json(f"{v1}/connect-sessions", 201, session)
+        self.stub.json(f"{v1}/connections", 200, {"connections": [], "next_cursor": None})
+        self.stub.json(f"{v1}/connections/u1", 200, {**CONNECTION, "integration": "readonly"})
+        self.stub.json(f"{v1}/connections/u1/events", 200, {"events": []})
+        self.stub.json(f"{v1}/connections/u1/access-token", 200, {"access_token": "a", "expires_at": "2026-01-01T01:00:00Z"})
+        self.stub.json(f"{v1}/proxy/u1/v0/meta/whoami", 200, {"id": "usr1"})
+        self.stub.json("/v1/integrations", 200, {"integrations": []})
+        readonly.create_connect_session("u1")
+        readonly.list_connections(limit=1)
+        self.assertEqual(readonly.get_connection("u1").integration, "readonly")
+        readonly.update_connection_metadata("u1", {"a": 1})
+        readonly.list_events("u1", limit=2)
+        readonly.get_access_token("u1")
+        readonly.proxy("u1", "GET", "/v0/meta/whoami")
+        self.stub.routes[f"{v1}/connections/u1"] = (204, {}, b"")
+        readonly.delete_connection("u1")
+        self.assertEqual(readonly.list_integrations(), [])  # not a connection route: under /v1
+        self.assertEqual(
+            [(r["method"], r["path"]) for r in self.stub.requests],
+            [
+                ("POST", f"{v1}/connect-sessions"),
+                ("GET", f"{v1}/connections?limit=1"),
+                ("GET", f"{v1}/connections/u1"),
+                ("PATCH", f"{v1}/connections/u1"),
+                ("GET", f"{v1}/connections/u1/events?limit=2"),
+                ("POST", f"{v1}/connections/u1/access-token"),
+                ("GET", f"{v1}/proxy/u1/v0/meta/whoami"),
+                ("DELETE", f"{v1}/connections/u1"),
+                ("GET", "/v1/integrations"),
+            ],
+        )
+        headers = self.stub.requests[0]["headers"]
+        assert isinstance(headers, dict)
+        self.assertEqual(headers["authorization"], "Bearer sk_stub_key")
+
+    def test_list_integrations_and_a_connection_without_integration(self) -> None:
+        entry = {"id": "readonly", "name": "Read-only", "client_id": "c", "scopes": ["data.records:read"], "default": False}
+        self.stub.json("/v1/integrations", 200, {"integrations": [{**entry, "routes": "/v1/integrations/readonly"}]})
+        (integration,) = self.airlock.list_integrations()
+        self.assertEqual(
+            (integration.id, integration.name, integration.client_id, integration.scopes, integration.default),
+            ("readonly", "Read-only", "c", ["data.records:read"], False),
+        )
+        self.stub.json("/v1/integrations", 200, {"integrations": [{**entry, "default": "no"}]})
+        error = self.raised(self.airlock.list_integrations)
+        self.assertEqual(error.code, "internal")
+        self.assertEqual(error.details, {"issues": ["integrations.0.default: expected a boolean"]})
+        # A service from before several integrations sends none: the connection is default's.
+        self.stub.json("/v1/connections/u1", 200, CONNECTION)
+        self.assertEqual(self.airlock.get_connection("u1").integration, "default")
+
+
 class AnswersTest(StubTest):
     def test_retry_after_is_exposed_not_honoured(self) -> None:
         self.stub.json(
