@@ -57,6 +57,33 @@ function suite(target: StoreTarget) {
     );
   });
 
+  it("keeps at most cacheMaxEntries tokens in memory: the oldest cached is read again", async () => {
+    for (const id of ["c1", "c2", "c3"])
+      await seedConnection(bed.store, bed.emulator.url, id, { now: bed.clock.now() });
+    const reads: string[] = [];
+    const counting = new Proxy(bed.store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property === "getConnection") {
+          return (identifier: string) => {
+            reads.push(identifier);
+            return target.getConnection(identifier);
+          };
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const m = manager({ store: counting, cacheMaxEntries: 2, cacheTtlMs: 60 * MIN });
+    for (const id of ["c1", "c2", "c3"]) await m.getAccessToken(id);
+    expect(reads).toEqual(["c1", "c2", "c3"]);
+    // c2 and c3 are still cached; c1, the oldest, was dropped when c3 came in.
+    await m.getAccessToken("c2");
+    await m.getAccessToken("c3");
+    expect(reads).toEqual(["c1", "c2", "c3"]);
+    await m.getAccessToken("c1");
+    expect(reads).toEqual(["c1", "c2", "c3", "c1"]);
+  });
+
   it("refreshes exactly once for many concurrent callers on two instances", async () => {
     const seeded = await seedConnection(bed.store, bed.emulator.url, "u1", {
       now: bed.clock.now(),

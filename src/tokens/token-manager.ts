@@ -59,6 +59,12 @@ export interface TokenManagerOptions {
    * notification (default 10 s when the store announces changes across processes, else 1 s).
    */
   cacheTtlMs?: number | undefined;
+  /**
+   * At most this many connections' tokens are kept in memory (default 10,000); beyond it the one
+   * cached longest ago is dropped and read again when next asked for. Memory stays flat however many
+   * connections the keep-alive loop walks through.
+   */
+  cacheMaxEntries?: number | undefined;
   /** First transient-failure backoff (default 2 s); doubles per failure, with jitter, up to 5 minutes. */
   backoffBaseMs?: number | undefined;
   /** Write a `connection.refreshed` event with every successful refresh, in the same transaction (default true). */
@@ -137,6 +143,7 @@ export class TokenManager {
   readonly #metrics: Metrics | undefined;
   readonly #owner: string;
   readonly #cacheTtlMs: number;
+  readonly #cacheMaxEntries: number;
   readonly #backoffBaseMs: number;
   readonly #refreshedEvents: boolean;
   readonly #cache = new Map<string, CacheEntry>();
@@ -175,6 +182,7 @@ export class TokenManager {
     this.#metrics = options.metrics;
     this.#owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.#cacheTtlMs = options.cacheTtlMs ?? (options.store.kind === "postgres" ? 10_000 : 1_000);
+    this.#cacheMaxEntries = Math.max(1, options.cacheMaxEntries ?? 10_000);
     this.#backoffBaseMs = options.backoffBaseMs ?? 2_000;
     this.#refreshedEvents = options.refreshedEvents ?? true;
     this.#keeper = new RotationKeeper({
@@ -562,12 +570,26 @@ export class TokenManager {
    */
   #serveWhileRefreshing(row: ConnectionRecord, now: number): AccessToken {
     const token = tokenOf(row);
-    this.#cache.set(row.identifier, {
+    this.#cacheEntry(row.identifier, {
       token,
       freshUntil: row.accessTokenExpiresAt.getTime() - MIN_USABLE_MS,
       recheckAt: now + POLL_MAX_MS,
     });
     return token;
+  }
+
+  /**
+   * Caches an entry as the newest (re-inserted, so the Map's order is oldest-cached first) and drops
+   * the oldest beyond the bound. The hot path reads without reordering: a busy connection is
+   * re-cached at every recheck anyway, so it is never the oldest for long.
+   */
+  #cacheEntry(identifier: string, entry: CacheEntry): void {
+    this.#cache.delete(identifier);
+    this.#cache.set(identifier, entry);
+    if (this.#cache.size > this.#cacheMaxEntries) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
   }
 
   /** The current token still works for this caller (not expiring within seconds, not the one rejected). */
@@ -644,7 +666,7 @@ export class TokenManager {
     });
     const latest = this.#latest.get(row.identifier);
     if (latest === undefined || row.version >= latest) {
-      this.#cache.set(row.identifier, {
+      this.#cacheEntry(row.identifier, {
         token,
         freshUntil: this.#freshUntil(row),
         recheckAt: this.#nowMs() + this.#cacheTtlMs,
