@@ -13,7 +13,6 @@
  * the real file (temp file and rename in the target's folder), so the link stays a link and never
  * keeps a rotated-away refresh token.
  */
-import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import {
   type FileHandle,
@@ -226,7 +225,7 @@ export class FileCredentialStore {
     const body = `${JSON.stringify(valid, null, 2)}\n`;
     await this.ensureHome();
     const target = await this.#writeTarget(profile);
-    const tmp = tempPath(target.folder, profile);
+    const tmp = await tempPath(target.folder, profile);
     const handle = await createTemp(tmp).catch((error: unknown) => {
       throw unwritableFolderError(target, error);
     });
@@ -390,7 +389,7 @@ function unwritableFolderError(target: WriteTarget, error: unknown): AirlockErro
 
 /** Creates and deletes a temp file in the target's folder. */
 async function probeFolder(target: WriteTarget, profile: string): Promise<void> {
-  const tmp = tempPath(target.folder, profile);
+  const tmp = await tempPath(target.folder, profile);
   try {
     const handle = await createTemp(tmp);
     await handle.close();
@@ -401,8 +400,12 @@ async function probeFolder(target: WriteTarget, profile: string): Promise<void> 
   }
 }
 
-/** A fresh temp file name next to the file it will replace. */
-function tempPath(folder: string, profile: string): string {
+/**
+ * A fresh temp file name next to the file it will replace. `node:crypto` is imported only here: a
+ * read (`airlock token` with no refresh due) never writes, and should not pay for loading it.
+ */
+async function tempPath(folder: string, profile: string): Promise<string> {
+  const { randomBytes } = await import("node:crypto");
   return join(folder, `.credentials-${profile}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
