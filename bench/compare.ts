@@ -17,7 +17,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { freePort, ROOT, waitFor } from "../test/multiprocess/harness.js";
-import { type Service, startService } from "./env.js";
+import { type Service, startService, stopChild } from "./env.js";
 import { startHeaderProxy, startStaticUpstream } from "./nginx.js";
 import { cpuSeconds, pin, processTree, requireTools, runWrk, type WrkResult } from "./wrk.js";
 
@@ -273,12 +273,7 @@ async function startHandrolled(
   return {
     url,
     pid: child.pid!,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    },
+    stop: () => stopChild(child),
   };
 }
 

@@ -2,6 +2,8 @@
  * Shared setup for the benchmark sections: the emulator and `airlock serve` as real processes
  * (reusing the multi-process test harness), a fresh PostgreSQL database, and process memory.
  */
+
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pg from "pg";
@@ -110,4 +112,17 @@ export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? Number.NaN);
   return Math.round((kb / 1024) * 10) / 10;
+}
+
+/**
+ * Stops a child process with SIGTERM and resolves once it has exited (at once if it already has).
+ *
+ * @example
+ * return { url, pid: child.pid!, stop: () => stopChild(child) };
+ */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
 }

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, waitFor } from "../test/multiprocess/harness.js";
+import { stopChild } from "./env.js";
 
 export interface Nginx {
   url: string;
@@ -62,12 +63,7 @@ async function start(dir: string, servers: string, port: number): Promise<Nginx>
   return {
     url,
     pid: child.pid!,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    },
+    stop: () => stopChild(child),
   };
 }
 
