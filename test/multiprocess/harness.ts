@@ -207,6 +207,8 @@ export async function startEmulator(options: {
   latencyMs?: number;
   accessTokenTtl?: number;
   refreshTokenTtl?: number;
+  /** More integrations to host (`--integrations FILE`), each with the same redirect URI. */
+  integrations?: Array<{ clientId: string; clientSecret: string; scopes: string[] }>;
 }): Promise<Emulator> {
   const clientId = `mp-${randomUUID().slice(0, 8)}`;
   const clientSecret = randomBytes(24).toString("hex");
@@ -227,6 +229,12 @@ export async function startEmulator(options: {
   if (options.accessTokenTtl !== undefined) args.push("--access-token-ttl", String(options.accessTokenTtl));
   if (options.refreshTokenTtl !== undefined)
     args.push("--refresh-token-ttl", String(options.refreshTokenTtl));
+  if (options.integrations !== undefined) {
+    const file = join(mkdtempSync(join(tmpdir(), "airlock-mp-integrations-")), "emulator.json");
+    const hosted = options.integrations.map((i) => ({ ...i, redirectUris: [options.redirectUri] }));
+    writeFileSync(file, JSON.stringify(hosted));
+    args.push("--integrations", file);
+  }
   const child = spawnCli("emulator", args);
   const match = await child.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
   const url = match[1]!;
@@ -377,8 +385,8 @@ export interface Cluster {
   dir: string;
   /** `/v1/...` call with the bearer key, on instance `index` (default 0). */
   api(path: string, init?: RequestInit & { instance?: number }): Promise<Response>;
-  /** Runs the real connect flow (connect link → emulator consent → callback) for `identifier`. */
-  connect(identifier: string): Promise<void>;
+  /** Runs the real connect flow (connect link → emulator consent → callback) for `identifier` (of `integration`). */
+  connect(identifier: string, integration?: string): Promise<void>;
   /** `GET /v1/proxy/<identifier><path>` (default `/v0/meta/whoami`) on an instance; never throws. */
   proxy(instance: Instance | number, identifier: string, path?: string, init?: CallInit): Promise<Answer>;
   /** The connection's row as stored (undefined when absent); throws while the store is down. */
@@ -399,6 +407,11 @@ export interface ClusterOptions {
   latencyMs?: number;
   /** Extra environment for every instance (webhook settings, keep-alive days...). */
   env?: Record<string, string>;
+  /**
+   * More Airtable integrations (ids), each hosted by the emulator with its own client and given to
+   * every instance through AIRLOCK_INTEGRATIONS_FILE.
+   */
+  integrations?: string[];
   /** Extra environment for instance `index` only (e.g. its own AIRLOCK_JOURNAL_DIR). */
   instanceEnv?: (index: number) => Record<string, string>;
   /**
@@ -438,9 +451,28 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const ports = await Promise.all(Array.from({ length: options.instances }, () => freePort()));
   const front = await options.front?.(ports.map((port) => `http://127.0.0.1:${port}`));
   const publicUrl = front?.url ?? `http://127.0.0.1:${ports[0]}`;
+  const extra = (options.integrations ?? []).map((id) => ({
+    id,
+    clientId: `mp-${id}-${randomUUID().slice(0, 8)}`,
+    clientSecret: randomBytes(24).toString("hex"),
+    scopes: ["data.records:read", "schema.bases:read"],
+  }));
+  const integrationsEnv: Record<string, string> = {};
+  if (extra.length > 0) {
+    const file = join(dir, "integrations.json");
+    const entries = extra.map((i) => ({
+      id: i.id,
+      client_id: i.clientId,
+      client_secret: i.clientSecret,
+      scopes: i.scopes.join(" "),
+    }));
+    writeFileSync(file, JSON.stringify({ integrations: entries }));
+    integrationsEnv.AIRLOCK_INTEGRATIONS_FILE = file;
+  }
   const emulator = await startEmulator({
     redirectUri: `${publicUrl}/oauth/callback`,
     latencyMs: options.latencyMs ?? 300,
+    ...(extra.length > 0 ? { integrations: extra.map(({ id: _id, ...client }) => client) } : {}),
     ...(options.accessTokenTtl !== undefined ? { accessTokenTtl: options.accessTokenTtl } : {}),
     ...(options.refreshTokenTtl !== undefined ? { refreshTokenTtl: options.refreshTokenTtl } : {}),
   });
@@ -457,6 +489,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     AIRTABLE_OAUTH_URL: emulator.url,
     AIRTABLE_API_URL: emulator.url,
     AIRLOCK_LOG_LEVEL: process.env.AIRLOCK_MP_LOG_LEVEL ?? "info",
+    ...integrationsEnv,
     ...options.env,
   };
 
@@ -531,7 +564,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         headers.set("content-type", "application/json");
       return fetch(`${instances[instance]!.url}${path}`, { ...rest, headers });
     },
-    connect: (identifier) => runConnectFlow(cluster, identifier),
+    connect: (identifier, integration) => runConnectFlow(cluster, identifier, integration),
     proxy(instance, identifier, path = "/v0/meta/whoami", init = {}) {
       const target = typeof instance === "number" ? instances[instance]! : instance;
       const headers = new Headers(init.headers);
@@ -742,6 +775,7 @@ async function waitHealthy(instance: Instance): Promise<void> {
 export async function runConnectFlow(
   service: { publicUrl: string; secretKey: string },
   identifier: string,
+  integration?: string,
 ): Promise<void> {
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${service.publicUrl}${path}`, {
@@ -750,7 +784,7 @@ export async function runConnectFlow(
     });
   const created = await api("/v1/connect-sessions", {
     method: "POST",
-    body: JSON.stringify({ identifier }),
+    body: JSON.stringify(integration === undefined ? { identifier } : { identifier, integration }),
   });
   if (created.status !== 201)
     throw new Error(`connect-sessions: HTTP ${created.status} ${await created.text()}`);
