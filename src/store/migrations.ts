@@ -27,6 +27,7 @@ function migrations(kind: SqlKind): Record<string, Migration> {
     "0007_api_keys": { up: (db) => apiKeys(db, int64) },
     "0008_expected_email": { up: (db) => expectedEmail(db) },
     "0009_integrations": { up: (db) => integrations(db, kind, int64) },
+    "0010_stored_integrations": { up: (db) => storedIntegrations(db, int64) },
   };
 }
 
@@ -342,4 +343,19 @@ async function rebuildSqliteConnections(db: AnyDatabase, int64: Int64): Promise<
   await sql`INSERT INTO connections_0009 (${list}) SELECT ${list} FROM connections`.execute(db);
   await db.schema.dropTable("connections").execute();
   await sql`ALTER TABLE connections_0009 RENAME TO connections`.execute(db);
+}
+
+// 0010 -------------------------------------------------------------------------------------------
+
+/** Integrations created through `POST /v1/integrations`, read by every instance. */
+async function storedIntegrations(db: AnyDatabase, int64: Int64): Promise<void> {
+  await db.schema
+    .createTable("integrations")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("client_id", "text", (c) => c.notNull().unique())
+    .addColumn("client_secret_enc", "text")
+    .addColumn("scopes", "text", (c) => c.notNull())
+    .addColumn("created_at", int64, (c) => c.notNull())
+    .execute();
 }

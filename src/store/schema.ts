@@ -144,6 +144,18 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
+/** Integrations created through the API (issue 12); those of AIRTABLE_* and the file are not stored. */
+export interface IntegrationsTable {
+  id: string;
+  name: string;
+  client_id: string;
+  /** The client secret, encrypted and bound to the row; null for a public client. */
+  client_secret_enc: string | null;
+  /** JSON array of scope strings. */
+  scopes: string;
+  created_at: number;
+}
+
 export interface Database {
   connections: ConnectionsTable;
   connect_sessions: ConnectSessionsTable;
@@ -151,4 +163,5 @@ export interface Database {
   events: EventsTable;
   airtable_webhooks: AirtableWebhooksTable;
   api_keys: ApiKeysTable;
+  integrations: IntegrationsTable;
 }

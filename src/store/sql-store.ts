@@ -10,6 +10,7 @@
  * - sql/events.ts: events and retention; sql/outbox.ts: the webhook outbox
  * - sql/airtable-webhooks.ts: Airtable webhooks kept for connections, their lease and cursor
  * - sql/api-keys.ts: named API keys, stored hashed
+ * - sql/stored-integrations.ts: integrations created through the API, secrets encrypted
  * - sql/reencrypt.ts: key rotation; sql/one-row-tables.ts: the write check, the session epoch
  * - sql/rows.ts: rows to records
  *
@@ -40,6 +41,7 @@ import * as leases from "./sql/leases.js";
 import * as oneRowTables from "./sql/one-row-tables.js";
 import * as outbox from "./sql/outbox.js";
 import { reencryptAll } from "./sql/reencrypt.js";
+import * as storedIntegrations from "./sql/stored-integrations.js";
 import type {
   AirtableWebhookActivation,
   AirtableWebhookDelivery,
@@ -79,6 +81,7 @@ import type {
   RevokeOutcome,
   RevokeRequest,
   Store,
+  StoredIntegration,
   UpsertedConnection,
 } from "./types.js";
 
@@ -403,5 +406,19 @@ export class SqlStore implements Store {
 
   revokeApiKey(id: string, now: Date): Promise<ApiKeyRecord | null> {
     return apiKeys.revokeApiKey(this.#sql, id, now);
+  }
+
+  // Integrations created through the API: sql/stored-integrations.ts ------------------------------
+
+  createStoredIntegration(integration: StoredIntegration): Promise<boolean> {
+    return storedIntegrations.createStoredIntegration(this.#sql, integration);
+  }
+
+  listStoredIntegrations(): Promise<StoredIntegration[]> {
+    return storedIntegrations.listStoredIntegrations(this.#sql);
+  }
+
+  deleteStoredIntegration(id: string): Promise<boolean> {
+    return storedIntegrations.deleteStoredIntegration(this.#sql, id);
   }
 }

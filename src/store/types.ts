@@ -419,6 +419,16 @@ export interface ApiKeyRecord {
   revokedAt: Date | null;
 }
 
+/** An integration created through the API (the secret decrypted; null for a public client). */
+export interface StoredIntegration {
+  id: string;
+  name: string;
+  clientId: string;
+  clientSecret: string | null;
+  scopes: string[];
+  createdAt: Date;
+}
+
 /** What {@link Store.createApiKey} stores. */
 export interface NewApiKey {
   id: string;
@@ -585,4 +595,12 @@ export interface Store {
   touchApiKey(id: string, now: Date): Promise<void>;
   /** Revokes a key (null: no such id); revoking twice keeps the first time. */
   revokeApiKey(id: string, now: Date): Promise<ApiKeyRecord | null>;
+
+  // Integrations created through the API (every instance reads them)
+  /** Stores one, the secret encrypted; false when its id or client id is already stored. */
+  createStoredIntegration(integration: StoredIntegration): Promise<boolean>;
+  /** Every stored integration, oldest first, secrets decrypted. */
+  listStoredIntegrations(): Promise<StoredIntegration[]>;
+  /** False when no such id is stored. */
+  deleteStoredIntegration(id: string): Promise<boolean>;
 }

@@ -3,7 +3,13 @@
  * each row fenced on its old ciphertext so a write landing in between is never overwritten.
  */
 import type { SqlContext } from "./context.js";
-import { type ConnectionRow, macSecretContext, tokenContext, verifierContext } from "./rows.js";
+import {
+  type ConnectionRow,
+  clientSecretContext,
+  macSecretContext,
+  tokenContext,
+  verifierContext,
+} from "./rows.js";
 
 const REENCRYPT_PAGE = 200;
 
@@ -14,9 +20,17 @@ type ConnectionSecrets = Pick<
 
 const SECRET_COLUMNS = ["integration_id", "identifier", "access_token_enc", "refresh_token_enc"] as const;
 
-/** `Store.reencryptAll`: connections, pending authorizations, webhook MAC secrets; returns rows rewritten. */
+/**
+ * `Store.reencryptAll`: connections, pending authorizations, webhook MAC secrets, stored
+ * integrations' client secrets; returns rows rewritten.
+ */
 export async function reencryptAll(ctx: SqlContext): Promise<number> {
-  return (await reencryptConnections(ctx)) + (await reencryptPending(ctx)) + (await reencryptMacSecrets(ctx));
+  return (
+    (await reencryptConnections(ctx)) +
+    (await reencryptPending(ctx)) +
+    (await reencryptMacSecrets(ctx)) +
+    (await reencryptClientSecrets(ctx))
+  );
 }
 
 /** Every integration's connections, a page at a time in (integration, identifier) order. */
@@ -141,4 +155,28 @@ async function reencryptMacSecrets(ctx: SqlContext): Promise<number> {
     if (rows.length < REENCRYPT_PAGE) return rewritten;
     after = rows.at(-1)!.id;
   }
+}
+
+/** The client secrets of integrations created through the API (few rows: one pass). */
+async function reencryptClientSecrets(ctx: SqlContext): Promise<number> {
+  const { db, keyring } = ctx;
+  const rows = await db
+    .selectFrom("integrations")
+    .select(["id", "client_secret_enc"])
+    .where("client_secret_enc", "is not", null)
+    .execute();
+  let rewritten = 0;
+  for (const row of rows) {
+    const stored = row.client_secret_enc!;
+    if (!keyring.needsReencryption(stored)) continue;
+    const context = clientSecretContext(row.id);
+    const result = await db
+      .updateTable("integrations")
+      .set({ client_secret_enc: keyring.encrypt(keyring.decrypt(stored, context), context) })
+      .where("id", "=", row.id)
+      .where("client_secret_enc", "=", stored)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 1n) rewritten++;
+  }
+  return rewritten;
 }

@@ -141,6 +141,13 @@ export function verifierContext(stateHash: string): string {
 }
 
 /**
+ * The encryption context binding an API-created integration's client secret to its row.
+ */
+export function clientSecretContext(integrationId: string): string {
+  return encryptionContext("integrations", "client_secret", integrationId);
+}
+
+/**
  * The encryption context binding an Airtable webhook's MAC secret to its row.
  */
 export function macSecretContext(webhookId: string): string {
