@@ -71,13 +71,19 @@ describe.each(serviceStores("service-integrations"))("several integrations (%s)"
     const { status, body } = await json("/v1/integrations");
     expect(status).toBe(200);
     expect(body.integrations).toEqual([
-      expect.objectContaining({ id: "default", default: true, routes: "/v1/integrations/default" }),
+      expect.objectContaining({
+        id: "default",
+        default: true,
+        source: "environment",
+        routes: "/v1/integrations/default",
+      }),
       {
         id: "readonly",
         name: "Read-only",
         client_id: "airlock-readonly",
         scopes: READONLY_SCOPES.split(" "),
         default: false,
+        source: "file",
         routes: "/v1/integrations/readonly",
       },
     ]);

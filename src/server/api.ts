@@ -168,6 +168,11 @@ async function updateMetadata(ctx: ServiceContext, identifier: string, body: { m
   return connection;
 }
 
+/** The context a connect session is made on: the route's, or the integration its body names. */
+async function sessionContext(ctx: ServiceContext, integration: string | undefined): Promise<ServiceContext> {
+  return integration === undefined ? ctx : contextFor(ctx, await ctx.integrations.require(integration));
+}
+
 /**
  * The `/v1` JSON routes (without the proxy, which has its own module).
  */
@@ -180,9 +185,7 @@ export function apiRoutes(ctx: ServiceContext): OpenAPIHono<AppEnv> {
 
   app.openapi(createSessionRoute, async (c) => {
     const body = c.req.valid("json");
-    const target =
-      body.integration === undefined ? ctx : contextFor(ctx, ctx.integrations.get(body.integration));
-    const session = await createConnectSession(target, {
+    const session = await createConnectSession(await sessionContext(ctx, body.integration), {
       identifier: body.identifier,
       scopes: body.scopes,
       returnUrl: body.return_url,

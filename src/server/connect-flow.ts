@@ -396,7 +396,7 @@ async function beginAuthorization(ctx: ServiceContext, c: Context<AppEnv>, token
     ? await ctx.store.consumeConnectSession(hashSecret(token), ctx.now())
     : null;
   // A link of an integration no longer configured is as dead as an expired one.
-  const integration = session ? ctx.integrations.find(session.integration) : undefined;
+  const integration = session ? await ctx.integrations.resolve(session.integration) : undefined;
   if (!session || !integration) return deadLink(c, ctx);
   const flow = contextFor(ctx, integration);
   const binding = ensureBrowserBinding(c, ctx.config);
@@ -440,7 +440,7 @@ async function handleCallback(ctx: ServiceContext, c: Context<AppEnv>, state: st
     return refuse(c, ctx, invalidState("The callback has no valid state."));
   const pending = await claimPendingAuthorization(ctx, c, state);
   if (pending instanceof AirlockError) return refuse(c, ctx, pending);
-  const integration = ctx.integrations.find(pending.integration);
+  const integration = await ctx.integrations.resolve(pending.integration);
   if (!integration) {
     return refuse(c, ctx, invalidState("This link's Airtable integration is no longer configured here."));
   }
@@ -496,7 +496,7 @@ async function claimPendingAuthorization(
     const expired = invalidState(
       "This authorization expired (the consent page was open for more than 10 minutes).",
     );
-    const integration = ctx.integrations.find(pending.integration);
+    const integration = await ctx.integrations.resolve(pending.integration);
     await recordFailure(integration ? contextFor(ctx, integration) : ctx, c, pending.identifier, expired);
     return expired;
   }

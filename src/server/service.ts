@@ -31,8 +31,10 @@ import { CALLBACK_PATH, DEMO_CLIENT_ID, type HttpServerConfig, type ServiceConfi
 import type { ServiceContext } from "./context.js";
 import { describeDatabase, StartFootprint, sqliteFile } from "./data-dir.js";
 import { demoEmulatorStatePath, demoKeysPath, loadOrCreateDemoKeys } from "./demo-keys.js";
-import { type Integration, Integrations } from "./integrations.js";
+import { type Integration, type IntegrationSource, Integrations } from "./integrations.js";
+import type { IntegrationConfig } from "./integrations-config.js";
 import type { AppEnv } from "./request-log.js";
+import { type StoredIntegrationSync, storedIntegrationSync } from "./stored-integrations.js";
 import { startWebhookDelivery } from "./webhooks.js";
 
 export interface StartServiceOptions {
@@ -405,29 +407,52 @@ async function startIntegrations(
   store: Store,
   keyring: ReturnType<typeof parseEncryptionKeys>,
   start: StartContext,
-): Promise<{ integrations: Integrations; journalDir: string }> {
+): Promise<{ integrations: Integrations; stored: StoredIntegrationSync; journalDir: string }> {
   const journalDir = resolve(config.refresh.journalDir);
-  const all: Integration[] = [];
-  const configured = [
-    { id: DEFAULT_INTEGRATION, name: "Default", airtable: config.airtable },
-    ...config.integrations,
-  ];
-  for (const integration of configured) {
-    const dir =
-      integration.id === DEFAULT_INTEGRATION ? journalDir : join(journalDir, "integrations", integration.id);
-    const view = store.forIntegration(integration.id);
-    const { oauth, tokens } = await startTokens(config, integration.airtable, view, { dir, keyring }, start);
-    all.push({
-      id: integration.id,
-      name: integration.name,
-      clientId: integration.airtable.clientId,
-      scopes: integration.airtable.scopes,
+  const build = async (entry: IntegrationConfig, source: IntegrationSource): Promise<Integration> => {
+    const dir = entry.id === DEFAULT_INTEGRATION ? journalDir : join(journalDir, "integrations", entry.id);
+    const view = store.forIntegration(entry.id);
+    const { oauth, tokens } = await startTokens(config, entry.airtable, view, { dir, keyring }, start);
+    const { id, name } = entry;
+    return {
+      id,
+      name,
+      clientId: entry.airtable.clientId,
+      scopes: entry.airtable.scopes,
+      source,
       oauth,
       tokens,
       store: view,
-    });
-  }
-  return { integrations: new Integrations(all), journalDir };
+    };
+  };
+  const all = [
+    await build({ id: DEFAULT_INTEGRATION, name: "Default", airtable: config.airtable }, "environment"),
+  ];
+  for (const entry of config.integrations) all.push(await build(entry, "file"));
+  const integrations = new Integrations(all);
+  const stored = storedIntegrationSync({
+    integrations,
+    store,
+    logger: start.logger,
+    // An integration created through the API shares the callback and Airtable URLs like the file's.
+    build: (entry) =>
+      build(
+        {
+          id: entry.id,
+          name: entry.name,
+          airtable: {
+            ...config.airtable,
+            clientId: entry.clientId,
+            clientSecret: entry.clientSecret ?? undefined,
+            scopes: entry.scopes,
+          },
+        },
+        "api",
+      ),
+  });
+  await stored.sync(true);
+  integrations.setSync((force) => stored.sync(force));
+  return { integrations, stored, journalDir };
 }
 
 /** One integration's OAuth client, rotation journal and token manager, with journaled rotations applied. */
@@ -467,22 +492,53 @@ async function startTokens(
 }
 
 /** Keep-alive (tokens and Airtable webhooks), webhook delivery and the purge; each is stopped first at shutdown. */
-function startBackgroundLoops(ctx: ServiceContext, options: StartServiceOptions, shutdown: Shutdown): void {
+/** How often every instance reads the integrations created through the API (keep-alive starts for new ones). */
+const STORED_INTEGRATIONS_SYNC_MS = 5000;
+
+/** One keep-alive loop per integration, including those created through the API later. */
+function startKeepAlives(
+  ctx: ServiceContext,
+  options: StartServiceOptions,
+  shutdown: Shutdown,
+  stored: StoredIntegrationSync,
+): void {
+  const { config, logger, now } = ctx;
+  const loops = new Map<string, { stop(): Promise<void> | void }>();
+  const startFor = (integration: Integration) => {
+    const keepAlive = startKeepAlive({
+      store: integration.store,
+      tokenManager: integration.tokens,
+      keepAliveDays: config.keepAliveDays,
+      intervalMs: options.keepAliveIntervalMs ?? config.keepAliveIntervalSeconds * 1000,
+      concurrency: 4,
+      logger,
+      now,
+    });
+    loops.set(integration.id, keepAlive);
+  };
+  for (const integration of ctx.integrations.list()) startFor(integration);
+  stored.setHooks({
+    added: startFor,
+    removed: (integration) => {
+      void loops.get(integration.id)?.stop();
+      loops.delete(integration.id);
+    },
+  });
+  shutdown.background(async () => {
+    await Promise.all([...loops.values()].map((loop) => loop.stop()));
+  });
+}
+
+function startBackgroundLoops(
+  ctx: ServiceContext,
+  options: StartServiceOptions,
+  shutdown: Shutdown,
+  stored: StoredIntegrationSync,
+): void {
   const { config, store, logger, now } = ctx;
-  if (options.keepAlive !== false) {
-    for (const integration of ctx.integrations.list()) {
-      const keepAlive = startKeepAlive({
-        store: integration.store,
-        tokenManager: integration.tokens,
-        keepAliveDays: config.keepAliveDays,
-        intervalMs: options.keepAliveIntervalMs ?? config.keepAliveIntervalSeconds * 1000,
-        concurrency: 4,
-        logger,
-        now,
-      });
-      shutdown.background(() => keepAlive.stop());
-    }
-  }
+  if (options.keepAlive !== false) startKeepAlives(ctx, options, shutdown, stored);
+  const stopSync = stored.every(STORED_INTEGRATIONS_SYNC_MS);
+  shutdown.background(stopSync);
   if (config.webhook) {
     const delivery = startWebhookDelivery({
       store,
@@ -565,7 +621,7 @@ export async function startService(
     const { keys, keyring, store, databaseCreated } = await openStoreAndKeyring(input, start);
     const withKeys = configWithPortAndKeys(input, server.port, keys);
     const { config, emulator } = await startDemoIfAsked(withKeys, options, start);
-    const { integrations, journalDir } = await startIntegrations(config, store, keyring, start);
+    const { integrations, stored, journalDir } = await startIntegrations(config, store, keyring, start);
     const parts = {
       config,
       store,
@@ -583,7 +639,7 @@ export async function startService(
     start.shutdown.cleanup((deadline) => built.close(deadline.remainingMs()));
     server.serve(built.app);
     startup.done();
-    startBackgroundLoops(ctx, options, start.shutdown);
+    startBackgroundLoops(ctx, options, start.shutdown, stored);
 
     const storage: ServiceStorage = {
       database: describeDatabase(config.databaseUrl),

@@ -23,6 +23,7 @@ import {
   readCreatedApiKey,
   readErrorEnvelope,
   readEventList,
+  readIntegration,
   readIntegrationList,
   type WireReader,
   WireShapeError,
@@ -40,6 +41,16 @@ export interface AirlockClientOptions {
    * absent: `default`, the service's AIRTABLE_* integration. See {@link AirlockClient.forIntegration}.
    */
   integration?: string;
+}
+
+export interface CreateIntegrationInput {
+  /** Lower-case letters, digits, `-` and `_`: its routes are `/v1/integrations/<id>/…`. */
+  id: string;
+  name?: string;
+  clientId: string;
+  /** Absent for a public client; stored encrypted, never returned. */
+  clientSecret?: string;
+  scopes: string[];
 }
 
 export interface CreateConnectSessionInput {
@@ -182,6 +193,32 @@ export class AirlockClient {
    */
   async listIntegrations(): Promise<Integration[]> {
     return this.#json("GET", "/v1/integrations", readIntegrationList);
+  }
+
+  /**
+   * Adds an Airtable OAuth integration; every instance of the service serves it within seconds.
+   * Register the service's callback (`<baseUrl>/oauth/callback`) with it on Airtable first.
+   *
+   * @example
+   * await airlock.createIntegration({ id: "readonly", clientId: "…", clientSecret: "…", scopes: ["data.records:read"] });
+   */
+  async createIntegration(input: CreateIntegrationInput): Promise<Integration> {
+    const body: Record<string, unknown> = { id: input.id, client_id: input.clientId, scopes: input.scopes };
+    if (input.name !== undefined) body.name = input.name;
+    if (input.clientSecret !== undefined) body.client_secret = input.clientSecret;
+    return this.#json("POST", "/v1/integrations", readIntegration, body);
+  }
+
+  /**
+   * Removes an integration made with {@link createIntegration}; refused (409) while any of its
+   * connections is not disconnected.
+   *
+   * @example
+   * await airlock.deleteIntegration("readonly");
+   */
+  async deleteIntegration(id: string): Promise<void> {
+    const res = await this.#send("DELETE", `/v1/integrations/${encodeURIComponent(id)}`);
+    if (!res.ok) throw await toApiError(res);
   }
 
   /**

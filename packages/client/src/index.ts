@@ -24,6 +24,7 @@ export {
   type CreateAirtableWebhookInput,
   type CreateApiKeyInput,
   type CreateConnectSessionInput,
+  type CreateIntegrationInput,
   type ListConnectionsInput,
 } from "./client.js";
 export {

@@ -330,6 +330,8 @@ function readApiKey(value: unknown, path: string): ApiKey {
   };
 }
 
+const INTEGRATION_SOURCES = ["environment", "file", "api"] as const;
+
 /** An Airtable OAuth integration the service acts for (`GET /v1/integrations`). */
 export interface Integration {
   /** `default` for the service's AIRTABLE_* integration. */
@@ -340,9 +342,12 @@ export interface Integration {
   scopes: string[];
   /** True for `default`, the one the routes without an integration act on. */
   default: boolean;
+  /** Where it is configured: AIRTABLE_*, AIRLOCK_INTEGRATIONS_FILE, or `createIntegration`. */
+  source: "environment" | "file" | "api";
 }
 
-function readIntegration(value: unknown, path: string): Integration {
+/** One integration (`POST /v1/integrations`, and each of `GET /v1/integrations`). */
+export const readIntegration: WireReader<Integration> = (value, path = "") => {
   const i = record(value, path);
   if (typeof i.default !== "boolean") throw new WireShapeError(at(path, "default"), "a boolean");
   return {
@@ -351,8 +356,9 @@ function readIntegration(value: unknown, path: string): Integration {
     clientId: text(i.client_id, at(path, "client_id")),
     scopes: list(i.scopes, at(path, "scopes"), text),
     default: i.default,
+    source: oneOf(i.source ?? "environment", at(path, "source"), INTEGRATION_SOURCES),
   };
-}
+};
 
 /** `GET /v1/integrations`. */
 export const readIntegrationList: WireReader<Integration[]> = (value, path = "") =>

@@ -103,7 +103,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
    */
   async abandonCreation(webhook: AirtableWebhookRecord): Promise<boolean> {
     try {
-      const api = this.#api(webhook);
+      const api = await this.#api(webhook);
       const { webhooks } = await api.listWebhooks(webhook.baseId);
       for (const orphan of webhooks.filter((w) => w.notificationUrl === webhook.notificationUrl)) {
         await api.deleteWebhook(webhook.baseId, orphan.id);
@@ -118,12 +118,15 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
     return this.#ctx.store.deleteAbandonedAirtableWebhook(webhook.id);
   }
 
-  /** The Web API as the webhook's connection (its integration's token manager). */
-  #api(webhook: Pick<AirtableWebhookRecord, "integration" | "identifier">): AirtableApi {
+  /**
+   * The Web API as the webhook's connection, with its integration's token manager (an integration
+   * no longer configured is `not_found`: retried later, never another integration's token).
+   */
+  async #api(webhook: Pick<AirtableWebhookRecord, "integration" | "identifier">): Promise<AirtableApi> {
     const key = `${webhook.integration}/${webhook.identifier}`;
     let api = this.#apis.get(key);
     if (!api) {
-      const tokens = this.#ctx.integrations.find(webhook.integration)?.tokens ?? this.#ctx.tokens;
+      const { tokens } = await this.#ctx.integrations.require(webhook.integration);
       api = airtableApiFor({ config: this.#ctx.config, tokens }, webhook.identifier);
       this.#apis.set(key, api);
     }
@@ -144,7 +147,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
     });
     if (!webhook) return;
     try {
-      const api = this.#api(webhook);
+      const api = await this.#api(webhook);
       const { expirationTime } = await api.refreshWebhook(webhook.baseId, webhook.airtableWebhookId!);
       await this.#release(id, {
         kind: "refreshed",
@@ -205,7 +208,7 @@ export class AirtableWebhookWorker implements AirtableWebhookWork {
    * ping. Null when another holder fenced this one out, or on a shutdown between pages.
    */
   async #fetchToEnd(webhook: AirtableWebhookRecord): Promise<FetchRound | null> {
-    const api = this.#api(webhook);
+    const api = await this.#api(webhook);
     let cursor = webhook.cursor;
     let payloads = 0;
     for (;;) {

@@ -8,10 +8,11 @@
  * This module wires the pages together; each page (or group of pages) lives in its own module,
  * behind the session and CSRF guards of guards.ts.
  */
-import { Hono } from "hono";
+import { type Context, Hono, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { contextFor, type ServiceContext } from "../context.js";
 import { wantsHtml } from "../html-document.js";
+import type { Integration } from "../integrations.js";
 import { apiKeyPageRoutes } from "./api-keys.js";
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from "./assets.js";
 import { connectionRoutes } from "./connection.js";
@@ -69,14 +70,7 @@ export function dashboardRoutes(ctx: ServiceContext, options: DashboardOptions =
   connectionPageRoutes(app, d);
   apiKeyPageRoutes(app, d);
   integrationsPageRoutes(app, d);
-  // Every other integration's connection pages: the same pages on its context, under its prefix.
-  for (const integration of ctx.integrations.list()) {
-    if (integration === ctx.integrations.default) continue;
-    const scoped = dashboardContext(contextFor(ctx, integration), d.api);
-    const pages = new Hono();
-    connectionPageRoutes(pages, scoped);
-    app.route(scoped.base, pages);
-  }
+  integrationPageRoutes(app, d);
   // Last: it answers only GETs no route above answered.
   unknownPageRoute(app, d);
   return app;
@@ -89,6 +83,41 @@ function connectionPageRoutes(app: Hono, d: DashboardContext): void {
   connectionActionRoutes(app, d);
   tryItRoutes(app, d);
   landingRoutes(app, d);
+}
+
+/**
+ * Every other integration's connection pages, under `/integrations/:id`: the same pages, built on
+ * first use on that integration's context (integrations created through the API arrive after
+ * start), handed the request with the prefix taken off. An unknown id falls through to the 404 page.
+ */
+function integrationPageRoutes(app: Hono, d: DashboardContext): void {
+  const built = new Map<Integration, Hono>();
+  const pagesFor = (integration: Integration): Hono => {
+    let pages = built.get(integration);
+    if (!pages) {
+      pages = new Hono();
+      connectionPageRoutes(pages, dashboardContext(contextFor(d.ctx, integration), d.api));
+      built.set(integration, pages);
+    }
+    return pages;
+  };
+  const handOver = async (c: Context, next: Next) => {
+    const integration = await d.ctx.integrations.resolve(c.req.param("integration") ?? "");
+    if (!integration || integration === d.ctx.integrations.default) return next();
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.slice(`/integrations/${integration.id}`.length) || "/";
+    const raw = c.req.raw;
+    const inner = new Request(url, {
+      method: raw.method,
+      headers: raw.headers,
+      body: raw.method === "GET" || raw.method === "HEAD" ? null : raw.body,
+      duplex: "half",
+    } as RequestInit);
+    const answer = await pagesFor(integration).fetch(inner);
+    return answer.status === 404 && !answer.headers.get("content-type")?.includes("html") ? next() : answer;
+  };
+  app.all("/integrations/:integration", handOver);
+  app.all("/integrations/:integration/*", handOver);
 }
 
 /** The stylesheet and script: content-hashed URLs, so they can be cached for good. */

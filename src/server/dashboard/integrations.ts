@@ -12,12 +12,20 @@ import { type DashboardContext, integrationBase, render } from "./dashboard-cont
 import { type SignedInEnv, signedIn } from "./guards.js";
 import { type Html, layout } from "./views.js";
 
+const SOURCE_LABEL = {
+  environment: "AIRTABLE_*",
+  file: "AIRLOCK_INTEGRATIONS_FILE",
+  api: "the API",
+} as const;
+
 /** Mounts `GET /integrations`. */
 export function integrationsPageRoutes(app: Hono, d: DashboardContext): void {
   app.get("/integrations", signedIn(d), (c) => showIntegrations(d, c));
 }
 
 async function showIntegrations(d: DashboardContext, c: Context<SignedInEnv>): Promise<Response> {
+  // Fresh: another instance may have created or deleted one through the API.
+  await d.ctx.integrations.sync();
   const integrations = d.ctx.integrations.list();
   const counts = await Promise.all(integrations.map((i) => i.store.countConnectionsByStatus()));
   const redirectUri = `${d.ctx.config.publicUrl}${CALLBACK_PATH}`;
@@ -31,13 +39,13 @@ async function showIntegrations(d: DashboardContext, c: Context<SignedInEnv>): P
 <div class="table-wrap">
 <table>
 <caption class="sr-only">Integrations</caption>
-<thead><tr><th scope="col">Integration</th><th scope="col">Client id</th><th scope="col">Scopes</th><th scope="col">Connections</th><th scope="col">API routes</th></tr></thead>
+<thead><tr><th scope="col">Integration</th><th scope="col">Client id</th><th scope="col">Scopes</th><th scope="col">Configured by</th><th scope="col">Connections</th><th scope="col">API routes</th></tr></thead>
 <tbody>
 ${integrations.map((integration, i) => row(integration, counts[i]))}
 </tbody>
 </table>
 </div>
-<p class="help">Every integration redirects to <code>${redirectUri}</code>: register exactly that URI with each one on Airtable. Add integrations in the JSON file <code>AIRLOCK_INTEGRATIONS_FILE</code> names, then restart.</p>`,
+<p class="help">Every integration redirects to <code>${redirectUri}</code>: register exactly that URI with each one on Airtable. Add integrations in the JSON file <code>AIRLOCK_INTEGRATIONS_FILE</code> names (then restart), or with <code>POST /v1/integrations</code>.</p>`,
     ),
   );
 }
@@ -49,6 +57,7 @@ function row(integration: Integration, counts: ConnectionCounts | undefined): Ht
 <td><a href="${base || "/"}"><strong>${integration.name}</strong></a> <span class="muted">${integration.id}</span></td>
 <td><code>${integration.clientId}</code></td>
 <td>${integration.scopes.map((scope) => html`<code>${scope}</code> `)}</td>
+<td>${SOURCE_LABEL[integration.source]}</td>
 <td class="nowrap">${total} <span class="muted">(${counts?.active ?? 0} active)</span></td>
 <td><code>/v1/integrations/${integration.id}/…</code></td>
 </tr>`;
