@@ -243,6 +243,11 @@ export interface ReauthRequest {
   version: number;
   reason: string;
   now: Date;
+  /**
+   * The lease the caller must still hold (`lease_owner`). An instance that took the lease over since
+   * is sending a refresh token of its own: only it may tell whether the grant is dead.
+   */
+  owner?: string | undefined;
 }
 
 /** Active connections last refreshed before `refreshedBefore`, at most `limit` of them. */

@@ -326,6 +326,36 @@ function suite(target: StoreTarget) {
     expect(after.invalid_grants - before.invalid_grants).toBe(0);
   });
 
+  it("an invalid_grant under a lease another instance has since taken over does not kill the connection", async () => {
+    await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: -1 });
+    // Airtable answers invalid_grant 600 ms in; meanwhile another instance (skewed clock, say) takes
+    // the lease over and sends the same refresh token: which of the two Airtable honours is not ours
+    // to know, so the first holder must not declare the grant dead on the other's behalf.
+    await setTokenFault(bed.emulator.url, { status: 400, error: "invalid_grant", delay_ms: 600, count: 1 });
+    const m = manager({ tokenWaitMs: 300, refreshTimeoutMs: 5_000, leaseMs: 60_000 });
+    const pending = m.getAccessToken("u1").catch((e: unknown) => e);
+    await waitUntil(async () => (await bed.store.getConnection("u1"))?.leaseOwner != null);
+    await bed.db.query("UPDATE connections SET lease_owner = $1, lease_until = $2 WHERE identifier = $3", [
+      "another-instance#1",
+      bed.clock.now().getTime() + 60_000,
+      "u1",
+    ]);
+    const outcome = await pending;
+    expect(isAirlockError(outcome, "transient"), String(outcome)).toBe(true);
+    const row = await bed.store.getConnection("u1");
+    expect(row?.status).toBe("active");
+    expect(row?.version).toBe(1);
+    const events = await bed.store.listEvents("u1", { limit: 10 });
+    expect(events.map((e) => e.type)).not.toContain("connection.reauth_required");
+    // The other instance goes away without a word: once its lease is over, the grant still works.
+    await bed.db.query(
+      "UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE identifier = $1",
+      ["u1"],
+    );
+    await waitUntil(async () => (await m.getAccessToken("u1").catch(() => null))?.version === 2);
+    await m.close({ deadlineMs: 2_000 });
+  });
+
   it("never resends a refresh token before the lease of an aborted request ends; its reuse is an interruption", async () => {
     await seedConnection(bed.store, bed.emulator.url, "u1", { now: bed.clock.now(), accessTtlMs: -1 });
     // Airtable processes (and rotates) 700 ms in, after we gave up at 150 ms.

@@ -553,9 +553,16 @@ export class TokenManager {
     const id = leased.identifier;
     const current = await this.#read(id);
     if (current.version !== leased.version) return { retry: current };
+    // Fenced on our lease too: a takeover since means another refresh is in flight (maybe the one
+    // Airtable honoured), so the grant is not ours to declare dead; the retry waits for its outcome.
     const marked = await this.#store.markReauthRequired(
       id,
-      { version: leased.version, reason, now: new Date(this.#nowMs()) },
+      {
+        version: leased.version,
+        reason,
+        now: new Date(this.#nowMs()),
+        owner: leased.leaseOwner ?? undefined,
+      },
       { type: "connection.reauth_required", data: { reason } },
     );
     if (marked) this.#log.warn({ identifier: id, reason }, "connection needs re-authorization");

@@ -152,7 +152,10 @@ export async function releaseRefreshLease(
   if (row) ctx.dialect.announceAfterCommit(connectionKey(ctx.integration, identifier), Number(row.version));
 }
 
-/** `Store.markReauthRequired`: fenced on the version, with its event, in one transaction. */
+/**
+ * `Store.markReauthRequired`: fenced on the version (and, given an `owner`, on still holding the
+ * lease), with its event, in one transaction.
+ */
 export async function markReauthRequired(
   ctx: SqlContext,
   identifier: string,
@@ -178,6 +181,7 @@ export async function markReauthRequired(
       .where("identifier", "=", identifier)
       .where("version", "=", update.version)
       .where("status", "=", "active")
+      .$if(update.owner !== undefined, (query) => query.where("lease_owner", "=", update.owner ?? ""))
       .executeTakeFirst();
     if (result.numUpdatedRows !== 1n) return false;
     await insertEvent(ctx, trx, identifier, event, at);
