@@ -203,9 +203,10 @@ async function scanTimings(url: string, keys: string, pool: pg.Pool): Promise<Sc
   }
   timings.sort((a, b) => a - b);
   const plan = await pool.query<{ "QUERY PLAN": string }>(
+    // The Store's query (src/store/sql/connections.ts, listDueForKeepAlive) for the default integration.
     `EXPLAIN (ANALYZE, BUFFERS) SELECT identifier FROM connections
-      WHERE status = $1 AND last_refreshed_at < $2 ORDER BY last_refreshed_at LIMIT $3`,
-    ["active", refreshedBefore.getTime(), limit],
+      WHERE integration_id = $1 AND status = $2 AND last_refreshed_at < $3 ORDER BY last_refreshed_at LIMIT $4`,
+    ["default", "active", refreshedBefore.getTime(), limit],
   );
   const explain = plan.rows.map((row) => row["QUERY PLAN"]).join("\n");
   return {
