@@ -15,6 +15,7 @@ import { AirlockError } from "../shared/errors.js";
 import { airtableWebhookRoutes } from "./airtable-webhooks/routes.js";
 import { apiRoutes } from "./api.js";
 import { contextFor, type ServiceContext } from "./context.js";
+import { requestAt } from "./hand-over.js";
 import type { Integration } from "./integrations.js";
 import { integrationApiRoutes } from "./integrations-api.js";
 import { mountProxy } from "./proxy.js";
@@ -85,16 +86,10 @@ export function integrationRoutes(ctx: ServiceContext): {
     // Throws not_found, naming the configured ones, for an id no instance created.
     const integration = await ctx.integrations.require(decodeURIComponent(match[1] ?? ""));
     url.pathname = `/v1${match[2] ?? "/"}`;
-    // The request as the integration's routes see it; its body streams through unread.
-    const raw = c.req.raw;
-    const inner = new Request(url, {
-      method: raw.method,
-      headers: raw.headers,
-      body: raw.method === "GET" || raw.method === "HEAD" ? null : raw.body,
-      signal: raw.signal,
-      duplex: "half",
-    } as RequestInit);
-    return scopedFor(integration).app.fetch(inner, { log: c.var.log, requestId: c.var.requestId });
+    return scopedFor(integration).app.fetch(requestAt(c.req.raw, url), {
+      log: c.var.log,
+      requestId: c.var.requestId,
+    });
   });
 
   return {

@@ -11,6 +11,7 @@
 import { type Context, Hono, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { contextFor, type ServiceContext } from "../context.js";
+import { requestAt } from "../hand-over.js";
 import { wantsHtml } from "../html-document.js";
 import type { Integration } from "../integrations.js";
 import { apiKeyPageRoutes } from "./api-keys.js";
@@ -106,14 +107,7 @@ function integrationPageRoutes(app: Hono, d: DashboardContext): void {
     if (!integration || integration === d.ctx.integrations.default) return next();
     const url = new URL(c.req.url);
     url.pathname = url.pathname.slice(`/integrations/${integration.id}`.length) || "/";
-    const raw = c.req.raw;
-    const inner = new Request(url, {
-      method: raw.method,
-      headers: raw.headers,
-      body: raw.method === "GET" || raw.method === "HEAD" ? null : raw.body,
-      duplex: "half",
-    } as RequestInit);
-    const answer = await pagesFor(integration).fetch(inner);
+    const answer = await pagesFor(integration).fetch(requestAt(c.req.raw, url));
     return answer.status === 404 && !answer.headers.get("content-type")?.includes("html") ? next() : answer;
   };
   app.all("/integrations/:integration", handOver);
