@@ -99,12 +99,12 @@ export function describeAttempt(
     return attempt.expiresAt.getTime() > now.getTime()
       ? {
           kind: "warn",
-          message: `Pending: the link has not been opened yet (it expires ${relativeTime(attempt.expiresAt, now)}).`,
+          message: `Pending: nobody has pressed “Continue to Airtable” on the link yet (it expires ${relativeTime(attempt.expiresAt, now)}; merely opening it, or a chat app's preview, does not count).`,
           hint: "Links work once, for 30 minutes. If the user lost it, create a new one.",
         }
       : {
           kind: "warn",
-          message: `The last link expired ${relativeTime(attempt.expiresAt, now)} without being opened.`,
+          message: `The last link expired ${relativeTime(attempt.expiresAt, now)} without anyone pressing “Continue to Airtable” on it.`,
           hint: "Create a new link and send it to the user again.",
         };
   }
@@ -112,12 +112,14 @@ export function describeAttempt(
   return deadline === null || deadline.getTime() > now.getTime()
     ? {
         kind: "warn",
-        message: "Pending: the link was opened; the user has not finished on Airtable's consent page yet.",
-        hint: "They have 10 minutes from opening it. If they closed the page, create a new link.",
+        message:
+          "Pending: the user went on to Airtable from the link but has not finished on its consent page yet.",
+        hint: "They have 10 minutes from pressing Continue. If they closed the page, create a new link.",
       }
     : {
         kind: "warn",
-        message: "The last link was opened, but the user never came back from Airtable's consent page.",
+        message:
+          "The user went on to Airtable from the last link, but never came back from its consent page.",
         hint: "Create a new link and send it to the user again.",
       };
 }

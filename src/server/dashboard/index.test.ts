@@ -370,7 +370,7 @@ describe.each(serviceStores("dashboard"))("dashboard (%s)", (store) => {
 
       const pending = await admin.page("/connections/attempt_user");
       expect(pending.res.status).toBe(200);
-      expect(pending.text).toContain("Pending: the link has not been opened yet");
+      expect(pending.text).toContain("Pending: nobody has pressed “Continue to Airtable” on the link yet");
       expect(pending.text).not.toContain("It may have been disconnected");
 
       // A link the app made over the API counts too.
@@ -381,7 +381,7 @@ describe.each(serviceStores("dashboard"))("dashboard (%s)", (store) => {
       });
       expect(apiMade.status).toBe(201);
       expect((await admin.page("/connections/api_attempt")).text).toContain(
-        "Pending: the link has not been opened yet",
+        "Pending: nobody has pressed “Continue to Airtable” on the link yet",
       );
 
       // The end user declines on the consent page.
@@ -402,7 +402,7 @@ describe.each(serviceStores("dashboard"))("dashboard (%s)", (store) => {
         scopes: ["schema.bases:read"],
       });
       expect((await admin.page("/connections/attempt_user")).text).toContain(
-        "Pending: the link has not been opened yet",
+        "Pending: nobody has pressed “Continue to Airtable” on the link yet",
       );
 
       // An identifier nobody ever made a link for is still a 404, and says so plainly.
