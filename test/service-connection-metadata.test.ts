@@ -6,6 +6,7 @@
  * replaces it; bad metadata is refused with the problem and the fix; none of it reaches the logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ErrorBody } from "../src/server/http-errors.js";
 import { connect, serviceStores, startTestService, type TestService } from "./security/harness.js";
 import { type RecordedRequest, startRecordingServer } from "./support/recording-server.js";
 
@@ -16,10 +17,6 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-interface ErrorBody {
-  error: { code: string; message: string; hint: string };
 }
 
 const MARKER = "mdmarker_7f3a";

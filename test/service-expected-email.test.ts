@@ -6,6 +6,7 @@
  * a session whose scopes lack user.email:read is refused. No full email reaches the logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ErrorBody } from "../src/server/http-errors.js";
 import {
   connect,
   createSession,
@@ -14,10 +15,6 @@ import {
   startTestService,
   type TestService,
 } from "./security/harness.js";
-
-interface ErrorBody {
-  error: { code: string; message: string; hint: string };
-}
 
 const ADA = "ada.lovelace@example.com";
 const SOMEONE = "someone@example.com";

@@ -11,6 +11,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirlockClient } from "../src/client/index.js";
 import { type RunningEmulator, startEmulator } from "../src/emulator/index.js";
+import type { ErrorBody } from "../src/server/http-errors.js";
 import { generateKeyringValue } from "../src/store/crypto.js";
 import {
   connect,
@@ -22,10 +23,6 @@ import {
 import { freePort } from "./support/ports.js";
 import { requireTestDatabaseUrl } from "./support/postgres.js";
 import { until } from "./support/until.js";
-
-interface ErrorBody {
-  error: { code: string; message: string; hint: string };
-}
 
 const SCOPES = ["data.records:read", "schema.bases:read"];
 const MADE = {

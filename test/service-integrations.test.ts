@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirlockClient } from "../src/client/index.js";
+import type { ErrorBody } from "../src/server/http-errors.js";
 import {
   connect,
   SECRET_KEY,
@@ -16,10 +17,6 @@ import {
   startTestService,
   type TestService,
 } from "./security/harness.js";
-
-interface ErrorBody {
-  error: { code: string; message: string; hint: string };
-}
 
 const READONLY_SCOPES = "data.records:read schema.bases:read";
 

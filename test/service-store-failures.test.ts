@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import type { ErrorBody } from "../src/server/http-errors.js";
 import { startTestService, type TestService } from "./security/harness.js";
 import { describeWithPostgres, TEST_DATABASE_URL } from "./support/postgres.js";
 import { announceSkip } from "./support/skip.js";
@@ -21,10 +22,6 @@ import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 
 const noMount = smallVolumeMissing();
 announceSkip("mount", "service on a full SQLite disk", noMount);
-
-interface ErrorBody {
-  error: { code: string; message: string; hint: string; details?: Record<string, unknown> };
-}
 
 async function expectUnavailable(t: TestService, storeError: string, retryAfter: string): Promise<void> {
   const list = await t.api("/v1/connections");

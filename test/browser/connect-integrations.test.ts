@@ -5,9 +5,9 @@
  * through the `airlock/connect` popup and the emulator's real consent page. Each connection is
  * active on its integration only, with a grant to that integration's client.
  */
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, SECRET_KEY, startTestService, type TestService } from "../security/harness.js";
@@ -20,7 +20,6 @@ import {
   startConnectApp,
 } from "../support/popup-connect.js";
 
-const MODULE = join(resolve(import.meta.dirname, "../.."), "dist/connect/index.js");
 const SUITE = "two integrations through the airlock/connect popup in chromium";
 announceChromiumSkip(SUITE);
 
@@ -30,8 +29,6 @@ describe.skipIf(chromiumMissing() !== undefined)(SUITE, () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(MODULE))
-      throw new Error(`${MODULE} is missing: run \`npm run build\` first (npm test does).`);
     app = await startConnectApp();
     const file = join(mkdtempSync(join(tmpdir(), "airlock-integrations-")), "integrations.json");
     writeFileSync(

@@ -11,7 +11,7 @@
  * await page.goto(app.url);
  * const result = await popupConnect(page, connectUrl);   // { status: "connected", identifier }
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -62,6 +62,8 @@ export interface ConnectApp {
  * await app.close();
  */
 export async function startConnectApp(): Promise<ConnectApp> {
+  if (!existsSync(MODULE))
+    throw new Error(`${MODULE} is missing: run \`npm run build\` first (npm test does).`);
   const module = readFileSync(MODULE, "utf8");
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://app").pathname;
